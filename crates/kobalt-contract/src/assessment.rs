@@ -1,0 +1,304 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::request::{Audience, Guideline, Language, QualitativeResult, Route, vocabulary};
+
+/// The engine's answer (`kobalt.assessment/v1`). Every conclusion names the
+/// rule that drew it and the sources behind that rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub schema: String,
+    pub engine_version: String,
+    pub knowledge: KnowledgeRef,
+    pub guideline: Guideline,
+    pub language: Language,
+    pub audience: Audience,
+    pub evaluation_date: String,
+    pub triage: Triage,
+    pub b12_status: B12Status,
+    pub causes: Vec<Cause>,
+    pub differential: Vec<Differential>,
+    pub next_tests: Vec<NextTest>,
+    pub treatment: TreatmentPlan,
+    pub follow_up: FollowUp,
+    pub warnings: Vec<Warning>,
+    /// Identifiers of what was not asked or not measured and would change or
+    /// sharpen this assessment (`symptom:incontinence`, `lab:mma`, `diet`, ...).
+    pub missing_information: Vec<String>,
+    /// The same items in the requested language.
+    pub missing_information_text: Vec<String>,
+    /// Rule ids that fired, in the order they fired.
+    pub trace: Vec<String>,
+    pub sources: Vec<SourceRef>,
+    pub disclaimer: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KnowledgeRef {
+    pub version: String,
+    pub sha256: String,
+}
+
+vocabulary!(
+    /// Urgency, ordered from least to most urgent so that `max` is the most urgent.
+    TriageLevel {
+        SelfCare = "self_care",
+        Routine = "routine",
+        ConsultSoon = "consult_soon",
+        Urgent24h = "urgent_24h",
+        Emergency = "emergency",
+    }
+);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Triage {
+    pub level: TriageLevel,
+    /// What to do, in the reader's words (Thuisarts style for patients).
+    pub advice: String,
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    pub rule: String,
+    pub level: TriageLevel,
+    pub text: String,
+    pub sources: Vec<String>,
+    /// True when the rule is Kobalt's own combination of sourced facts rather
+    /// than a guideline recommendation.
+    pub derived: bool,
+}
+
+vocabulary!(
+    B12Category {
+        Deficient = "deficient",
+        Indeterminate = "indeterminate",
+        Unlikely = "unlikely",
+        NotTested = "not_tested",
+    }
+);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct B12Status {
+    pub category: B12Category,
+    pub text: String,
+    pub rule: String,
+    pub sources: Vec<String>,
+    pub markers: Vec<Marker>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combined_indicator: Option<CombinedIndicator>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Marker {
+    pub analyte: String,
+    pub name: String,
+    /// The value in the analyte's canonical unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The value and unit as reported, when they differ from the canonical ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported: Option<ReportedValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<QualitativeResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    pub interpretation: String,
+    /// Named decision limits of the active profile, in the canonical unit.
+    pub decision_limits: BTreeMap<String, f64>,
+    pub bands: Vec<Band>,
+    /// The laboratory's own reference range, converted to the canonical unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab_reference: Option<LabReference>,
+    pub rule: String,
+    pub sources: Vec<String>,
+    pub unverified: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportedValue {
+    pub value: f64,
+    pub unit: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    pub band: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<f64>,
+    pub to_inclusive: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabReference {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CombinedIndicator {
+    pub value: f64,
+    pub markers_used: u8,
+    pub band: String,
+    pub unverified: bool,
+    pub text: String,
+    pub sources: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cause {
+    pub id: String,
+    pub name: String,
+    pub rank: u32,
+    pub score: i32,
+    /// Always `ordinal_not_probability`: the score orders causes, nothing more.
+    pub score_kind: String,
+    pub supporting: Vec<String>,
+    pub against: Vec<String>,
+    pub missing: Vec<String>,
+    pub text: String,
+    pub rule: String,
+    pub sources: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Differential {
+    pub id: String,
+    pub name: String,
+    pub score: i32,
+    pub supporting: Vec<String>,
+    pub against: Vec<String>,
+    pub missing: Vec<String>,
+    /// Analytes that tell this condition apart from B12 deficiency.
+    pub tests: Vec<String>,
+    pub text: String,
+    pub rule: String,
+    pub sources: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NextTest {
+    pub analyte: String,
+    pub name: String,
+    pub why: String,
+    pub rule: String,
+    pub sources: Vec<String>,
+}
+
+/// Whether treatment is lifelong: `true`, `false` or `"unknown"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lifelong {
+    Yes,
+    No,
+    Unknown,
+}
+
+impl Serialize for Lifelong {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Lifelong::Yes => serializer.serialize_bool(true),
+            Lifelong::No => serializer.serialize_bool(false),
+            Lifelong::Unknown => serializer.serialize_str("unknown"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Lifelong {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bool(bool),
+            Text(String),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Bool(true) => Ok(Lifelong::Yes),
+            Raw::Bool(false) => Ok(Lifelong::No),
+            Raw::Text(t) if t == "unknown" => Ok(Lifelong::Unknown),
+            Raw::Text(t) => Err(serde::de::Error::custom(format!(
+                "expected true, false or \"unknown\", got {t:?}"
+            ))),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TreatmentPlan {
+    pub recommended: bool,
+    pub start_before_results: bool,
+    pub lifelong: Lifelong,
+    pub regimens: Vec<Regimen>,
+    pub advice: Vec<String>,
+    /// Rule ids and sources behind `recommended`, `start_before_results`,
+    /// `lifelong` and each advice line, in that order.
+    pub reasons: Vec<Reason>,
+}
+
+vocabulary!(Phase { Loading = "loading", Maintenance = "maintenance", Treatment = "treatment", Prevention = "prevention" });
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Regimen {
+    pub id: String,
+    pub substance: String,
+    pub route: Route,
+    pub dose_ug: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dose_ug_max: Option<f64>,
+    /// One dose every `every` `per` (1 day, 2 months, ...).
+    pub every: f64,
+    pub per: String,
+    /// Number of doses, where the schedule is a fixed course.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doses: Option<u32>,
+    pub phase: Phase,
+    pub text: String,
+    pub rule: String,
+    pub sources: Vec<String>,
+    pub unverified: bool,
+}
+
+vocabulary!(FollowUpDecision {
+    Continue = "continue",
+    ConsiderStopping = "consider_stopping",
+    Escalate = "escalate",
+    ReassessDiagnosis = "reassess_diagnosis",
+});
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub review_after_weeks: Option<f64>,
+    pub decision: Option<FollowUpDecision>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_text: Option<String>,
+    pub checks: Vec<String>,
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    pub id: String,
+    pub text: String,
+    pub rule: String,
+    pub sources: Vec<String>,
+    /// Particulars, such as which unverified values were used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceRef {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub kind: String,
+}

@@ -1,0 +1,396 @@
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ContractError, ErrorCode};
+
+/// A request for an assessment. Only `person.age_years` is required; an absent
+/// field means "not known", never "no". An empty list is a known "none".
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guideline: Option<Guideline>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Audience>,
+    pub person: Person,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diet: Option<Diet>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplements: Option<Vec<Supplement>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medications: Option<Vec<Medication>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Vec<Condition>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedures: Option<Vec<Procedure>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposures: Option<Vec<Exposure>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symptoms: Option<Vec<Symptom>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labs: Option<Vec<Lab>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub treatment: Option<Treatment>,
+    /// Free-form data for other front ends; the engine ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    pub age_years: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<Sex>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pregnant: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breastfeeding: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Supplement {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<CobalaminForm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dose_ug: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dose_mg: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per: Option<Per>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<Route>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weeks: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Medication {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub years: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dose_mg_per_day: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub years_ago: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exposure {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<ExposurePattern>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Symptom {
+    pub id: String,
+    /// Listing a symptom means it is present unless `present` says otherwise.
+    #[serde(default = "yes")]
+    pub present: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weeks: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course: Option<Course>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lab {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analyte: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loinc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<QualitativeResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_high: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Treatment {
+    pub route: Route,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substance: Option<CobalaminForm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dose_ug: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per: Option<Per>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<TreatmentResponse>,
+}
+
+/// Declares a closed vocabulary of the contract: a serde enum in snake_case
+/// with its list of identifiers and their spelling.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use vocabulary;
+
+vocabulary!(
+    /// The guideline profile whose values are applied. Profiles are never mixed.
+    Guideline { Nhg = "nhg", Nice = "nice" }
+);
+vocabulary!(Language { Nl = "nl", En = "en" });
+vocabulary!(Audience { Patient = "patient", Clinician = "clinician" });
+vocabulary!(Sex { Female = "female", Male = "male", Other = "other", Unknown = "unknown" });
+vocabulary!(Diet {
+    Omnivore = "omnivore",
+    Pescatarian = "pescatarian",
+    Vegetarian = "vegetarian",
+    Vegan = "vegan",
+    LowAnimal = "low_animal",
+    Unknown = "unknown",
+});
+vocabulary!(Course { Rapid = "rapid", Gradual = "gradual", Stable = "stable", Improving = "improving" });
+vocabulary!(Severity { Mild = "mild", Moderate = "moderate", Severe = "severe" });
+vocabulary!(CobalaminForm {
+    Cyanocobalamin = "cyanocobalamin",
+    Methylcobalamin = "methylcobalamin",
+    Adenosylcobalamin = "adenosylcobalamin",
+    Hydroxocobalamin = "hydroxocobalamin",
+});
+vocabulary!(Per { Day = "day", Week = "week", Month = "month" });
+vocabulary!(Route { Oral = "oral", Intramuscular = "intramuscular" });
+vocabulary!(ExposurePattern {
+    Daily = "daily",
+    Weekly = "weekly",
+    Monthly = "monthly",
+    Occasional = "occasional",
+    Stopped = "stopped",
+});
+vocabulary!(QualitativeResult { Positive = "positive", Negative = "negative", Equivocal = "equivocal" });
+vocabulary!(TreatmentResponse { Resolved = "resolved", Improved = "improved", Unchanged = "unchanged", Worse = "worse" });
+
+impl Guideline {
+    pub const DEFAULT: Guideline = Guideline::Nhg;
+}
+impl Language {
+    pub const DEFAULT: Language = Language::Nl;
+}
+impl Audience {
+    pub const DEFAULT: Audience = Audience::Patient;
+}
+
+impl Per {
+    /// Days covered by one unit of `per`, for turning doses into daily amounts.
+    pub fn days(self) -> f64 {
+        match self {
+            Per::Day => 1.0,
+            Per::Week => 7.0,
+            Per::Month => 365.25 / 12.0,
+        }
+    }
+}
+
+/// Parses a request from JSON text, strictly: unknown fields are errors (a
+/// misspelt `symptoms` must not silently drop a red flag), and every error
+/// names the JSON pointer where it occurred.
+pub fn parse_request(json: &str) -> Result<Request, ContractError> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let request: Request = serde_path_to_error::deserialize(&mut de).map_err(from_serde_error)?;
+    de.end()
+        .map_err(|e| ContractError::new(ErrorCode::InvalidJson, e.to_string(), ""))?;
+    Ok(request)
+}
+
+/// Turns a serde error with its path into a contract error.
+pub fn from_serde_error(err: serde_path_to_error::Error<serde_json::Error>) -> ContractError {
+    let mut path = pointer_from_serde_path(err.path());
+    let inner = err.into_inner();
+    let message = strip_position(&inner.to_string());
+    let code = if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+        path.clear();
+        ErrorCode::InvalidJson
+    } else if let Some(field) = quoted_after(&message, "unknown field `") {
+        // serde_path_to_error already ends the path with the unknown key.
+        let leaf = format!("/{}", escape_pointer(field));
+        if !path.ends_with(&leaf) {
+            path.push_str(&leaf);
+        }
+        ErrorCode::UnknownField
+    } else if let Some(field) = quoted_after(&message, "missing field `") {
+        path.push('/');
+        path.push_str(&escape_pointer(field));
+        ErrorCode::MissingField
+    } else if message.starts_with("unknown variant") {
+        ErrorCode::UnknownIdentifier
+    } else {
+        ErrorCode::InvalidValue
+    };
+    let message = match code {
+        ErrorCode::InvalidJson => format!("request is not valid JSON: {message}"),
+        _ => message,
+    };
+    ContractError::new(code, message, path)
+}
+
+fn pointer_from_serde_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => {
+                out.push('/');
+                out.push_str(&index.to_string());
+            }
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                out.push('/');
+                out.push_str(&escape_pointer(key));
+            }
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// Escapes a key for use in a JSON pointer (RFC 6901).
+pub fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn quoted_after<'a>(message: &'a str, marker: &str) -> Option<&'a str> {
+    let rest = message.strip_prefix(marker)?;
+    rest.split('`').next()
+}
+
+/// serde_json appends " at line L column C"; the pointer says where instead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(idx) => message[..idx].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(json: &str) -> ContractError {
+        match parse_request(json) {
+            Ok(_) => panic!("expected an error for {json}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn minimal_request_parses() {
+        let request = parse_request(r#"{"person":{"age_years":40}}"#).expect("valid");
+        assert_eq!(request.person.age_years, 40.0);
+        assert!(request.symptoms.is_none());
+    }
+
+    #[test]
+    fn unknown_field_names_its_pointer() {
+        let err = error_of(r#"{"person":{"age_years":40},"symptomz":[]}"#);
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::UnknownField, "/symptomz")
+        );
+        let err = error_of(r#"{"person":{"age_years":40,"sexx":"male"}}"#);
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::UnknownField, "/person/sexx")
+        );
+    }
+
+    #[test]
+    fn missing_and_wrong_values() {
+        let err = error_of(r#"{"person":{}}"#);
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::MissingField, "/person/age_years")
+        );
+        let err = error_of(r#"{"person":{"age_years":"forty"}}"#);
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::InvalidValue, "/person/age_years")
+        );
+        let err = error_of(r#"{"person":{"age_years":40,"sex":"femal"}}"#);
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::UnknownIdentifier, "/person/sex")
+        );
+        let err = error_of(r#"{"person":{"age_years":40},"labs":[{"analyte":"mma","value":[1]}]}"#);
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::InvalidValue, "/labs/0/value")
+        );
+    }
+
+    #[test]
+    fn broken_json_is_invalid_json() {
+        for text in ["", "{", "[1,2]", r#"{"person":{"age_years":40}} trailing"#] {
+            let err = error_of(text);
+            assert_eq!(
+                err.code,
+                if text == "[1,2]" {
+                    ErrorCode::InvalidValue
+                } else {
+                    ErrorCode::InvalidJson
+                },
+                "{text}"
+            );
+        }
+    }
+}

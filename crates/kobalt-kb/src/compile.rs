@@ -1,0 +1,1517 @@
+//! Validation: the files of `schema` become the model of `model`, or a list of
+//! problems naming file, key and what is wrong.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use kobalt_contract::{
+    B12Category, Course, Diet, FollowUpDecision, Guideline, Phase, QualitativeResult, Route,
+    Severity, Sex, TreatmentResponse, TriageLevel,
+};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::Problem;
+use crate::model::*;
+use crate::schema::*;
+
+pub(crate) fn compile(files: &[(&str, &str)]) -> Result<Knowledge, Vec<Problem>> {
+    let mut c = Compiler::new(files);
+    let knowledge = c.run();
+    match knowledge {
+        Some(k) if c.problems.is_empty() => Ok(k),
+        _ => Err(c.problems),
+    }
+}
+
+struct Compiler<'a> {
+    files: BTreeMap<&'a str, &'a str>,
+    problems: Vec<Problem>,
+    sources: BTreeMap<String, Source>,
+    claim_ids: BTreeSet<String>,
+    texts: HashMap<String, Text>,
+    names: HashMap<String, Text>,
+    symptoms: Vocabulary,
+    conditions: Vocabulary,
+    medications: Vocabulary,
+    procedures: Vocabulary,
+    exposures: Vocabulary,
+    supplements: Vocabulary,
+    analyte_index: HashMap<String, AnalyteId>,
+    analytes: Vec<Analyte>,
+    finding_index: HashMap<String, usize>,
+    cause_index: HashMap<String, usize>,
+    used_messages: BTreeSet<String>,
+}
+
+fn hash(files: &BTreeMap<&str, &str>) -> String {
+    let mut hasher = Sha256::new();
+    for (path, text) in files {
+        hasher.update(path.as_bytes());
+        hasher.update([0]);
+        hasher.update(text.as_bytes());
+        hasher.update([0]);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl<'a> Compiler<'a> {
+    fn new(files: &[(&'a str, &'a str)]) -> Self {
+        Compiler {
+            files: files.iter().copied().collect(),
+            problems: Vec::new(),
+            sources: BTreeMap::new(),
+            claim_ids: BTreeSet::new(),
+            texts: HashMap::new(),
+            names: HashMap::new(),
+            symptoms: Vocabulary::default(),
+            conditions: Vocabulary::default(),
+            medications: Vocabulary::default(),
+            procedures: Vocabulary::default(),
+            exposures: Vocabulary::default(),
+            supplements: Vocabulary::default(),
+            analyte_index: HashMap::new(),
+            analytes: Vec::new(),
+            finding_index: HashMap::new(),
+            cause_index: HashMap::new(),
+            used_messages: BTreeSet::new(),
+        }
+    }
+
+    fn problem(&mut self, file: &str, key: impl Into<String>, problem: impl Into<String>) {
+        self.problems.push(Problem::new(file, key, problem));
+    }
+
+    fn parse<T: DeserializeOwned>(&mut self, path: &str) -> Option<T> {
+        let Some(text) = self.files.get(path).copied() else {
+            self.problem(path, "", "file is missing");
+            return None;
+        };
+        match toml::from_str(text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let line = e
+                    .span()
+                    .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+                let at = line.map(|l| format!("line {l}")).unwrap_or_default();
+                self.problem(path, at, e.message().to_owned());
+                None
+            }
+        }
+    }
+
+    fn run(&mut self) -> Option<Knowledge> {
+        let sha256 = hash(&self.files);
+        let ftl = |lang: &str| -> Vec<(&'a str, &'a str)> {
+            let prefix = format!("locales/{lang}/");
+            self.files
+                .iter()
+                .filter(|(p, _)| p.starts_with(&prefix) && p.ends_with(".ftl"))
+                .map(|(p, t)| (*p, *t))
+                .collect()
+        };
+        let (en, nl) = (ftl("en"), ftl("nl"));
+        let messages = crate::text::load(&en, &nl, &mut self.problems);
+        self.texts = messages.texts;
+        self.names = messages.names;
+
+        let manifest: ManifestFile = self.parse("manifest.toml")?;
+        if manifest.contract != kobalt_contract::REQUEST_SCHEMA {
+            self.problem(
+                "manifest.toml",
+                "contract",
+                format!("expected {}", kobalt_contract::REQUEST_SCHEMA),
+            );
+        }
+        let sources: SourcesFile = self.parse("sources.toml")?;
+        for s in sources.source {
+            if self.sources.contains_key(&s.id) {
+                self.problem("sources.toml", &s.id, "source id defined twice");
+            }
+            self.sources.insert(
+                s.id.clone(),
+                Source {
+                    id: s.id,
+                    title: s.title,
+                    publisher: s.publisher,
+                    year: s.year,
+                    url: s.url,
+                    kind: s.kind,
+                },
+            );
+        }
+        let claims_file: ClaimsFile = self.parse("claims.toml")?;
+        let claims: Vec<Claim> = claims_file
+            .claim
+            .into_iter()
+            .map(|c| Claim {
+                id: c.id,
+                category: c.category,
+                encode: c.encode,
+                claim: c.claim,
+            })
+            .collect();
+        self.claim_ids = claims.iter().map(|c| c.id.clone()).collect();
+
+        let values = self.values(&manifest);
+        let vocabulary: VocabularyFile = self.parse("vocabulary.toml")?;
+        self.symptoms = self.vocabulary("symptom", &vocabulary.symptom);
+        self.conditions = self.vocabulary("condition", &vocabulary.condition);
+        self.medications = self.vocabulary("medication", &vocabulary.medication);
+        self.procedures = self.vocabulary("procedure", &vocabulary.procedure);
+        self.exposures = self.vocabulary("exposure", &vocabulary.exposure);
+        self.supplements = self.vocabulary("supplement", &vocabulary.supplement);
+
+        let analytes: AnalytesFile = self.parse("analytes.toml")?;
+        self.analytes(analytes);
+        for required in REQUIRED_ANALYTES {
+            if !self.analyte_index.contains_key(*required) {
+                self.problem(
+                    "analytes.toml",
+                    *required,
+                    "analyte required by the engine is missing",
+                );
+            }
+        }
+
+        let findings_file: FindingsFile = self.parse("findings.toml")?;
+        for (idx, id) in findings_file.finding.keys().enumerate() {
+            self.finding_index.insert(id.clone(), idx);
+        }
+        let causes_file: CausesFile = self.parse("rules/causes.toml")?;
+        for (idx, cause) in causes_file.cause.iter().enumerate() {
+            if self.cause_index.insert(cause.id.clone(), idx).is_some() {
+                self.problem("rules/causes.toml", &cause.id, "cause defined twice");
+            }
+        }
+        let findings: Vec<Finding> = findings_file
+            .finding
+            .iter()
+            .map(|(id, f)| {
+                let key = format!("finding.{id}");
+                let when = self.pred("findings.toml", &key, &f.when);
+                let text = self.name("findings.toml", &key, &format!("finding-{id}"));
+                Finding {
+                    id: id.clone(),
+                    when,
+                    text,
+                }
+            })
+            .collect();
+        self.check_finding_cycles(&findings);
+
+        let causes = causes_file
+            .cause
+            .iter()
+            .map(|s| self.scored("rules/causes.toml", "cause", s))
+            .collect();
+        let differential_file: DifferentialFile = self.parse("rules/differential.toml")?;
+        let differentials = differential_file
+            .differential
+            .iter()
+            .map(|s| self.scored("rules/differential.toml", "differential", s))
+            .collect();
+
+        let common: ProfileFile = self.parse("profiles/common.toml")?;
+        let nhg: ProfileFile = self.parse("profiles/nhg.toml")?;
+        let nice: ProfileFile = self.parse("profiles/nice.toml")?;
+        let profiles = vec![
+            self.profile(Guideline::Nhg, &nhg, &common),
+            self.profile(Guideline::Nice, &nice, &common),
+        ];
+
+        let triage_file: TriageFile = self.parse("rules/triage.toml")?;
+        let file = "rules/triage.toml";
+        let triage: Vec<TriageRule> = triage_file
+            .rule
+            .iter()
+            .map(|r| {
+                let rule = self.rule(file, r);
+                let level = self.level(file, &r.id, r.level.as_deref());
+                TriageRule { rule, level }
+            })
+            .collect();
+        let mut closing = |name: &str| -> Closing {
+            let meta = match triage_file.closing.get(name) {
+                Some(c) => {
+                    let level = self.level(file, name, Some(&c.level));
+                    let meta = self.meta(file, name, name, &c.sources, &c.claims, None, c.derived);
+                    return Closing { meta, level };
+                }
+                None => {
+                    self.problem(file, format!("closing.{name}"), "missing");
+                    self.meta(file, name, name, &[], &[], None, false)
+                }
+            };
+            Closing {
+                meta,
+                level: TriageLevel::Routine,
+            }
+        };
+        let red_flags_not_asked = closing("red_flags_not_asked");
+        let no_concern = closing("no_concern");
+        let mut red_flag_symptoms = BTreeSet::new();
+        for t in triage.iter().filter(|t| t.level >= TriageLevel::Urgent24h) {
+            self.collect_symptoms(&t.rule.when, &findings, &mut red_flag_symptoms);
+        }
+
+        let tests_file: TestsFile = self.parse("rules/tests.toml")?;
+        let tests = tests_file
+            .test
+            .iter()
+            .map(|r| {
+                let analytes = r
+                    .analytes
+                    .iter()
+                    .filter_map(|a| self.analyte_ref("rules/tests.toml", &r.id, a))
+                    .collect::<Vec<_>>();
+                if analytes.is_empty() {
+                    self.problem("rules/tests.toml", &r.id, "a test rule names no analyte");
+                }
+                TestRule {
+                    rule: self.rule("rules/tests.toml", r),
+                    analytes,
+                }
+            })
+            .collect();
+        let differential_test_text = self.text(
+            "rules/tests.toml",
+            "test_differential",
+            "rule-test_differential",
+        );
+
+        let treatment: TreatmentFile = self.parse("rules/treatment.toml")?;
+        let file = "rules/treatment.toml";
+        let mut recommend = |key: &str| match treatment.recommend.get(key) {
+            Some(s) => self.meta(
+                file,
+                key,
+                &format!("recommend_{key}"),
+                &s.sources,
+                &s.claims,
+                None,
+                false,
+            ),
+            None => {
+                self.problem(file, format!("recommend.{key}"), "missing");
+                self.meta(file, key, key, &[], &[], None, false)
+            }
+        };
+        let recommend = Recommend {
+            deficient: recommend("deficient"),
+            trial_in_grey_zone: recommend("trial_in_grey_zone"),
+            prevention: recommend("prevention"),
+        };
+        let start_before_results = treatment
+            .start_before_results
+            .iter()
+            .map(|r| self.rule(file, r))
+            .collect();
+        let lifelong = treatment
+            .lifelong
+            .iter()
+            .map(|r| {
+                if r.value.is_none() {
+                    self.problem(file, &r.id, "a lifelong rule needs `value`");
+                }
+                LifelongRule {
+                    rule: self.rule(file, r),
+                    value: r.value.unwrap_or(false),
+                }
+            })
+            .collect();
+        let advice = treatment
+            .advice
+            .iter()
+            .map(|r| self.rule(file, r))
+            .collect();
+
+        let warnings_file: WarningsFile = self.parse("rules/warnings.toml")?;
+        let file = "rules/warnings.toml";
+        let mut warnings = Vec::new();
+        let mut unverified_warning = None;
+        for w in &warnings_file.warning {
+            if w.engine {
+                unverified_warning = Some(self.meta(
+                    file, &w.id, &w.id, &w.sources, &w.claims, w.status, w.derived,
+                ));
+            } else {
+                warnings.push(self.rule(file, w));
+            }
+        }
+        let unverified_warning = unverified_warning.unwrap_or_else(|| {
+            self.problem(
+                file,
+                "unverified_value_used",
+                "the engine's unverified-value warning is missing",
+            );
+            self.meta(
+                file,
+                "unverified_value_used",
+                "unverified_value_used",
+                &[],
+                &[],
+                None,
+                false,
+            )
+        });
+
+        let followup: FollowUpFile = self.parse("rules/followup.toml")?;
+        let file = "rules/followup.toml";
+        let decisions = followup
+            .decision
+            .iter()
+            .map(|r| {
+                let decision = r.decision.as_deref().and_then(FollowUpDecision::parse);
+                if decision.is_none() {
+                    self.problem(file, &r.id, "unknown or missing `decision`");
+                }
+                DecisionRule {
+                    rule: self.rule(file, r),
+                    decision: decision.unwrap_or(FollowUpDecision::Continue),
+                }
+            })
+            .collect();
+        let checks = followup.check.iter().map(|r| self.rule(file, r)).collect();
+
+        let status: StatusFile = self.parse("rules/status.toml")?;
+        let file = "rules/status.toml";
+        let mut outcomes = HashMap::new();
+        for (id, o) in &status.outcome {
+            let category = B12Category::parse(&o.category).unwrap_or_else(|| {
+                self.problem(
+                    file,
+                    format!("outcome.{id}.category"),
+                    format!("unknown category '{}'", o.category),
+                );
+                B12Category::NotTested
+            });
+            let meta = self.meta(file, id, id, &o.sources, &o.claims, None, false);
+            outcomes.insert(id.clone(), Outcome { meta, category });
+        }
+        for required in REQUIRED_OUTCOMES {
+            if !outcomes.contains_key(*required) {
+                self.problem(
+                    file,
+                    format!("outcome.{required}"),
+                    "outcome required by the engine is missing",
+                );
+            }
+        }
+        let ci = &status.combined_indicator;
+        let ci_bands = self.bands(
+            file,
+            "combined_indicator.bands",
+            &ci.bands,
+            1.0,
+            ci.status,
+            &ci.sources,
+        );
+        let band_names = ci_bands
+            .iter()
+            .map(|b| {
+                (
+                    b.band.clone(),
+                    self.name(file, "combined_indicator", &format!("cb12-{}", b.band)),
+                )
+            })
+            .collect();
+        let combined_indicator = CombinedIndicatorParams {
+            meta: self.meta(
+                file,
+                "combined_indicator",
+                "combined_indicator",
+                &ci.sources,
+                &[],
+                Some(ci.status),
+                false,
+            ),
+            age_constant: ci.age_constant,
+            age_scale: ci.age_scale,
+            age_exponent: ci.age_exponent,
+            bands: ci_bands,
+            band_names,
+        };
+
+        self.check_catalogue();
+        let mut messages = self.names.clone();
+        for (id, text) in &self.texts {
+            messages.entry(id.clone()).or_insert_with(|| text.clone());
+        }
+        Some(Knowledge {
+            version: manifest.version,
+            name: manifest.name,
+            sha256,
+            files: self.files.keys().map(|f| (*f).to_owned()).collect(),
+            sources: std::mem::take(&mut self.sources),
+            claims,
+            symptoms: std::mem::take(&mut self.symptoms),
+            conditions: std::mem::take(&mut self.conditions),
+            medications: std::mem::take(&mut self.medications),
+            procedures: std::mem::take(&mut self.procedures),
+            exposures: std::mem::take(&mut self.exposures),
+            supplements: std::mem::take(&mut self.supplements),
+            analytes: std::mem::take(&mut self.analytes),
+            analyte_index: std::mem::take(&mut self.analyte_index),
+            loinc_index: HashMap::new(),
+            profiles,
+            findings,
+            finding_index: std::mem::take(&mut self.finding_index),
+            triage,
+            red_flags_not_asked,
+            no_concern,
+            red_flag_symptoms: red_flag_symptoms.into_iter().collect(),
+            causes,
+            differentials,
+            tests,
+            differential_test_text,
+            recommend,
+            start_before_results,
+            lifelong,
+            advice,
+            warnings,
+            unverified_warning,
+            decisions,
+            checks,
+            outcomes,
+            combined_indicator,
+            values,
+            messages,
+        })
+        .map(|mut k| {
+            for (idx, a) in k.analytes.iter().enumerate() {
+                for code in a.loinc.iter().chain(&a.loinc_unverified) {
+                    k.loinc_index.insert(code.clone(), idx as AnalyteId);
+                }
+            }
+            k
+        })
+    }
+
+    /// Every message id the rules use must exist; every message must be used by something.
+    fn check_catalogue(&mut self) {
+        let known: BTreeSet<String> = self
+            .texts
+            .keys()
+            .chain(self.names.keys())
+            .cloned()
+            .collect();
+        let prefixes = [
+            "report-",
+            "triage-",
+            "band-",
+            "category-",
+            "decision-",
+            "phase-",
+            "route-",
+            "lifelong-",
+            "guideline-",
+            "diet-",
+            "disclaimer",
+        ];
+        let unused: Vec<String> = known
+            .iter()
+            .filter(|id| {
+                !self.used_messages.contains(*id) && !prefixes.iter().any(|p| id.starts_with(p))
+            })
+            .cloned()
+            .collect();
+        for id in unused {
+            self.problem("locales", id, "message is not used by any knowledge item");
+        }
+    }
+
+    fn text(&mut self, file: &str, key: &str, message: &str) -> Text {
+        self.used_messages.insert(message.to_owned());
+        match self.texts.get(message) {
+            Some(t) => t.clone(),
+            None => {
+                self.problem(
+                    file,
+                    key,
+                    format!("text '{message}' is missing in the locales"),
+                );
+                Text::default()
+            }
+        }
+    }
+
+    fn name(&mut self, file: &str, key: &str, message: &str) -> Text {
+        self.used_messages.insert(message.to_owned());
+        match self.names.get(message) {
+            Some(t) => t.clone(),
+            None => {
+                self.problem(
+                    file,
+                    key,
+                    format!("name '{message}' is missing in the locales"),
+                );
+                Text::default()
+            }
+        }
+    }
+
+    fn check_refs(&mut self, file: &str, key: &str, sources: &[String], claims: &[String]) {
+        if sources.is_empty() && claims.is_empty() {
+            self.problem(
+                file,
+                key,
+                "no source: every rule cites a source id or a seed claim id",
+            );
+        }
+        for s in sources {
+            if !self.sources.contains_key(s) {
+                self.problem(file, key, format!("unknown source id '{s}'"));
+            }
+        }
+        for c in claims {
+            if !self.claim_ids.contains(c) {
+                self.problem(file, key, format!("unknown claim id '{c}'"));
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn meta(
+        &mut self,
+        file: &str,
+        key: &str,
+        id: &str,
+        sources: &[String],
+        claims: &[String],
+        status: Option<Status>,
+        derived: bool,
+    ) -> Meta {
+        self.check_refs(file, key, sources, claims);
+        let text = self.text(file, key, &format!("rule-{id}"));
+        Meta {
+            id: id.to_owned(),
+            sources: sources.to_vec(),
+            claims: claims.to_vec(),
+            status: status.unwrap_or_default(),
+            derived,
+            text,
+        }
+    }
+
+    fn rule(&mut self, file: &str, r: &RuleFile) -> Rule {
+        let meta = self.meta(
+            file, &r.id, &r.id, &r.sources, &r.claims, r.status, r.derived,
+        );
+        let when = match &r.when {
+            Some(w) => self.pred(file, &r.id, w),
+            None => {
+                self.problem(file, &r.id, "rule has no `when`");
+                Pred::All(vec![])
+            }
+        };
+        let profiles = r
+            .profiles
+            .iter()
+            .filter_map(|p| {
+                let g = Guideline::parse(p);
+                if g.is_none() {
+                    self.problem(file, &r.id, format!("unknown profile '{p}'"));
+                }
+                g
+            })
+            .collect();
+        Rule {
+            meta,
+            when,
+            profiles,
+        }
+    }
+
+    fn level(&mut self, file: &str, key: &str, level: Option<&str>) -> TriageLevel {
+        match level.and_then(TriageLevel::parse) {
+            Some(l) => l,
+            None => {
+                self.problem(
+                    file,
+                    key,
+                    format!("unknown or missing triage level {level:?}"),
+                );
+                TriageLevel::Routine
+            }
+        }
+    }
+
+    fn values(&mut self, manifest: &ManifestFile) -> Values {
+        let mut get = |id: &str| -> ConfiguredValue {
+            match manifest.values.get(id) {
+                Some(v) => {
+                    self.check_refs(
+                        "manifest.toml",
+                        &format!("values.{id}"),
+                        &v.sources,
+                        &v.claims,
+                    );
+                    ConfiguredValue {
+                        id: id.to_owned(),
+                        value: v.value,
+                        status: v.status,
+                        sources: v.sources.clone(),
+                        note: v.note.clone(),
+                    }
+                }
+                None => {
+                    self.problem("manifest.toml", format!("values.{id}"), "missing");
+                    ConfiguredValue {
+                        id: id.to_owned(),
+                        value: 0.0,
+                        status: Status::Unverified,
+                        sources: vec![],
+                        note: None,
+                    }
+                }
+            }
+        };
+        Values {
+            long_term_medication_years: get("long_term_medication_years"),
+            b6_upper_level_mg_per_day: get("b6_upper_level_mg_per_day"),
+            clear_cause_score: get("clear_cause_score"),
+        }
+    }
+
+    fn vocabulary(&mut self, kind: &str, terms: &BTreeMap<String, TermFile>) -> Vocabulary {
+        let mut v = Vocabulary::default();
+        for (idx, (id, term)) in terms.iter().enumerate() {
+            let key = format!("{kind}.{id}");
+            for c in &term.claims {
+                if !self.claim_ids.contains(c) {
+                    self.problem("vocabulary.toml", &key, format!("unknown claim id '{c}'"));
+                }
+            }
+            v.ids.push(id.clone());
+            v.names
+                .push(self.name("vocabulary.toml", &key, &format!("{kind}-{id}")));
+            v.claims.push(term.claims.clone());
+            v.index.insert(id.clone(), idx as u16);
+            for g in &term.groups {
+                v.groups.entry(g.clone()).or_default().push(idx as u16);
+            }
+        }
+        v
+    }
+
+    fn analytes(&mut self, file: AnalytesFile) {
+        let path = "analytes.toml";
+        for (idx, (id, a)) in file.analyte.into_iter().enumerate() {
+            let key = format!("analyte.{id}");
+            let name = self.name(path, &key, &format!("analyte-{id}"));
+            let mut units = Vec::new();
+            let mut conversion_unverified = false;
+            if let Some(canonical) = &a.canonical_unit {
+                let canonical_unit = kobalt_units::parse(canonical);
+                let conversions: Vec<(kobalt_units::Unit, f64)> = a
+                    .conversions
+                    .iter()
+                    .filter_map(|c| {
+                        self.check_refs(path, &key, &c.sources, &[]);
+                        conversion_unverified |= c.status == Status::Unverified;
+                        let unit = kobalt_units::parse(&c.unit).ok()?;
+                        if !a.units.contains(&c.unit) {
+                            self.problem(
+                                path,
+                                &key,
+                                format!(
+                                    "conversion for '{}' which is not an accepted unit",
+                                    c.unit
+                                ),
+                            );
+                        }
+                        Some((unit, c.factor))
+                    })
+                    .collect();
+                if !a.units.contains(canonical) {
+                    self.problem(
+                        path,
+                        &key,
+                        format!("canonical unit '{canonical}' is not among the accepted units"),
+                    );
+                }
+                for unit_text in &a.units {
+                    let norm = kobalt_units::normalize(unit_text);
+                    if units.iter().any(|(n, _, _)| *n == norm) {
+                        self.problem(path, &key, format!("unit '{unit_text}' is listed twice (spellings compare without case)"));
+                    }
+                    let factor = match (kobalt_units::parse(unit_text), &canonical_unit) {
+                        (Ok(unit), Ok(canon)) => kobalt_units::factor(&unit, canon).or_else(|| {
+                            conversions
+                                .iter()
+                                .find_map(|(cu, f)| kobalt_units::factor(&unit, cu).map(|r| r * f))
+                        }),
+                        _ => None,
+                    };
+                    match factor {
+                        Some(f) => units.push((norm, unit_text.clone(), f)),
+                        None => self.problem(
+                            path,
+                            &key,
+                            format!("unit '{unit_text}' has no conversion to '{canonical}'"),
+                        ),
+                    }
+                }
+            } else if !a.units.is_empty() {
+                self.problem(path, &key, "units without a canonical unit");
+            }
+            if a.canonical_unit.is_none() && !a.qualitative {
+                self.problem(
+                    path,
+                    &key,
+                    "an analyte is quantitative (canonical unit) or qualitative or both",
+                );
+            }
+            let plausible = a.plausible.as_ref().map(|r| (r.min, r.max));
+            if let Some((min, max)) = plausible {
+                if !(min < max) {
+                    self.problem(path, &key, "plausible.min must be below plausible.max");
+                }
+            }
+            self.analyte_index.insert(id.clone(), idx as AnalyteId);
+            self.analytes.push(Analyte {
+                id,
+                name,
+                loinc: a.loinc,
+                loinc_unverified: a.loinc_unverified,
+                canonical_unit: a.canonical_unit,
+                units,
+                plausible,
+                qualitative: a.qualitative,
+                conversion_unverified,
+            });
+        }
+    }
+
+    fn analyte_ref(&mut self, file: &str, key: &str, id: &str) -> Option<AnalyteId> {
+        let found = self.analyte_index.get(id).copied();
+        if found.is_none() {
+            self.problem(file, key, format!("unknown analyte '{id}'"));
+        }
+        found
+    }
+
+    fn scored(&mut self, file: &str, kind: &str, s: &ScoredFile) -> Scored {
+        let key = format!("{kind}.{}", s.id);
+        self.check_refs(file, &key, &s.sources, &s.claims);
+        let message = format!("{kind}-{}", s.id);
+        let text = self.text(file, &key, &message);
+        let name = self.name(file, &key, &message);
+        let meta = Meta {
+            id: format!("{kind}_{}", s.id),
+            sources: s.sources.clone(),
+            claims: s.claims.clone(),
+            status: s.status.unwrap_or_default(),
+            derived: false,
+            text,
+        };
+        let mut evidence = |items: &[EvidenceFile]| -> Vec<Evidence> {
+            items
+                .iter()
+                .filter_map(|e| {
+                    if e.weight <= 0 {
+                        self.problem(
+                            file,
+                            &key,
+                            format!("weight of '{}' must be positive", e.finding),
+                        );
+                    }
+                    let finding = self.finding_ref(file, &key, &e.finding)?;
+                    Some(Evidence {
+                        finding,
+                        weight: e.weight,
+                    })
+                })
+                .collect()
+        };
+        let supporting = evidence(&s.supporting);
+        let against = evidence(&s.against);
+        let requires = s
+            .requires
+            .as_ref()
+            .and_then(|f| self.finding_ref(file, &key, f));
+        let tests = s
+            .tests
+            .iter()
+            .filter_map(|a| self.analyte_ref(file, &key, a))
+            .collect();
+        Scored {
+            meta,
+            name,
+            requires,
+            tests,
+            supporting,
+            against,
+        }
+    }
+
+    fn finding_ref(&mut self, file: &str, key: &str, id: &str) -> Option<usize> {
+        let found = self.finding_index.get(id).copied();
+        if found.is_none() {
+            self.problem(file, key, format!("unknown finding '{id}'"));
+        }
+        found
+    }
+
+    fn check_finding_cycles(&mut self, findings: &[Finding]) {
+        fn reaches(findings: &[Finding], from: usize, target: usize, depth: usize) -> bool {
+            if depth > findings.len() {
+                return true;
+            }
+            let mut hit = false;
+            findings[from].when.visit(&mut |p| {
+                if let Pred::Finding(next) = p {
+                    hit |= *next == target || reaches(findings, *next, target, depth + 1);
+                }
+            });
+            hit
+        }
+        for (idx, f) in findings.iter().enumerate() {
+            if reaches(findings, idx, idx, 0) {
+                self.problem(
+                    "findings.toml",
+                    format!("finding.{}", f.id),
+                    "finding refers to itself",
+                );
+            }
+        }
+    }
+
+    fn collect_symptoms(&self, pred: &Pred, findings: &[Finding], out: &mut BTreeSet<u16>) {
+        pred.visit(&mut |p| match p {
+            Pred::Symptom { ids, .. } => out.extend(ids.iter().copied()),
+            Pred::Finding(f) => self.collect_symptoms(&findings[*f].when, findings, out),
+            _ => {}
+        });
+    }
+
+    fn vocab_ids(&mut self, file: &str, key: &str, kind: &str, ids: &[String]) -> Vec<u16> {
+        let vocab = match kind {
+            "symptom" => &self.symptoms,
+            "condition" => &self.conditions,
+            "medication" => &self.medications,
+            "procedure" => &self.procedures,
+            "exposure" => &self.exposures,
+            _ => &self.supplements,
+        };
+        let (found, missing): (Vec<_>, Vec<_>) = ids
+            .iter()
+            .map(|id| (id, vocab.get(id)))
+            .partition(|(_, i)| i.is_some());
+        for (id, _) in missing {
+            self.problem(file, key, format!("unknown {kind} '{id}'"));
+        }
+        found.into_iter().filter_map(|(_, i)| i).collect()
+    }
+
+    fn vocab_group(&mut self, file: &str, key: &str, kind: &str, group: &str) -> Vec<u16> {
+        let vocab = match kind {
+            "symptom" => &self.symptoms,
+            "condition" => &self.conditions,
+            "medication" => &self.medications,
+            _ => &self.procedures,
+        };
+        match vocab.groups.get(group) {
+            Some(ids) => ids.clone(),
+            None => {
+                self.problem(file, key, format!("unknown {kind} group '{group}'"));
+                Vec::new()
+            }
+        }
+    }
+
+    fn parse_list<T>(
+        &mut self,
+        file: &str,
+        key: &str,
+        what: &str,
+        items: &[String],
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Vec<T> {
+        items
+            .iter()
+            .filter_map(|s| {
+                let v = parse(s);
+                if v.is_none() {
+                    self.problem(file, key, format!("unknown {what} '{s}'"));
+                }
+                v
+            })
+            .collect()
+    }
+
+    fn pred(&mut self, file: &str, key: &str, w: &WhenFile) -> Pred {
+        let mut parts = Vec::new();
+        if let Some(all) = &w.all {
+            parts.push(Pred::All(
+                all.iter().map(|p| self.pred(file, key, p)).collect(),
+            ));
+        }
+        if let Some(any) = &w.any {
+            parts.push(Pred::Any(
+                any.iter().map(|p| self.pred(file, key, p)).collect(),
+            ));
+        }
+        if let Some(f) = &w.finding {
+            if let Some(idx) = self.finding_ref(file, key, f) {
+                parts.push(Pred::Finding(idx));
+            }
+        }
+        let mut symptom_ids: Option<Vec<u16>> = None;
+        if let Some(s) = &w.symptom {
+            symptom_ids = Some(self.vocab_ids(file, key, "symptom", std::slice::from_ref(s)));
+        }
+        if let Some(list) = &w.symptom_any {
+            symptom_ids = Some(self.vocab_ids(file, key, "symptom", list));
+        }
+        if let Some(g) = &w.symptom_group {
+            symptom_ids = Some(self.vocab_group(file, key, "symptom", g));
+        }
+        let course = w.course.as_ref().map(|list| {
+            self.parse_list(file, key, "course", list, |s| match s {
+                "unknown" => Some(CourseFilter::Unknown),
+                other => Course::parse(other).map(CourseFilter::Is),
+            })
+        });
+        let severity = w
+            .severity
+            .as_ref()
+            .map(|list| self.parse_list(file, key, "severity", list, Severity::parse));
+        match symptom_ids {
+            Some(ids) => parts.push(Pred::Symptom {
+                ids,
+                course,
+                severity,
+                min_weeks: w.min_weeks,
+            }),
+            None if course.is_some() || severity.is_some() || w.min_weeks.is_some() => self
+                .problem(
+                    file,
+                    key,
+                    "course, severity and min_weeks go with a symptom key",
+                ),
+            None => {}
+        }
+        if let Some(s) = &w.absent {
+            if let Some(&id) = self
+                .vocab_ids(file, key, "symptom", std::slice::from_ref(s))
+                .first()
+            {
+                parts.push(Pred::Absent(id));
+            }
+        }
+        if let Some(list) = &w.none_present {
+            parts.push(Pred::NonePresent(
+                self.vocab_ids(file, key, "symptom", list),
+            ));
+        }
+        if let Some(list) = &w.diet {
+            parts.push(Pred::Diet(self.parse_list(
+                file,
+                key,
+                "diet",
+                list,
+                Diet::parse,
+            )));
+        }
+        if let Some(list) = &w.supplement_any {
+            parts.push(Pred::SupplementAny {
+                ids: self.vocab_ids(file, key, "supplement", list),
+                min_daily_mg: w.min_daily_mg,
+            });
+        } else if w.min_daily_mg.is_some() {
+            self.problem(file, key, "min_daily_mg goes with supplement_any");
+        }
+        if let Some(list) = &w.supplement_none {
+            parts.push(Pred::SupplementNone(self.vocab_ids(
+                file,
+                key,
+                "supplement",
+                list,
+            )));
+        }
+        let long_term = w.long_term.unwrap_or(false);
+        if let Some(m) = &w.medication {
+            parts.push(Pred::Medication {
+                ids: self.vocab_ids(file, key, "medication", std::slice::from_ref(m)),
+                long_term,
+            });
+        }
+        if let Some(g) = &w.medication_group {
+            parts.push(Pred::Medication {
+                ids: self.vocab_group(file, key, "medication", g),
+                long_term,
+            });
+        }
+        if w.long_term.is_some() && w.medication.is_none() && w.medication_group.is_none() {
+            self.problem(file, key, "long_term goes with a medication key");
+        }
+        if let Some(c) = &w.condition {
+            parts.push(Pred::Condition(self.vocab_ids(
+                file,
+                key,
+                "condition",
+                std::slice::from_ref(c),
+            )));
+        }
+        if let Some(list) = &w.condition_any {
+            parts.push(Pred::Condition(self.vocab_ids(
+                file,
+                key,
+                "condition",
+                list,
+            )));
+        }
+        if let Some(g) = &w.condition_group {
+            parts.push(Pred::Condition(self.vocab_group(file, key, "condition", g)));
+        }
+        if let Some(list) = &w.procedure_any {
+            parts.push(Pred::Procedure(self.vocab_ids(
+                file,
+                key,
+                "procedure",
+                list,
+            )));
+        }
+        if let Some(g) = &w.procedure_group {
+            parts.push(Pred::Procedure(self.vocab_group(file, key, "procedure", g)));
+        }
+        if let Some(e) = &w.exposure {
+            parts.push(Pred::Exposure(self.vocab_ids(
+                file,
+                key,
+                "exposure",
+                std::slice::from_ref(e),
+            )));
+        }
+        if let Some(v) = w.age_min {
+            parts.push(Pred::AgeMin(v));
+        }
+        if let Some(v) = w.age_max {
+            parts.push(Pred::AgeMax(v));
+        }
+        if let Some(list) = &w.sex {
+            parts.push(Pred::Sex(self.parse_list(
+                file,
+                key,
+                "sex",
+                list,
+                Sex::parse,
+            )));
+        }
+        if let Some(v) = w.pregnant {
+            parts.push(Pred::Pregnant(v));
+        }
+        if let Some(v) = w.breastfeeding {
+            parts.push(Pred::Breastfeeding(v));
+        }
+        match (&w.lab, &w.band, &w.result) {
+            (Some(lab), band, result) => {
+                if let Some(analyte) = self.analyte_ref(file, key, lab) {
+                    if let Some(bands) = band {
+                        parts.push(Pred::LabBand {
+                            analyte,
+                            bands: bands.clone(),
+                        });
+                    }
+                    if let Some(results) = result {
+                        let results =
+                            self.parse_list(file, key, "result", results, QualitativeResult::parse);
+                        parts.push(Pred::LabResult { analyte, results });
+                    }
+                    if band.is_none() && result.is_none() {
+                        self.problem(file, key, "lab needs band or result");
+                    }
+                }
+            }
+            (None, Some(_), _) | (None, _, Some(_)) => {
+                self.problem(file, key, "band and result go with lab")
+            }
+            (None, None, None) => {}
+        }
+        if let Some(a) = &w.tested {
+            if let Some(id) = self.analyte_ref(file, key, a) {
+                parts.push(Pred::Tested(id));
+            }
+        }
+        if let Some(a) = &w.untested {
+            if let Some(id) = self.analyte_ref(file, key, a) {
+                parts.push(Pred::Untested(id));
+            }
+        }
+        if let Some(list) = &w.b12_status {
+            parts.push(Pred::B12Status(self.parse_list(
+                file,
+                key,
+                "B12 category",
+                list,
+                B12Category::parse,
+            )));
+        }
+        let cause_index = self.cause_index.clone();
+        let cause_of = |s: &str| cause_index.get(s).copied();
+        if let Some(list) = &w.leading_cause {
+            parts.push(Pred::LeadingCause(
+                self.parse_list(file, key, "cause", list, cause_of),
+            ));
+        }
+        if let Some(list) = &w.leading_cause_not {
+            parts.push(Pred::LeadingCauseNot(
+                self.parse_list(file, key, "cause", list, cause_of),
+            ));
+        }
+        if w.no_clear_cause == Some(true) {
+            parts.push(Pred::NoClearCause);
+        }
+        if let Some(list) = &w.treatment_route {
+            parts.push(Pred::TreatmentRoute(self.parse_list(
+                file,
+                key,
+                "route",
+                list,
+                Route::parse,
+            )));
+        }
+        if let Some(list) = &w.treatment_response {
+            let parsed = self.parse_list(file, key, "response", list, |s| match s {
+                "unknown" => Some(None),
+                other => TreatmentResponse::parse(other).map(Some),
+            });
+            parts.push(Pred::TreatmentResponse(parsed));
+        }
+        if let Some(v) = w.treatment_judgeable {
+            parts.push(Pred::TreatmentJudgeable(v));
+        }
+        let pred = match parts.len() {
+            0 => {
+                self.problem(file, key, "empty condition");
+                Pred::All(vec![])
+            }
+            1 => parts.pop().unwrap_or(Pred::All(vec![])),
+            _ => Pred::All(parts),
+        };
+        if w.unknown_counts == Some(true) {
+            Pred::UnknownCounts(Box::new(pred))
+        } else {
+            pred
+        }
+    }
+
+    fn bands(
+        &mut self,
+        file: &str,
+        key: &str,
+        bands: &[BandFile],
+        factor: f64,
+        status: Status,
+        sources: &[String],
+    ) -> Vec<Band> {
+        if bands.is_empty() {
+            self.problem(file, key, "no bands");
+            return Vec::new();
+        }
+        let mut out: Vec<Band> = Vec::new();
+        let mut names = BTreeSet::new();
+        let mut limits = BTreeSet::new();
+        for (idx, b) in bands.iter().enumerate() {
+            let bkey = format!("{key}[{idx}] ({})", b.band);
+            if !names.insert(b.band.clone()) {
+                self.problem(file, &bkey, "band name used twice");
+            }
+            if let Some(l) = &b.limit {
+                if !limits.insert(l.clone()) {
+                    self.problem(file, &bkey, format!("limit name '{l}' used twice"));
+                }
+            }
+            if !b.sources.is_empty() || !b.claims.is_empty() {
+                self.check_refs(file, &bkey, &b.sources, &b.claims);
+            }
+            match (idx, b.from) {
+                (0, Some(_)) => self.problem(
+                    file,
+                    &bkey,
+                    "the first band starts at the bottom (no `from`)",
+                ),
+                (i, None) if i > 0 => self.problem(file, &bkey, "band has no `from`"),
+                _ => {}
+            }
+            if idx + 1 == bands.len() {
+                if b.to.is_some() {
+                    self.problem(file, &bkey, "the last band is open-ended (no `to`)");
+                }
+            } else if b.to.is_none() {
+                self.problem(file, &bkey, "band has no `to`");
+            }
+            if let (Some(from), Some(to)) = (b.from, b.to) {
+                if !(from < to) {
+                    self.problem(file, &bkey, format!("from {from} is not below to {to}"));
+                }
+            }
+            if let (Some(prev), Some(from)) =
+                (bands.get(idx.wrapping_sub(1)).filter(|_| idx > 0), b.from)
+            {
+                if let Some(prev_to) = prev.to {
+                    if from > prev_to {
+                        self.problem(file, &bkey, format!("gap between {prev_to} and {from}"));
+                    } else if from < prev_to {
+                        self.problem(
+                            file,
+                            &bkey,
+                            format!(
+                                "overlap: starts at {from} but the previous band runs to {prev_to}"
+                            ),
+                        );
+                    }
+                }
+            }
+            let mut band_sources = sources.to_vec();
+            band_sources.extend(b.sources.iter().cloned());
+            out.push(Band {
+                band: b.band.clone(),
+                from: b.from.map(|v| v * factor),
+                to: b.to.map(|v| v * factor),
+                to_inclusive: b.to_inclusive,
+                limit: b.limit.clone(),
+                status: b.status.unwrap_or(status),
+                sources: band_sources,
+            });
+        }
+        out
+    }
+
+    fn limits(&mut self, file: &str, analyte_id: &str, l: &LimitsFile) -> Option<LimitsBySex> {
+        let key = format!("limits.{analyte_id}");
+        let analyte = self.analyte_ref(file, &key, analyte_id)?;
+        self.check_refs(file, &key, &l.sources, &l.claims);
+        let factor = match self.analytes[analyte as usize].factor(&l.unit) {
+            Some(f) => f,
+            None => {
+                self.problem(
+                    file,
+                    &key,
+                    format!("unit '{}' is not an accepted unit of {analyte_id}", l.unit),
+                );
+                return None;
+            }
+        };
+        let mut build = |bands: &[BandFile], sub: &str| Limits {
+            analyte,
+            rule_id: format!("limits_{analyte_id}"),
+            bands: self.bands(
+                file,
+                &format!("{key}{sub}.bands"),
+                bands,
+                factor,
+                l.status,
+                &l.sources,
+            ),
+            sources: l.sources.clone(),
+            status: l.status,
+        };
+        match (&l.bands, &l.female, &l.male) {
+            (Some(bands), None, None) => Some(LimitsBySex::Any(build(bands, ""))),
+            (None, Some(f), Some(m)) => {
+                let female = build(&f.bands, ".female");
+                let male = build(&m.bands, ".male");
+                let unknown_as_male = match l.unknown_sex.as_deref() {
+                    Some("male") => true,
+                    Some("female") => false,
+                    other => {
+                        self.problem(
+                            file,
+                            &key,
+                            format!("unknown_sex must be male or female, got {other:?}"),
+                        );
+                        true
+                    }
+                };
+                Some(LimitsBySex::BySex {
+                    female,
+                    male,
+                    unknown_as_male,
+                })
+            }
+            _ => {
+                self.problem(file, &key, "give either bands, or female and male bands");
+                None
+            }
+        }
+    }
+
+    fn profile(&mut self, guideline: Guideline, p: &ProfileFile, common: &ProfileFile) -> Profile {
+        let file = format!("profiles/{}.toml", guideline.as_str());
+        let file = file.as_str();
+        if p.id.as_deref() != Some(guideline.as_str()) {
+            self.problem(
+                file,
+                "id",
+                format!("expected id = \"{}\"", guideline.as_str()),
+            );
+        }
+        let mut limits: Vec<Option<LimitsBySex>> = vec![None; self.analytes.len()];
+        for (source_file, table) in [("profiles/common.toml", common), (file, p)] {
+            for (analyte_id, l) in &table.limits {
+                if let Some(compiled) = self.limits(source_file, analyte_id, l) {
+                    let idx = match &compiled {
+                        LimitsBySex::Any(x) => x.analyte,
+                        LimitsBySex::BySex { female, .. } => female.analyte,
+                    };
+                    limits[idx as usize] = Some(compiled);
+                }
+            }
+        }
+        for required in REQUIRED_ANALYTES {
+            if let Some(&idx) = self.analyte_index.get(*required) {
+                if limits[idx as usize].is_none() {
+                    self.problem(
+                        file,
+                        format!("limits.{required}"),
+                        "limits required by the engine are missing",
+                    );
+                }
+            }
+        }
+        let review = match &p.review {
+            Some(r) => Review {
+                weeks: r.weeks,
+                weeks_pregnant: r.weeks_pregnant,
+                judge_response_after_weeks: r.judge_response_after_weeks,
+                meta: {
+                    self.check_refs(file, "review", &r.sources, &r.claims);
+                    Meta {
+                        id: format!("review_{}", guideline.as_str()),
+                        sources: r.sources.clone(),
+                        claims: r.claims.clone(),
+                        status: r.status,
+                        derived: false,
+                        text: Text::default(),
+                    }
+                },
+            },
+            None => {
+                self.problem(file, "review", "missing");
+                Review {
+                    weeks: 0.0,
+                    weeks_pregnant: 0.0,
+                    judge_response_after_weeks: 0.0,
+                    meta: self.meta(file, "review", "review", &[], &[], None, false),
+                }
+            }
+        };
+        let mut regimen_index = HashMap::new();
+        let mut regimens = Vec::new();
+        for (id, r) in &p.regimen {
+            let key = format!("regimen.{id}");
+            self.check_refs(file, &key, &r.sources, &r.claims);
+            let route = Route::parse(&r.route).unwrap_or_else(|| {
+                self.problem(file, &key, format!("unknown route '{}'", r.route));
+                Route::Oral
+            });
+            let phase = Phase::parse(&r.phase).unwrap_or_else(|| {
+                self.problem(file, &key, format!("unknown phase '{}'", r.phase));
+                Phase::Treatment
+            });
+            if !matches!(r.per.as_str(), "day" | "week" | "month") {
+                self.problem(
+                    file,
+                    &key,
+                    format!("per must be day, week or month, got '{}'", r.per),
+                );
+            }
+            if !(r.dose_ug > 0.0 && r.every > 0.0 && r.times > 0.0) {
+                self.problem(file, &key, "dose_ug, times and every must be positive");
+            }
+            let text = self.text(file, &key, &format!("regimen-{id}"));
+            regimen_index.insert(id.clone(), regimens.len());
+            regimens.push(Regimen {
+                meta: Meta {
+                    id: id.clone(),
+                    sources: r.sources.clone(),
+                    claims: r.claims.clone(),
+                    status: r.status,
+                    derived: false,
+                    text,
+                },
+                substance: r.substance.clone(),
+                route,
+                dose_ug: r.dose_ug,
+                dose_ug_max: r.dose_ug_max,
+                times: r.times,
+                every: r.every,
+                every_max: r.every_max,
+                per: r.per.clone(),
+                doses: r.doses,
+                phase,
+            });
+        }
+        let plans = p
+            .plan
+            .iter()
+            .map(|plan| {
+                let key = format!("plan.{}", plan.id);
+                self.check_refs(file, &key, &plan.sources, &plan.claims);
+                let purpose = match plan.purpose.as_str() {
+                    "deficiency" => PlanPurpose::Deficiency,
+                    "trial" => PlanPurpose::Trial,
+                    "prevention" => PlanPurpose::Prevention,
+                    other => {
+                        self.problem(
+                            file,
+                            &key,
+                            format!("`for` must be deficiency, trial or prevention, got '{other}'"),
+                        );
+                        PlanPurpose::Deficiency
+                    }
+                };
+                let when = plan.when.as_ref().map(|w| self.pred(file, &key, w));
+                let regimens = plan
+                    .regimens
+                    .iter()
+                    .filter_map(|r| {
+                        let idx = regimen_index.get(r).copied();
+                        if idx.is_none() {
+                            self.problem(file, &key, format!("unknown regimen '{r}'"));
+                        }
+                        idx
+                    })
+                    .collect();
+                Plan {
+                    meta: Meta {
+                        id: plan.id.clone(),
+                        sources: plan.sources.clone(),
+                        claims: plan.claims.clone(),
+                        status: Status::Verified,
+                        derived: false,
+                        text: Text::default(),
+                    },
+                    purpose,
+                    when,
+                    regimens,
+                }
+            })
+            .collect::<Vec<_>>();
+        for purpose in [PlanPurpose::Deficiency, PlanPurpose::Trial] {
+            if !plans
+                .iter()
+                .any(|p: &Plan| p.purpose == purpose && p.when.is_none())
+            {
+                self.problem(
+                    file,
+                    "plan",
+                    format!("needs a {purpose:?} plan without `when` as the fallback"),
+                );
+            }
+        }
+        Profile {
+            guideline,
+            limits,
+            review,
+            regimens,
+            plans,
+        }
+    }
+}

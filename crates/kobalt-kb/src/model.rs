@@ -1,0 +1,450 @@
+//! The validated, compiled knowledge base. Immutable once built; every id has
+//! been resolved to an index and every text to its four variants.
+
+use std::collections::{BTreeMap, HashMap};
+
+use kobalt_contract::{
+    Audience, B12Category, FollowUpDecision, Guideline, Language, Phase, Route, TriageLevel,
+};
+
+pub use crate::pred::{CourseFilter, Pred};
+pub use crate::schema::Status;
+
+/// A text in both languages and for both audiences.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Text([String; 4]);
+
+impl Text {
+    pub(crate) fn new(
+        en_patient: String,
+        en_clinician: String,
+        nl_patient: String,
+        nl_clinician: String,
+    ) -> Self {
+        Text([en_patient, en_clinician, nl_patient, nl_clinician])
+    }
+
+    pub fn get(&self, language: Language, audience: Audience) -> &str {
+        let lang = match language {
+            Language::En => 0,
+            Language::Nl => 2,
+        };
+        let aud = match audience {
+            Audience::Patient => 0,
+            Audience::Clinician => 1,
+        };
+        &self.0[lang + aud]
+    }
+}
+
+/// What every rule carries: its id, its sources and claims, its status and its text.
+#[derive(Clone, Debug)]
+pub struct Meta {
+    pub id: String,
+    pub sources: Vec<String>,
+    pub claims: Vec<String>,
+    pub status: Status,
+    pub derived: bool,
+    pub text: Text,
+}
+
+impl Meta {
+    pub fn unverified(&self) -> bool {
+        self.status == Status::Unverified
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub id: String,
+    pub title: String,
+    pub publisher: String,
+    pub year: Option<u16>,
+    pub url: Option<String>,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Claim {
+    pub id: String,
+    pub category: String,
+    pub encode: String,
+    pub claim: String,
+}
+
+/// One vocabulary (symptoms, conditions, ...): ids by index, names, groups.
+#[derive(Clone, Debug, Default)]
+pub struct Vocabulary {
+    pub ids: Vec<String>,
+    pub names: Vec<Text>,
+    pub claims: Vec<Vec<String>>,
+    pub index: HashMap<String, u16>,
+    pub groups: BTreeMap<String, Vec<u16>>,
+}
+
+impl Vocabulary {
+    pub fn get(&self, id: &str) -> Option<u16> {
+        self.index.get(id).copied()
+    }
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+pub type AnalyteId = u16;
+
+#[derive(Clone, Debug)]
+pub struct Analyte {
+    pub id: String,
+    pub name: Text,
+    pub loinc: Vec<String>,
+    pub loinc_unverified: Vec<String>,
+    pub canonical_unit: Option<String>,
+    /// Normalised unit spelling → factor into the canonical unit.
+    pub units: Vec<(String, String, f64)>,
+    pub plausible: Option<(f64, f64)>,
+    pub qualitative: bool,
+    pub conversion_unverified: bool,
+}
+
+impl Analyte {
+    pub fn quantitative(&self) -> bool {
+        self.canonical_unit.is_some()
+    }
+
+    /// The factor that turns a value in `unit` (any accepted spelling) into the canonical unit.
+    pub fn factor(&self, unit: &str) -> Option<f64> {
+        let norm = kobalt_units::normalize(unit);
+        self.units
+            .iter()
+            .find(|(n, _, _)| *n == norm)
+            .map(|(_, _, f)| *f)
+    }
+
+    pub fn accepted_units(&self) -> Vec<&str> {
+        self.units
+            .iter()
+            .map(|(_, shown, _)| shown.as_str())
+            .collect()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Band {
+    pub band: String,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    pub to_inclusive: bool,
+    pub limit: Option<String>,
+    pub status: Status,
+    pub sources: Vec<String>,
+}
+
+/// Decision limits of one analyte in one profile (for one sex).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub analyte: AnalyteId,
+    pub rule_id: String,
+    pub bands: Vec<Band>,
+    pub sources: Vec<String>,
+    pub status: Status,
+}
+
+impl Limits {
+    /// The band a canonical value falls in. Bands are contiguous, so one always matches.
+    pub fn band_of(&self, value: f64) -> &Band {
+        self.bands
+            .iter()
+            .find(|b| match b.to {
+                None => true,
+                Some(to) if b.to_inclusive => value <= to,
+                Some(to) => value < to,
+            })
+            .unwrap_or_else(|| &self.bands[self.bands.len() - 1])
+    }
+
+    pub fn named_limits(&self) -> BTreeMap<String, f64> {
+        self.bands
+            .iter()
+            .filter_map(|b| Some((b.limit.clone()?, b.from?)))
+            .collect()
+    }
+}
+
+/// Limits for an analyte, possibly by sex.
+#[derive(Clone, Debug)]
+pub enum LimitsBySex {
+    Any(Limits),
+    BySex {
+        female: Limits,
+        male: Limits,
+        unknown_as_male: bool,
+    },
+}
+
+impl LimitsBySex {
+    pub fn for_sex(&self, sex: kobalt_contract::Sex) -> (&Limits, bool) {
+        use kobalt_contract::Sex;
+        match self {
+            LimitsBySex::Any(l) => (l, false),
+            LimitsBySex::BySex {
+                female,
+                male,
+                unknown_as_male,
+            } => match sex {
+                Sex::Female => (female, false),
+                Sex::Male => (male, false),
+                Sex::Other | Sex::Unknown => (if *unknown_as_male { male } else { female }, true),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Regimen {
+    pub meta: Meta,
+    pub substance: String,
+    pub route: Route,
+    pub dose_ug: f64,
+    pub dose_ug_max: Option<f64>,
+    pub times: f64,
+    pub every: f64,
+    pub every_max: Option<f64>,
+    pub per: String,
+    pub doses: Option<u32>,
+    pub phase: Phase,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanPurpose {
+    Deficiency,
+    Trial,
+    Prevention,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub meta: Meta,
+    pub purpose: PlanPurpose,
+    pub when: Option<Pred>,
+    pub regimens: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Review {
+    pub weeks: f64,
+    pub weeks_pregnant: f64,
+    pub judge_response_after_weeks: f64,
+    pub meta: Meta,
+}
+
+#[derive(Clone, Debug)]
+pub struct Profile {
+    pub guideline: Guideline,
+    /// Indexed by analyte; `None` where neither the profile nor the common file sets limits.
+    pub limits: Vec<Option<LimitsBySex>>,
+    pub review: Review,
+    pub regimens: Vec<Regimen>,
+    pub plans: Vec<Plan>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub id: String,
+    pub when: Pred,
+    pub text: Text,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub meta: Meta,
+    pub when: Pred,
+    pub profiles: Vec<Guideline>,
+}
+
+impl Rule {
+    pub fn applies_to(&self, guideline: Guideline) -> bool {
+        self.profiles.is_empty() || self.profiles.contains(&guideline)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TriageRule {
+    pub rule: Rule,
+    pub level: TriageLevel,
+}
+
+#[derive(Clone, Debug)]
+pub struct Closing {
+    pub meta: Meta,
+    pub level: TriageLevel,
+}
+
+#[derive(Clone, Debug)]
+pub struct Evidence {
+    pub finding: usize,
+    pub weight: i32,
+}
+
+/// A cause or a differential condition: scored evidence.
+#[derive(Clone, Debug)]
+pub struct Scored {
+    pub meta: Meta,
+    pub name: Text,
+    pub requires: Option<usize>,
+    pub tests: Vec<AnalyteId>,
+    pub supporting: Vec<Evidence>,
+    pub against: Vec<Evidence>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TestRule {
+    pub rule: Rule,
+    pub analytes: Vec<AnalyteId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LifelongRule {
+    pub rule: Rule,
+    pub value: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct DecisionRule {
+    pub rule: Rule,
+    pub decision: FollowUpDecision,
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub meta: Meta,
+    pub category: B12Category,
+}
+
+#[derive(Clone, Debug)]
+pub struct CombinedIndicatorParams {
+    pub meta: Meta,
+    pub age_constant: f64,
+    pub age_scale: f64,
+    pub age_exponent: f64,
+    pub bands: Vec<Band>,
+    pub band_names: BTreeMap<String, Text>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConfiguredValue {
+    pub id: String,
+    pub value: f64,
+    pub status: Status,
+    pub sources: Vec<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Values {
+    pub long_term_medication_years: ConfiguredValue,
+    pub b6_upper_level_mg_per_day: ConfiguredValue,
+    pub clear_cause_score: ConfiguredValue,
+}
+
+#[derive(Clone, Debug)]
+pub struct Recommend {
+    pub deficient: Meta,
+    pub trial_in_grey_zone: Meta,
+    pub prevention: Meta,
+}
+
+/// The whole knowledge base.
+#[derive(Clone, Debug)]
+pub struct Knowledge {
+    pub version: String,
+    pub name: String,
+    pub sha256: String,
+    pub files: Vec<String>,
+    pub sources: BTreeMap<String, Source>,
+    pub claims: Vec<Claim>,
+    pub symptoms: Vocabulary,
+    pub conditions: Vocabulary,
+    pub medications: Vocabulary,
+    pub procedures: Vocabulary,
+    pub exposures: Vocabulary,
+    pub supplements: Vocabulary,
+    pub analytes: Vec<Analyte>,
+    pub analyte_index: HashMap<String, AnalyteId>,
+    pub loinc_index: HashMap<String, AnalyteId>,
+    pub profiles: Vec<Profile>,
+    pub findings: Vec<Finding>,
+    pub finding_index: HashMap<String, usize>,
+    pub triage: Vec<TriageRule>,
+    pub red_flags_not_asked: Closing,
+    pub no_concern: Closing,
+    /// Symptoms that an emergency or urgent rule looks at: never assumed absent.
+    pub red_flag_symptoms: Vec<u16>,
+    pub causes: Vec<Scored>,
+    pub differentials: Vec<Scored>,
+    pub tests: Vec<TestRule>,
+    pub differential_test_text: Text,
+    pub recommend: Recommend,
+    pub start_before_results: Vec<Rule>,
+    pub lifelong: Vec<LifelongRule>,
+    pub advice: Vec<Rule>,
+    pub warnings: Vec<Rule>,
+    pub unverified_warning: Meta,
+    pub decisions: Vec<DecisionRule>,
+    pub checks: Vec<Rule>,
+    pub outcomes: HashMap<String, Outcome>,
+    pub combined_indicator: CombinedIndicatorParams,
+    pub values: Values,
+    /// Every message of the catalogue, for labels and names.
+    pub messages: HashMap<String, Text>,
+}
+
+impl Knowledge {
+    pub fn profile(&self, guideline: Guideline) -> &Profile {
+        let idx = match guideline {
+            Guideline::Nhg => 0,
+            Guideline::Nice => 1,
+        };
+        &self.profiles[idx]
+    }
+
+    pub fn analyte(&self, id: &str) -> Option<AnalyteId> {
+        self.analyte_index.get(id).copied()
+    }
+
+    /// A catalogue message; an id that is not in the catalogue comes back as itself.
+    pub fn message<'a>(&'a self, id: &'a str, language: Language, audience: Audience) -> &'a str {
+        self.messages
+            .get(id)
+            .map_or(id, |t| t.get(language, audience))
+    }
+
+    pub fn outcome(&self, id: &str) -> &Outcome {
+        // The loader guarantees every outcome the engine names exists (REQUIRED_OUTCOMES).
+        &self.outcomes[id]
+    }
+}
+
+/// Outcome ids the engine relies on; loading fails when one is missing.
+pub const REQUIRED_OUTCOMES: &[&str] = &[
+    "not_tested",
+    "not_tested_functional_only",
+    "deficient_low_b12",
+    "deficient_grey_zone_mma_raised",
+    "deficient_functional_markers",
+    "deficient_functional_nitrous_oxide",
+    "indeterminate_grey_zone",
+    "indeterminate_markers_disagree",
+    "indeterminate_pregnancy",
+    "indeterminate_nitrous_oxide",
+    "indeterminate_renal_mma",
+    "unlikely_normal_b12",
+    "unlikely_grey_zone_mma_normal",
+    "unlikely_functional_normal",
+];
+
+/// Analytes the engine's status logic names; loading fails when one is missing.
+pub const REQUIRED_ANALYTES: &[&str] = &["b12_total", "holotranscobalamin", "mma", "homocysteine"];

@@ -1,0 +1,458 @@
+//! The on-disk format of the knowledge base (TOML). These types mirror the
+//! files one to one; `crate::compile` validates them into the model.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ManifestFile {
+    pub version: String,
+    pub name: String,
+    pub contract: String,
+    #[serde(default)]
+    pub values: BTreeMap<String, ValueFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ValueFile {
+    pub value: f64,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+    pub status: Status,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Verified,
+    Secondary,
+    Unverified,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourcesFile {
+    pub source: Vec<SourceFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceFile {
+    pub id: String,
+    pub title: String,
+    pub publisher: String,
+    #[serde(default)]
+    pub year: Option<u16>,
+    #[serde(default)]
+    pub url: Option<String>,
+    pub kind: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClaimsFile {
+    pub claim: Vec<ClaimFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClaimFile {
+    pub id: String,
+    pub category: String,
+    pub encode: String,
+    pub claim: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VocabularyFile {
+    #[serde(default)]
+    pub symptom: BTreeMap<String, TermFile>,
+    #[serde(default)]
+    pub condition: BTreeMap<String, TermFile>,
+    #[serde(default)]
+    pub medication: BTreeMap<String, TermFile>,
+    #[serde(default)]
+    pub procedure: BTreeMap<String, TermFile>,
+    #[serde(default)]
+    pub exposure: BTreeMap<String, TermFile>,
+    #[serde(default)]
+    pub supplement: BTreeMap<String, TermFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TermFile {
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AnalytesFile {
+    pub analyte: BTreeMap<String, AnalyteFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AnalyteFile {
+    pub loinc: Vec<String>,
+    #[serde(default)]
+    pub loinc_unverified: Vec<String>,
+    #[serde(default)]
+    pub canonical_unit: Option<String>,
+    #[serde(default)]
+    pub units: Vec<String>,
+    #[serde(default)]
+    pub conversions: Vec<ConversionFile>,
+    #[serde(default)]
+    pub plausible: Option<RangeFile>,
+    #[serde(default)]
+    pub qualitative: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConversionFile {
+    pub unit: String,
+    pub factor: f64,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub status: Status,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RangeFile {
+    pub min: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProfileFile {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub limits: BTreeMap<String, LimitsFile>,
+    #[serde(default)]
+    pub review: Option<ReviewFile>,
+    #[serde(default)]
+    pub regimen: BTreeMap<String, RegimenFile>,
+    #[serde(default)]
+    pub plan: Vec<PlanFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LimitsFile {
+    pub unit: String,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+    pub status: Status,
+    #[serde(default)]
+    pub bands: Option<Vec<BandFile>>,
+    #[serde(default)]
+    pub female: Option<SexBandsFile>,
+    #[serde(default)]
+    pub male: Option<SexBandsFile>,
+    #[serde(default)]
+    pub unknown_sex: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SexBandsFile {
+    pub bands: Vec<BandFile>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BandFile {
+    pub band: String,
+    #[serde(default)]
+    pub from: Option<f64>,
+    #[serde(default)]
+    pub to: Option<f64>,
+    #[serde(default)]
+    pub to_inclusive: bool,
+    #[serde(default)]
+    pub limit: Option<String>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+    #[serde(default)]
+    pub status: Option<Status>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReviewFile {
+    pub weeks: f64,
+    pub weeks_pregnant: f64,
+    pub judge_response_after_weeks: f64,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+    pub status: Status,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegimenFile {
+    pub substance: String,
+    pub route: String,
+    pub dose_ug: f64,
+    #[serde(default)]
+    pub dose_ug_max: Option<f64>,
+    #[serde(default = "one")]
+    pub times: f64,
+    pub every: f64,
+    #[serde(default)]
+    pub every_max: Option<f64>,
+    pub per: String,
+    #[serde(default)]
+    pub doses: Option<u32>,
+    pub phase: String,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+    pub status: Status,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PlanFile {
+    pub id: String,
+    #[serde(rename = "for")]
+    pub purpose: String,
+    #[serde(default)]
+    pub when: Option<WhenFile>,
+    pub regimens: Vec<String>,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FindingsFile {
+    pub finding: BTreeMap<String, FindingFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FindingFile {
+    pub when: WhenFile,
+}
+
+/// A predicate as written in the files. Several keys in one table must all hold.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WhenFile {
+    pub all: Option<Vec<WhenFile>>,
+    pub any: Option<Vec<WhenFile>>,
+    pub finding: Option<String>,
+    pub symptom: Option<String>,
+    pub symptom_any: Option<Vec<String>>,
+    pub symptom_group: Option<String>,
+    pub course: Option<Vec<String>>,
+    pub severity: Option<Vec<String>>,
+    pub min_weeks: Option<f64>,
+    pub absent: Option<String>,
+    pub none_present: Option<Vec<String>>,
+    pub diet: Option<Vec<String>>,
+    pub supplement_any: Option<Vec<String>>,
+    pub supplement_none: Option<Vec<String>>,
+    pub min_daily_mg: Option<f64>,
+    pub medication: Option<String>,
+    pub medication_group: Option<String>,
+    pub long_term: Option<bool>,
+    pub condition: Option<String>,
+    pub condition_any: Option<Vec<String>>,
+    pub condition_group: Option<String>,
+    pub procedure_any: Option<Vec<String>>,
+    pub procedure_group: Option<String>,
+    pub exposure: Option<String>,
+    pub age_min: Option<f64>,
+    pub age_max: Option<f64>,
+    pub sex: Option<Vec<String>>,
+    pub pregnant: Option<bool>,
+    pub breastfeeding: Option<bool>,
+    pub lab: Option<String>,
+    pub band: Option<Vec<String>>,
+    pub result: Option<Vec<String>>,
+    pub tested: Option<String>,
+    pub untested: Option<String>,
+    pub b12_status: Option<Vec<String>>,
+    pub leading_cause: Option<Vec<String>>,
+    pub leading_cause_not: Option<Vec<String>>,
+    pub no_clear_cause: Option<bool>,
+    pub treatment_route: Option<Vec<String>>,
+    pub treatment_response: Option<Vec<String>>,
+    pub treatment_judgeable: Option<bool>,
+    pub unknown_counts: Option<bool>,
+}
+
+/// Fields every rule shares.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuleFile {
+    pub id: String,
+    #[serde(default)]
+    pub level: Option<String>,
+    #[serde(default)]
+    pub decision: Option<String>,
+    #[serde(default)]
+    pub value: Option<bool>,
+    #[serde(default)]
+    pub when: Option<WhenFile>,
+    #[serde(default)]
+    pub profiles: Vec<String>,
+    #[serde(default)]
+    pub analytes: Vec<String>,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub derived: bool,
+    #[serde(default)]
+    pub engine: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TriageFile {
+    pub rule: Vec<RuleFile>,
+    pub closing: BTreeMap<String, ClosingFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClosingFile {
+    pub level: String,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+    #[serde(default)]
+    pub derived: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScoredFile {
+    pub id: String,
+    #[serde(default)]
+    pub requires: Option<String>,
+    #[serde(default)]
+    pub tests: Vec<String>,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+    #[serde(default)]
+    pub status: Option<Status>,
+    pub supporting: Vec<EvidenceFile>,
+    #[serde(default)]
+    pub against: Vec<EvidenceFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EvidenceFile {
+    pub finding: String,
+    pub weight: i32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CausesFile {
+    pub cause: Vec<ScoredFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DifferentialFile {
+    pub differential: Vec<ScoredFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TestsFile {
+    pub test: Vec<RuleFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TreatmentFile {
+    pub recommend: BTreeMap<String, SourcedFile>,
+    pub start_before_results: Vec<RuleFile>,
+    pub lifelong: Vec<RuleFile>,
+    pub advice: Vec<RuleFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourcedFile {
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WarningsFile {
+    pub warning: Vec<RuleFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FollowUpFile {
+    pub decision: Vec<RuleFile>,
+    pub check: Vec<RuleFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusFile {
+    pub outcome: BTreeMap<String, OutcomeFile>,
+    pub combined_indicator: CombinedIndicatorFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OutcomeFile {
+    pub category: String,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CombinedIndicatorFile {
+    pub sources: Vec<String>,
+    pub status: Status,
+    pub age_constant: f64,
+    pub age_scale: f64,
+    pub age_exponent: f64,
+    pub bands: Vec<BandFile>,
+}
