@@ -222,6 +222,9 @@ vocabulary!(ExposurePattern {
 vocabulary!(QualitativeResult { Positive = "positive", Negative = "negative", Equivocal = "equivocal" });
 vocabulary!(TreatmentResponse { Resolved = "resolved", Improved = "improved", Unchanged = "unchanged", Worse = "worse" });
 
+/// A symptom's course as reported; `None` when not given.
+pub type CourseOrNone = Option<Course>;
+
 impl Guideline {
     pub const DEFAULT: Guideline = Guideline::Nhg;
 }

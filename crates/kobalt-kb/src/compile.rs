@@ -767,10 +767,10 @@ impl<'a> Compiler<'a> {
                 );
             }
             let plausible = a.plausible.as_ref().map(|r| (r.min, r.max));
-            if let Some((min, max)) = plausible {
-                if !(min < max) {
-                    self.problem(path, &key, "plausible.min must be below plausible.max");
-                }
+            if let Some((min, max)) = plausible
+                && min.partial_cmp(&max) != Some(std::cmp::Ordering::Less)
+            {
+                self.problem(path, &key, "plausible.min must be below plausible.max");
             }
             self.analyte_index.insert(id.clone(), idx as AnalyteId);
             self.analytes.push(Analyte {
@@ -956,10 +956,10 @@ impl<'a> Compiler<'a> {
                 any.iter().map(|p| self.pred(file, key, p)).collect(),
             ));
         }
-        if let Some(f) = &w.finding {
-            if let Some(idx) = self.finding_ref(file, key, f) {
-                parts.push(Pred::Finding(idx));
-            }
+        if let Some(f) = &w.finding
+            && let Some(idx) = self.finding_ref(file, key, f)
+        {
+            parts.push(Pred::Finding(idx));
         }
         let mut symptom_ids: Option<Vec<u16>> = None;
         if let Some(s) = &w.symptom {
@@ -996,13 +996,12 @@ impl<'a> Compiler<'a> {
                 ),
             None => {}
         }
-        if let Some(s) = &w.absent {
-            if let Some(&id) = self
+        if let Some(s) = &w.absent
+            && let Some(&id) = self
                 .vocab_ids(file, key, "symptom", std::slice::from_ref(s))
                 .first()
-            {
-                parts.push(Pred::Absent(id));
-            }
+        {
+            parts.push(Pred::Absent(id));
         }
         if let Some(list) = &w.none_present {
             parts.push(Pred::NonePresent(
@@ -1133,15 +1132,15 @@ impl<'a> Compiler<'a> {
             }
             (None, None, None) => {}
         }
-        if let Some(a) = &w.tested {
-            if let Some(id) = self.analyte_ref(file, key, a) {
-                parts.push(Pred::Tested(id));
-            }
+        if let Some(a) = &w.tested
+            && let Some(id) = self.analyte_ref(file, key, a)
+        {
+            parts.push(Pred::Tested(id));
         }
-        if let Some(a) = &w.untested {
-            if let Some(id) = self.analyte_ref(file, key, a) {
-                parts.push(Pred::Untested(id));
-            }
+        if let Some(a) = &w.untested
+            && let Some(id) = self.analyte_ref(file, key, a)
+        {
+            parts.push(Pred::Untested(id));
         }
         if let Some(list) = &w.b12_status {
             parts.push(Pred::B12Status(self.parse_list(
@@ -1222,10 +1221,10 @@ impl<'a> Compiler<'a> {
             if !names.insert(b.band.clone()) {
                 self.problem(file, &bkey, "band name used twice");
             }
-            if let Some(l) = &b.limit {
-                if !limits.insert(l.clone()) {
-                    self.problem(file, &bkey, format!("limit name '{l}' used twice"));
-                }
+            if let Some(l) = &b.limit
+                && !limits.insert(l.clone())
+            {
+                self.problem(file, &bkey, format!("limit name '{l}' used twice"));
             }
             if !b.sources.is_empty() || !b.claims.is_empty() {
                 self.check_refs(file, &bkey, &b.sources, &b.claims);
@@ -1246,26 +1245,25 @@ impl<'a> Compiler<'a> {
             } else if b.to.is_none() {
                 self.problem(file, &bkey, "band has no `to`");
             }
-            if let (Some(from), Some(to)) = (b.from, b.to) {
-                if !(from < to) {
-                    self.problem(file, &bkey, format!("from {from} is not below to {to}"));
-                }
+            if let (Some(from), Some(to)) = (b.from, b.to)
+                && from.partial_cmp(&to) != Some(std::cmp::Ordering::Less)
+            {
+                self.problem(file, &bkey, format!("from {from} is not below to {to}"));
             }
             if let (Some(prev), Some(from)) =
                 (bands.get(idx.wrapping_sub(1)).filter(|_| idx > 0), b.from)
+                && let Some(prev_to) = prev.to
             {
-                if let Some(prev_to) = prev.to {
-                    if from > prev_to {
-                        self.problem(file, &bkey, format!("gap between {prev_to} and {from}"));
-                    } else if from < prev_to {
-                        self.problem(
-                            file,
-                            &bkey,
-                            format!(
-                                "overlap: starts at {from} but the previous band runs to {prev_to}"
-                            ),
-                        );
-                    }
+                if from > prev_to {
+                    self.problem(file, &bkey, format!("gap between {prev_to} and {from}"));
+                } else if from < prev_to {
+                    self.problem(
+                        file,
+                        &bkey,
+                        format!(
+                            "overlap: starts at {from} but the previous band runs to {prev_to}"
+                        ),
+                    );
                 }
             }
             let mut band_sources = sources.to_vec();
@@ -1365,14 +1363,14 @@ impl<'a> Compiler<'a> {
             }
         }
         for required in REQUIRED_ANALYTES {
-            if let Some(&idx) = self.analyte_index.get(*required) {
-                if limits[idx as usize].is_none() {
-                    self.problem(
-                        file,
-                        format!("limits.{required}"),
-                        "limits required by the engine are missing",
-                    );
-                }
+            if let Some(&idx) = self.analyte_index.get(*required)
+                && limits[idx as usize].is_none()
+            {
+                self.problem(
+                    file,
+                    format!("limits.{required}"),
+                    "limits required by the engine are missing",
+                );
             }
         }
         let review = match &p.review {

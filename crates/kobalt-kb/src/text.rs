@@ -14,10 +14,7 @@ struct Catalogue {
 }
 
 fn catalogue(lang: &str, files: &[(&str, &str)], problems: &mut Vec<Problem>) -> Catalogue {
-    let langid: unic_langid::LanguageIdentifier = match lang.parse() {
-        Ok(l) => l,
-        Err(_) => unic_langid::LanguageIdentifier::default(),
-    };
+    let langid: unic_langid::LanguageIdentifier = lang.parse().unwrap_or_default();
     let mut bundle = FluentBundle::new(vec![langid]);
     bundle.set_use_isolating(false);
     let mut ids = BTreeSet::new();
@@ -36,10 +33,10 @@ fn catalogue(lang: &str, files: &[(&str, &str)], problems: &mut Vec<Problem>) ->
             }
         };
         for entry in resource.entries() {
-            if let fluent_syntax::ast::Entry::Message(m) = entry {
-                if !ids.insert(m.id.name.to_owned()) {
-                    problems.push(Problem::new(*path, m.id.name, "message defined twice"));
-                }
+            if let fluent_syntax::ast::Entry::Message(m) = entry
+                && !ids.insert(m.id.name.to_owned())
+            {
+                problems.push(Problem::new(*path, m.id.name, "message defined twice"));
             }
         }
         if let Err(errors) = bundle.add_resource(resource) {

@@ -1,0 +1,334 @@
+//! The readable text report of an assessment, and `knowledge show`.
+
+use std::fmt::Write;
+
+use kobalt_contract::{Assessment, Lifelong};
+use kobalt_kb::Knowledge;
+
+pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
+    let m = |id: &str| kb.message(id, a.language, a.audience).to_owned();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} — {} ({} {})\n",
+        m("report-title"),
+        m(&format!("guideline-{}", a.guideline)),
+        m("report-knowledge"),
+        a.knowledge.version
+    );
+    let _ = writeln!(
+        s,
+        "{}: {}\n  {}",
+        m("report-urgency"),
+        a.triage.level,
+        a.triage.advice
+    );
+    for r in &a.triage.reasons {
+        let _ = writeln!(s, "  - {} [{}; {}]", r.text, r.rule, r.sources.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "\n{}: {} — {}",
+        m("report-status"),
+        m(&format!("category-{}", a.b12_status.category)),
+        a.b12_status.text
+    );
+    for mk in &a.b12_status.markers {
+        let value = mk
+            .value
+            .map(|v| format!("{v} {}", mk.unit.clone().unwrap_or_default()))
+            .or(mk.result.map(|r| r.to_string()))
+            .unwrap_or_default();
+        let limits: Vec<String> = mk
+            .decision_limits
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let band = m(&format!("band-{}", mk.interpretation));
+        let unverified = if mk.unverified {
+            format!(" ({})", m("report-unverified"))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "  - {}: {value} → {band}{unverified}{}",
+            mk.name,
+            if limits.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}: {}]", m("report-limits"), limits.join(", "))
+            }
+        );
+    }
+    if !a.causes.is_empty() {
+        let _ = writeln!(s, "\n{} ({})", m("report-causes"), m("report-score-note"));
+        for c in &a.causes {
+            let _ = writeln!(s, "  {}. {} ({}) — {}", c.rank, c.name, c.score, c.text);
+            if !c.supporting.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "     {}: {}",
+                    m("report-supporting"),
+                    c.supporting.join("; ")
+                );
+            }
+            if !c.against.is_empty() {
+                let _ = writeln!(s, "     {}: {}", m("report-against"), c.against.join("; "));
+            }
+            if !c.missing.is_empty() {
+                let _ = writeln!(s, "     {}: {}", m("report-missing"), c.missing.join("; "));
+            }
+        }
+    }
+    if !a.differential.is_empty() {
+        let _ = writeln!(s, "\n{}", m("report-differential"));
+        for d in &a.differential {
+            let _ = writeln!(s, "  - {} ({}) — {}", d.name, d.score, d.text);
+        }
+    }
+    if !a.next_tests.is_empty() {
+        let _ = writeln!(s, "\n{}", m("report-tests"));
+        for t in &a.next_tests {
+            let _ = writeln!(s, "  - {}: {}", t.name, t.why);
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\n{}: {}",
+        m("report-treatment"),
+        if a.treatment.recommended {
+            m("report-treatment-recommended")
+        } else {
+            m("report-treatment-not-recommended")
+        }
+    );
+    if a.treatment.start_before_results {
+        let _ = writeln!(s, "  ! {}", m("report-start-before-results"));
+    }
+    let lifelong = match a.treatment.lifelong {
+        Lifelong::Yes => "lifelong-yes",
+        Lifelong::No => "lifelong-no",
+        Lifelong::Unknown => "lifelong-unknown",
+    };
+    let _ = writeln!(s, "  {}", m(lifelong));
+    for r in &a.treatment.regimens {
+        let _ = writeln!(
+            s,
+            "  - [{}] {} [{}]",
+            m(&format!("phase-{}", r.phase)),
+            r.text,
+            r.sources.join(", ")
+        );
+    }
+    for adv in &a.treatment.advice {
+        let _ = writeln!(s, "  * {adv}");
+    }
+    let _ = writeln!(s, "\n{}", m("report-follow-up"));
+    if let Some(w) = a.follow_up.review_after_weeks {
+        let _ = writeln!(
+            s,
+            "  {} {w} {}",
+            m("report-review-after"),
+            m("report-weeks")
+        );
+    }
+    if let (Some(d), Some(t)) = (a.follow_up.decision, &a.follow_up.decision_text) {
+        let _ = writeln!(s, "  {}: {t}", m(&format!("decision-{d}")));
+    }
+    for c in &a.follow_up.checks {
+        let _ = writeln!(s, "  - {c}");
+    }
+    if !a.warnings.is_empty() {
+        let _ = writeln!(s, "\n{}", m("report-warnings"));
+        for w in &a.warnings {
+            let details = if w.details.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", w.details.join(", "))
+            };
+            let _ = writeln!(s, "  ! {}{details}", w.text);
+        }
+    }
+    if !a.missing_information_text.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{}\n  {}",
+            m("report-missing-information"),
+            a.missing_information_text.join("; ")
+        );
+    }
+    let _ = writeln!(s, "\n{}", m("report-sources"));
+    for src in &a.sources {
+        let _ = writeln!(
+            s,
+            "  [{}] {}{}",
+            src.id,
+            src.title,
+            src.year.map(|y| format!(" ({y})")).unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n{}\n{} sha256 {}",
+        a.disclaimer,
+        m("report-knowledge"),
+        a.knowledge.sha256
+    );
+    s
+}
+
+pub(crate) fn show(kb: &Knowledge, id: Option<&str>) -> String {
+    let lang = kobalt_contract::Language::En;
+    let aud = kobalt_contract::Audience::Clinician;
+    let mut s = String::new();
+    let Some(id) = id else {
+        let _ = writeln!(
+            s,
+            "analytes: {}",
+            kb.analytes
+                .iter()
+                .map(|a| a.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let _ = writeln!(s, "symptoms: {}", kb.symptoms.ids.join(", "));
+        let _ = writeln!(s, "conditions: {}", kb.conditions.ids.join(", "));
+        let _ = writeln!(s, "medications: {}", kb.medications.ids.join(", "));
+        let _ = writeln!(
+            s,
+            "causes: {}",
+            kb.causes
+                .iter()
+                .map(|c| c.meta.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let _ = writeln!(
+            s,
+            "differentials: {}",
+            kb.differentials
+                .iter()
+                .map(|c| c.meta.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return s;
+    };
+    let mut found = false;
+    if let Some(a) = kb.analyte(id) {
+        found = true;
+        let a = &kb.analytes[a as usize];
+        let _ = writeln!(
+            s,
+            "analyte {} — {}\n  LOINC: {}\n  canonical unit: {}\n  accepted units: {}",
+            a.id,
+            a.name.get(lang, aud),
+            a.loinc.join(", "),
+            a.canonical_unit.as_deref().unwrap_or("(qualitative)"),
+            a.accepted_units().join(", ")
+        );
+        for p in &kb.profiles {
+            if let Some(l) = &p.limits[kb.analyte(id).unwrap_or(0) as usize] {
+                let (lim, _) = l.for_sex(kobalt_contract::Sex::Female);
+                let bands: Vec<String> = lim
+                    .bands
+                    .iter()
+                    .map(|b| {
+                        format!(
+                            "{} [{}..{}{}]",
+                            b.band,
+                            b.from.map_or("".into(), |v| format!("{v:.3}")),
+                            b.to.map_or("".into(), |v| format!("{v:.3}")),
+                            if b.to_inclusive { "]" } else { ")" }
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "  {}: {} ({:?}; {})",
+                    p.guideline,
+                    bands.join(" "),
+                    lim.status,
+                    lim.sources.join(", ")
+                );
+            }
+        }
+    }
+    for (kind, v) in [
+        ("symptom", &kb.symptoms),
+        ("condition", &kb.conditions),
+        ("medication", &kb.medications),
+        ("procedure", &kb.procedures),
+        ("exposure", &kb.exposures),
+        ("supplement", &kb.supplements),
+    ] {
+        if let Some(i) = v.get(id) {
+            found = true;
+            let groups: Vec<&str> = v
+                .groups
+                .iter()
+                .filter(|(_, ids)| ids.contains(&i))
+                .map(|(g, _)| g.as_str())
+                .collect();
+            let _ = writeln!(
+                s,
+                "{kind} {id} — {}\n  groups: {}\n  claims: {}",
+                v.names[i as usize].get(lang, aud),
+                groups.join(", "),
+                v.claims[i as usize].join(", ")
+            );
+        }
+    }
+    let metas = kb
+        .causes
+        .iter()
+        .chain(&kb.differentials)
+        .map(|c| &c.meta)
+        .chain(kb.triage.iter().map(|t| &t.rule.meta))
+        .chain(kb.tests.iter().map(|t| &t.rule.meta))
+        .chain(
+            kb.advice
+                .iter()
+                .chain(&kb.warnings)
+                .chain(&kb.checks)
+                .chain(&kb.start_before_results)
+                .map(|r| &r.meta),
+        )
+        .chain(kb.decisions.iter().map(|d| &d.rule.meta))
+        .chain(kb.lifelong.iter().map(|d| &d.rule.meta));
+    for meta in metas {
+        if meta.id == id || meta.id.ends_with(&format!("_{id}")) {
+            found = true;
+            let _ = writeln!(
+                s,
+                "rule {} ({:?}{})\n  {}\n  sources: {}\n  claims: {}",
+                meta.id,
+                meta.status,
+                if meta.derived { ", derived" } else { "" },
+                meta.text.get(lang, aud),
+                meta.sources.join(", "),
+                meta.claims.join(", ")
+            );
+        }
+    }
+    if let Some(src) = kb.sources.get(id) {
+        found = true;
+        let _ = writeln!(
+            s,
+            "source {} — {} ({}, {})\n  {}",
+            src.id,
+            src.title,
+            src.publisher,
+            src.year.map_or("n.r.".into(), |y| y.to_string()),
+            src.url.as_deref().unwrap_or("")
+        );
+    }
+    if !found {
+        let _ = writeln!(
+            s,
+            "nothing in the knowledge base is called '{id}' (run `kobalt knowledge show` for a list)"
+        );
+    }
+    s
+}

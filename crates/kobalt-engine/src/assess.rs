@@ -1,0 +1,769 @@
+//! The stages of one assessment, in order: labs, B12 status, triage (red flags
+//! first), causes, differential, next tests, treatment, follow-up, warnings.
+
+use std::collections::BTreeSet;
+
+use kobalt_contract::*;
+use kobalt_kb::{Knowledge, Meta, PlanPurpose, Scored, Status};
+
+use crate::case::Case;
+use crate::eval::{Ctx, Tri};
+
+struct Out<'a> {
+    language: Language,
+    audience: Audience,
+    trace: Vec<String>,
+    sources: BTreeSet<&'a str>,
+    unverified: Vec<String>,
+}
+
+impl<'a> Out<'a> {
+    fn fire(&mut self, meta: &'a Meta) -> (String, Vec<String>) {
+        self.trace.push(meta.id.clone());
+        self.sources.extend(meta.sources.iter().map(String::as_str));
+        if meta.status == Status::Unverified {
+            self.unverified.push(meta.id.clone());
+        }
+        (
+            meta.text.get(self.language, self.audience).to_owned(),
+            meta.sources.clone(),
+        )
+    }
+}
+
+/// Assesses a validated case.
+pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
+    let profile = kb.profile(case.guideline);
+    let (language, audience) = (case.language, case.audience);
+    let mut out = Out {
+        language,
+        audience,
+        trace: Vec::new(),
+        sources: BTreeSet::new(),
+        unverified: Vec::new(),
+    };
+
+    // Labs: each measured value placed in the profile's bands.
+    let mut bands: Vec<Option<&str>> = vec![None; kb.analytes.len()];
+    let mut markers = Vec::new();
+    for (idx, lab) in case.labs.iter().enumerate() {
+        let Some(lab) = lab else { continue };
+        let analyte = &kb.analytes[idx];
+        let limits = profile.limits[idx].as_ref().map(|l| l.for_sex(case.sex));
+        let (interpretation, rule, sources, decision_limits, marker_bands, unverified) =
+            match (lab.value, limits) {
+                (Some(v), Some((limits, _))) => {
+                    let band = limits.band_of(v);
+                    bands[idx] = Some(band.band.as_str());
+                    out.trace.push(limits.rule_id.clone());
+                    out.sources.extend(band.sources.iter().map(String::as_str));
+                    let unverified =
+                        band.status == Status::Unverified || analyte.conversion_unverified;
+                    if unverified {
+                        out.unverified
+                            .push(format!("{}:{}", limits.rule_id, band.band));
+                    }
+                    let shown = limits
+                        .bands
+                        .iter()
+                        .map(|b| Band {
+                            band: b.band.clone(),
+                            from: b.from,
+                            to: b.to,
+                            to_inclusive: b.to_inclusive,
+                        })
+                        .collect();
+                    (
+                        band.band.clone(),
+                        limits.rule_id.clone(),
+                        band.sources.clone(),
+                        limits.named_limits(),
+                        shown,
+                        unverified,
+                    )
+                }
+                (Some(_), None) => (
+                    "no_limits".to_owned(),
+                    String::new(),
+                    vec![],
+                    Default::default(),
+                    vec![],
+                    false,
+                ),
+                (None, _) => {
+                    let r = lab.result.map_or("unknown", |r| r.as_str()).to_owned();
+                    (r, String::new(), vec![], Default::default(), vec![], false)
+                }
+            };
+        markers.push(Marker {
+            analyte: analyte.id.clone(),
+            name: analyte.name.get(language, audience).to_owned(),
+            value: lab.value.map(round4),
+            unit: lab.value.and(analyte.canonical_unit.clone()),
+            reported: lab
+                .reported
+                .as_ref()
+                .filter(|(_, u)| Some(u) != analyte.canonical_unit.as_ref())
+                .map(|(v, u)| ReportedValue {
+                    value: *v,
+                    unit: u.clone(),
+                }),
+            result: lab.result,
+            date: lab.date.map(|d| d.to_string()),
+            interpretation,
+            decision_limits: decision_limits
+                .into_iter()
+                .map(|(k, v)| (k, round4(v)))
+                .collect(),
+            bands: marker_bands,
+            lab_reference: (lab.reference_low.is_some() || lab.reference_high.is_some()).then(
+                || LabReference {
+                    low: lab.reference_low.map(round4),
+                    high: lab.reference_high.map(round4),
+                },
+            ),
+            rule,
+            sources,
+            unverified,
+        });
+    }
+    let mut ctx = Ctx::new(kb, case, profile, bands);
+
+    // B12 status.
+    let outcome_id = status_outcome(&mut ctx);
+    let outcome = kb.outcome(outcome_id);
+    ctx.derived.category = Some(outcome.category);
+    let (status_text, status_sources) = out.fire(&outcome.meta);
+    let combined_indicator = combined_indicator(kb, case, &mut out);
+
+    // Triage: most urgent firing rule; red-flag symptoms never asked keep self care out of reach.
+    let mut reasons = Vec::new();
+    for t in &kb.triage {
+        if t.rule.applies_to(case.guideline) && ctx.holds(&t.rule.when) {
+            let (text, sources) = out.fire(&t.rule.meta);
+            reasons.push(Reason {
+                rule: t.rule.meta.id.clone(),
+                level: t.level,
+                text,
+                sources,
+                derived: t.rule.meta.derived,
+            });
+        }
+    }
+    let unasked: Vec<u16> = kb
+        .red_flag_symptoms
+        .iter()
+        .copied()
+        .filter(|s| case.symptoms[*s as usize].is_none())
+        .collect();
+    if reasons.is_empty() {
+        let closing = if unasked.is_empty() {
+            &kb.no_concern
+        } else {
+            &kb.red_flags_not_asked
+        };
+        let (text, sources) = out.fire(&closing.meta);
+        reasons.push(Reason {
+            rule: closing.meta.id.clone(),
+            level: closing.level,
+            text,
+            sources,
+            derived: closing.meta.derived,
+        });
+    }
+    let level = reasons
+        .iter()
+        .map(|r| r.level)
+        .max()
+        .unwrap_or(TriageLevel::Routine);
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.level));
+    let triage = Triage {
+        level,
+        advice: kb
+            .message(&format!("triage-{}", level.as_str()), language, audience)
+            .to_owned(),
+        reasons,
+    };
+
+    // Causes and differential.
+    let mut missing_ids: Vec<String> = unasked
+        .iter()
+        .map(|s| format!("symptom:{}", kb.symptoms.ids[*s as usize]))
+        .collect();
+    let mut missing_text: Vec<String> = unasked
+        .iter()
+        .map(|s| {
+            kb.symptoms.names[*s as usize]
+                .get(language, audience)
+                .to_owned()
+        })
+        .collect();
+    let scored_causes = score_all(&mut ctx, &kb.causes);
+    ctx.derived.ranked_causes = scored_causes.iter().map(|(i, s, ..)| (*i, *s)).collect();
+    ctx.derived.causes_known = true;
+    let causes: Vec<Cause> = scored_causes
+        .iter()
+        .enumerate()
+        .map(|(rank, (idx, score, sup, against, missing))| {
+            let c = &kb.causes[*idx];
+            let (text, sources) = out.fire(&c.meta);
+            Cause {
+                id: c.meta.id.trim_start_matches("cause_").to_owned(),
+                name: c.name.get(language, audience).to_owned(),
+                rank: rank as u32 + 1,
+                score: *score,
+                score_kind: "ordinal_not_probability".to_owned(),
+                supporting: texts(kb, sup, language, audience),
+                against: texts(kb, against, language, audience),
+                missing: texts(kb, missing, language, audience),
+                text,
+                rule: c.meta.id.clone(),
+                sources,
+            }
+        })
+        .collect();
+    let scored_diff = score_all(&mut ctx, &kb.differentials);
+    let differential: Vec<Differential> = scored_diff
+        .iter()
+        .map(|(idx, score, sup, against, missing)| {
+            let d = &kb.differentials[*idx];
+            let (text, sources) = out.fire(&d.meta);
+            Differential {
+                id: d.meta.id.trim_start_matches("differential_").to_owned(),
+                name: d.name.get(language, audience).to_owned(),
+                score: *score,
+                supporting: texts(kb, sup, language, audience),
+                against: texts(kb, against, language, audience),
+                missing: texts(kb, missing, language, audience),
+                tests: d
+                    .tests
+                    .iter()
+                    .map(|a| kb.analytes[*a as usize].id.clone())
+                    .collect(),
+                text,
+                rule: d.meta.id.clone(),
+                sources,
+            }
+        })
+        .collect();
+
+    // Next tests.
+    let mut next_tests: Vec<NextTest> = Vec::new();
+    let mut offered = vec![false; kb.analytes.len()];
+    for t in &kb.tests {
+        if !t.rule.applies_to(case.guideline) {
+            continue;
+        }
+        let todo: Vec<_> = t
+            .analytes
+            .iter()
+            .filter(|a| case.labs[**a as usize].is_none() && !offered[**a as usize])
+            .collect();
+        if todo.is_empty() || !ctx.holds(&t.rule.when) {
+            continue;
+        }
+        let (why, sources) = out.fire(&t.rule.meta);
+        for a in todo {
+            offered[*a as usize] = true;
+            next_tests.push(NextTest {
+                analyte: kb.analytes[*a as usize].id.clone(),
+                name: kb.analytes[*a as usize]
+                    .name
+                    .get(language, audience)
+                    .to_owned(),
+                why: why.clone(),
+                rule: t.rule.meta.id.clone(),
+                sources: sources.clone(),
+            });
+        }
+    }
+    for (idx, ..) in &scored_diff {
+        let d = &kb.differentials[*idx];
+        for a in &d.tests {
+            if case.labs[*a as usize].is_none() && !offered[*a as usize] {
+                offered[*a as usize] = true;
+                next_tests.push(NextTest {
+                    analyte: kb.analytes[*a as usize].id.clone(),
+                    name: kb.analytes[*a as usize]
+                        .name
+                        .get(language, audience)
+                        .to_owned(),
+                    why: format!(
+                        "{} ({})",
+                        kb.differential_test_text.get(language, audience),
+                        d.name.get(language, audience)
+                    ),
+                    rule: d.meta.id.clone(),
+                    sources: d.meta.sources.clone(),
+                });
+            }
+        }
+    }
+    for t in &next_tests {
+        missing_ids.push(format!("lab:{}", t.analyte));
+        missing_text.push(t.name.clone());
+    }
+
+    // Treatment.
+    let category = outcome.category;
+    let mut treatment_reasons = Vec::new();
+    let start_rule = kb
+        .start_before_results
+        .iter()
+        .find(|r| r.applies_to(case.guideline) && ctx.holds(&r.when));
+    let start_before_results = start_rule.is_some() && category != B12Category::Unlikely;
+    let symptomatic = kb
+        .finding_index
+        .get("any_b12_symptom")
+        .is_some_and(|f| ctx.finding(*f) == Tri::True);
+    let purpose = if category == B12Category::Deficient || start_before_results {
+        Some(PlanPurpose::Deficiency)
+    } else if category == B12Category::Indeterminate && symptomatic {
+        Some(PlanPurpose::Trial)
+    } else if matches!(category, B12Category::Unlikely | B12Category::NotTested) {
+        Some(PlanPurpose::Prevention)
+    } else {
+        None
+    };
+    let recommended = purpose == Some(PlanPurpose::Deficiency);
+    if recommended {
+        treatment_reasons.push(reason(&mut out, &kb.recommend.deficient, triage.level));
+    }
+    if let Some(r) = start_rule.filter(|_| start_before_results) {
+        treatment_reasons.push(reason(&mut out, &r.meta, triage.level));
+    }
+    let mut regimens = Vec::new();
+    if let Some(purpose) = purpose {
+        let plan = profile
+            .plans
+            .iter()
+            .find(|p| p.purpose == purpose && p.when.as_ref().is_none_or(|w| ctx.holds(w)));
+        if let Some(plan) = plan {
+            out.trace.push(plan.meta.id.clone());
+            out.sources
+                .extend(plan.meta.sources.iter().map(String::as_str));
+            match purpose {
+                PlanPurpose::Trial => treatment_reasons.push(reason(
+                    &mut out,
+                    &kb.recommend.trial_in_grey_zone,
+                    triage.level,
+                )),
+                PlanPurpose::Prevention => {
+                    treatment_reasons.push(reason(&mut out, &kb.recommend.prevention, triage.level))
+                }
+                PlanPurpose::Deficiency => {}
+            }
+            for r in &plan.regimens {
+                let g = &profile.regimens[*r];
+                let (text, sources) = out.fire(&g.meta);
+                regimens.push(Regimen {
+                    id: g.meta.id.clone(),
+                    substance: g.substance.clone(),
+                    route: g.route,
+                    dose_ug: g.dose_ug,
+                    dose_ug_max: g.dose_ug_max,
+                    every: g.every,
+                    per: g.per.clone(),
+                    doses: g.doses,
+                    phase: g.phase,
+                    text,
+                    rule: plan.meta.id.clone(),
+                    sources,
+                    unverified: g.meta.status == Status::Unverified,
+                });
+            }
+        }
+    }
+    let lifelong_rule = kb
+        .lifelong
+        .iter()
+        .find(|r| r.rule.applies_to(case.guideline) && ctx.holds(&r.rule.when));
+    let lifelong = match lifelong_rule {
+        Some(r) if recommended || case.treatment.is_some() => {
+            treatment_reasons.push(reason(&mut out, &r.rule.meta, triage.level));
+            if r.value { Lifelong::Yes } else { Lifelong::No }
+        }
+        _ => Lifelong::Unknown,
+    };
+    let mut advice = Vec::new();
+    for a in &kb.advice {
+        if a.applies_to(case.guideline) && ctx.holds(&a.when) {
+            let r = reason(&mut out, &a.meta, triage.level);
+            advice.push(r.text.clone());
+            treatment_reasons.push(r);
+        }
+    }
+    let treatment = TreatmentPlan {
+        recommended,
+        start_before_results,
+        lifelong,
+        regimens,
+        advice,
+        reasons: treatment_reasons,
+    };
+
+    // Follow-up.
+    let review = &profile.review;
+    let pregnant_or_feeding = case.pregnant == Some(true) || case.breastfeeding == Some(true);
+    let review_after_weeks =
+        (recommended || case.treatment.is_some()).then_some(if pregnant_or_feeding {
+            review.weeks_pregnant
+        } else {
+            review.weeks
+        });
+    if review_after_weeks.is_some() {
+        out.trace.push(review.meta.id.clone());
+        out.sources
+            .extend(review.meta.sources.iter().map(String::as_str));
+        if review.meta.status == Status::Unverified {
+            out.unverified.push(review.meta.id.clone());
+        }
+    }
+    let mut followup_reasons = Vec::new();
+    let mut decision = None;
+    let mut decision_text = None;
+    if case.treatment.is_some() {
+        if let Some(d) = kb
+            .decisions
+            .iter()
+            .find(|d| d.rule.applies_to(case.guideline) && ctx.holds(&d.rule.when))
+        {
+            let r = reason(&mut out, &d.rule.meta, triage.level);
+            decision = Some(d.decision);
+            decision_text = Some(r.text.clone());
+            followup_reasons.push(r);
+        }
+        if case.treatment.as_ref().is_some_and(|t| t.started.is_none()) {
+            missing_ids.push("treatment.started".to_owned());
+            missing_text.push(
+                kb.message("report-treatment", language, audience)
+                    .to_owned(),
+            );
+        }
+    }
+    let mut checks = Vec::new();
+    for c in &kb.checks {
+        if c.applies_to(case.guideline) && ctx.holds(&c.when) {
+            let r = reason(&mut out, &c.meta, triage.level);
+            checks.push(r.text.clone());
+            followup_reasons.push(r);
+        }
+    }
+    let follow_up = FollowUp {
+        review_after_weeks,
+        decision,
+        decision_text,
+        checks,
+        reasons: followup_reasons,
+    };
+
+    // Warnings, and the unverified values behind this assessment.
+    let mut warnings = Vec::new();
+    for w in &kb.warnings {
+        if w.applies_to(case.guideline) && ctx.holds(&w.when) {
+            let (text, sources) = out.fire(&w.meta);
+            warnings.push(Warning {
+                id: w.meta.id.clone(),
+                text,
+                rule: w.meta.id.clone(),
+                sources,
+                details: vec![],
+            });
+        }
+    }
+    let touches_long_term = ctx.case.medications.as_ref().is_some_and(|m| !m.is_empty());
+    if touches_long_term && kb.values.long_term_medication_years.status == Status::Unverified {
+        out.unverified
+            .push(kb.values.long_term_medication_years.id.clone());
+    }
+    if !out.unverified.is_empty() {
+        let mut details = std::mem::take(&mut out.unverified);
+        details.sort();
+        details.dedup();
+        let (text, sources) = out.fire(&kb.unverified_warning);
+        warnings.push(Warning {
+            id: "unverified_value_used".to_owned(),
+            text,
+            rule: kb.unverified_warning.id.clone(),
+            sources,
+            details,
+        });
+    }
+    for (ids, names) in [
+        ("diet", "diet"),
+        ("supplements", "supplement-cobalamin"),
+        ("medications", "report-none"),
+    ] {
+        let unknown = match ids {
+            "diet" => case.diet.is_none(),
+            "supplements" => case.supplements.is_none(),
+            _ => case.medications.is_none(),
+        };
+        if unknown {
+            missing_ids.push(ids.to_owned());
+            missing_text.push(match names {
+                "diet" => kb.message("diet-unknown", language, audience).to_owned(),
+                n => kb.message(n, language, audience).to_owned(),
+            });
+        }
+    }
+
+    let sources = out
+        .sources
+        .iter()
+        .filter_map(|id| kb.sources.get(*id))
+        .map(|s| SourceRef {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            year: s.year,
+            url: s.url.clone(),
+            kind: s.kind.clone(),
+        })
+        .collect();
+    Assessment {
+        schema: ASSESSMENT_SCHEMA.to_owned(),
+        engine_version: crate::ENGINE_VERSION.to_owned(),
+        knowledge: KnowledgeRef {
+            version: kb.version.clone(),
+            sha256: kb.sha256.clone(),
+        },
+        guideline: case.guideline,
+        language,
+        audience,
+        evaluation_date: case.evaluation_date.to_string(),
+        triage,
+        b12_status: B12Status {
+            category,
+            text: status_text,
+            rule: outcome.meta.id.clone(),
+            sources: status_sources,
+            markers,
+            combined_indicator,
+        },
+        causes,
+        differential,
+        next_tests,
+        treatment,
+        follow_up,
+        warnings,
+        missing_information: missing_ids,
+        missing_information_text: missing_text,
+        trace: out.trace,
+        sources,
+        disclaimer: kb.message("disclaimer", language, audience).to_owned(),
+    }
+}
+
+fn reason<'a>(out: &mut Out<'a>, meta: &'a Meta, level: TriageLevel) -> Reason {
+    let (text, sources) = out.fire(meta);
+    Reason {
+        rule: meta.id.clone(),
+        level,
+        text,
+        sources,
+        derived: meta.derived,
+    }
+}
+
+fn round4(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
+}
+
+fn texts(
+    kb: &Knowledge,
+    findings: &[usize],
+    language: Language,
+    audience: Audience,
+) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| kb.findings[*f].text.get(language, audience).to_owned())
+        .collect()
+}
+
+type ScoredRow = (usize, i32, Vec<usize>, Vec<usize>, Vec<usize>);
+
+/// Scores causes or differentials; listed when a supporting finding holds. Ties keep file order.
+fn score_all(ctx: &mut Ctx<'_>, items: &[Scored]) -> Vec<ScoredRow> {
+    let mut rows = Vec::new();
+    for (idx, item) in items.iter().enumerate() {
+        if item.requires.is_some_and(|r| ctx.finding(r) != Tri::True) {
+            continue;
+        }
+        let (mut score, mut sup, mut against, mut missing) = (0, vec![], vec![], vec![]);
+        for e in &item.supporting {
+            match ctx.finding(e.finding) {
+                Tri::True => {
+                    score += e.weight;
+                    sup.push(e.finding);
+                }
+                Tri::Unknown => missing.push(e.finding),
+                Tri::False => {}
+            }
+        }
+        for e in &item.against {
+            match ctx.finding(e.finding) {
+                Tri::True => {
+                    score -= e.weight;
+                    against.push(e.finding);
+                }
+                Tri::Unknown => missing.push(e.finding),
+                Tri::False => {}
+            }
+        }
+        if !sup.is_empty() {
+            rows.push((idx, score, sup, against, missing));
+        }
+    }
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    rows
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Primary {
+    Deficient,
+    Grey,
+    Normal,
+    Disagree,
+}
+
+/// How the markers combine (see rules/status.toml and ARCHITECTURE.md).
+fn status_outcome(ctx: &mut Ctx<'_>) -> &'static str {
+    let kb = ctx.kb;
+    let band = |id: &str| kb.analyte(id).and_then(|a| ctx.bands[a as usize]);
+    let signal = |b: Option<&str>| match b {
+        Some("low") => Some(Primary::Deficient),
+        Some("low_normal") => Some(Primary::Grey),
+        Some(_) => Some(Primary::Normal),
+        None => None,
+    };
+    let total = signal(band("b12_total"));
+    let holo = signal(band("holotranscobalamin"));
+    let mma = band("mma");
+    let hcy = band("homocysteine");
+    let primary = match (total, holo) {
+        (Some(a), Some(b)) if a == b => Some(a),
+        (Some(Primary::Deficient), Some(Primary::Normal))
+        | (Some(Primary::Normal), Some(Primary::Deficient)) => Some(Primary::Disagree),
+        (Some(Primary::Deficient), Some(_)) | (Some(_), Some(Primary::Deficient)) => {
+            Some(Primary::Deficient)
+        }
+        (Some(_), Some(_)) => Some(Primary::Grey),
+        (a, b) => a.or(b),
+    };
+    let finding = |ctx: &mut Ctx<'_>, id: &str| {
+        kb.finding_index
+            .get(id)
+            .is_some_and(|f| ctx.finding(*f) == Tri::True)
+    };
+    let n2o = finding(ctx, "nitrous_oxide_use");
+    let pregnant = finding(ctx, "pregnant");
+    let renal = finding(ctx, "kidney_disease");
+    let mma_raised = mma == Some("raised");
+    let mma_normal = mma == Some("normal");
+    let hcy_raised = hcy == Some("raised");
+    let total_only = holo.is_none();
+    match primary {
+        None if mma.is_none() && hcy.is_none() => "not_tested",
+        None => {
+            if n2o && (mma_raised || hcy_raised) {
+                "deficient_functional_nitrous_oxide"
+            } else if mma_raised && hcy_raised {
+                if renal {
+                    "indeterminate_renal_mma"
+                } else {
+                    "deficient_functional_markers"
+                }
+            } else {
+                "not_tested_functional_only"
+            }
+        }
+        Some(Primary::Deficient) if pregnant && total_only => "indeterminate_pregnancy",
+        Some(Primary::Deficient) => "deficient_low_b12",
+        Some(Primary::Grey) => {
+            if mma_raised {
+                if renal {
+                    "indeterminate_renal_mma"
+                } else {
+                    "deficient_grey_zone_mma_raised"
+                }
+            } else if mma_normal {
+                "unlikely_grey_zone_mma_normal"
+            } else if n2o && hcy_raised {
+                "deficient_functional_nitrous_oxide"
+            } else if pregnant && total_only {
+                "indeterminate_pregnancy"
+            } else {
+                "indeterminate_grey_zone"
+            }
+        }
+        Some(Primary::Normal) => {
+            if n2o {
+                if mma_raised || hcy_raised {
+                    "deficient_functional_nitrous_oxide"
+                } else if mma_normal {
+                    "unlikely_functional_normal"
+                } else {
+                    "indeterminate_nitrous_oxide"
+                }
+            } else if mma_raised && hcy_raised {
+                if renal {
+                    "indeterminate_renal_mma"
+                } else {
+                    "deficient_functional_markers"
+                }
+            } else {
+                "unlikely_normal_b12"
+            }
+        }
+        Some(Primary::Disagree) => {
+            if mma_raised && !renal {
+                "deficient_functional_markers"
+            } else if mma_normal {
+                "unlikely_functional_normal"
+            } else {
+                "indeterminate_markers_disagree"
+            }
+        }
+    }
+}
+
+/// 4cB12 when holoTC, total B12, MMA and homocysteine are all measured (unverified formula).
+fn combined_indicator<'a>(
+    kb: &'a Knowledge,
+    case: &Case,
+    out: &mut Out<'a>,
+) -> Option<CombinedIndicator> {
+    let value = |id: &str| {
+        kb.analyte(id)
+            .and_then(|a| case.labs[a as usize].as_ref())
+            .and_then(|l| l.value)
+    };
+    let (holo, b12, mma, hcy) = (
+        value("holotranscobalamin")?,
+        value("b12_total")?,
+        value("mma")?,
+        value("homocysteine")?,
+    );
+    if holo <= 0.0 || b12 <= 0.0 || mma <= 0.0 || hcy <= 0.0 {
+        return None;
+    }
+    let p = &kb.combined_indicator;
+    let age_term = p.age_constant / (1.0 + (case.age_years / p.age_scale).powf(p.age_exponent));
+    let cb12 = ((holo * b12) / (mma * hcy)).log10() - age_term;
+    let band = p
+        .bands
+        .iter()
+        .find(|b| b.to.is_none_or(|to| cb12 < to))
+        .map(|b| b.band.clone())
+        .unwrap_or_default();
+    let (text, sources) = out.fire(&p.meta);
+    Some(CombinedIndicator {
+        value: round4(cb12),
+        markers_used: 4,
+        band,
+        unverified: true,
+        text,
+        sources,
+    })
+}

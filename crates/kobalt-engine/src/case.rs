@@ -1,0 +1,456 @@
+//! Validation at the edge: a contract request becomes a [`Case`], with every
+//! identifier resolved against the knowledge base and every lab value in its
+//! canonical unit, or a contract error naming the field.
+
+use jiff::civil::Date;
+use kobalt_contract::{
+    Audience, ContractError, CourseOrNone, Diet, ErrorCode, ExposurePattern, Guideline, Language,
+    Per, QualitativeResult, Request, Route, Severity, Sex, TreatmentResponse,
+};
+use kobalt_kb::Knowledge;
+
+/// A validated request. Lists are `None` when not known and `Some` (possibly
+/// empty) when known.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub evaluation_date: Date,
+    pub guideline: Guideline,
+    pub language: Language,
+    pub audience: Audience,
+    pub age_years: f64,
+    pub sex: Sex,
+    pub pregnant: Option<bool>,
+    pub breastfeeding: Option<bool>,
+    pub diet: Option<Diet>,
+    pub supplements: Option<Vec<SupplementFact>>,
+    pub medications: Option<Vec<MedicationFact>>,
+    pub conditions: Option<Vec<u16>>,
+    pub procedures: Option<Vec<u16>>,
+    pub exposures: Option<Vec<(u16, Option<ExposurePattern>)>>,
+    /// Indexed by symptom; `None` = not reported.
+    pub symptoms: Vec<Option<SymptomFact>>,
+    /// Indexed by analyte; `None` = not measured.
+    pub labs: Vec<Option<LabFact>>,
+    pub treatment: Option<TreatmentFact>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SupplementFact {
+    pub id: u16,
+    pub daily_mg: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MedicationFact {
+    pub id: u16,
+    pub years: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct SymptomFact {
+    pub present: bool,
+    pub weeks: Option<f64>,
+    pub course: CourseOrNone,
+    pub severity: Option<Severity>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LabFact {
+    /// In the analyte's canonical unit.
+    pub value: Option<f64>,
+    pub result: Option<QualitativeResult>,
+    pub reported: Option<(f64, String)>,
+    pub date: Option<Date>,
+    pub reference_low: Option<f64>,
+    pub reference_high: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TreatmentFact {
+    pub route: Route,
+    pub started: Option<Date>,
+    pub response: Option<TreatmentResponse>,
+}
+
+fn err(code: ErrorCode, message: impl Into<String>, path: impl Into<String>) -> ContractError {
+    ContractError::new(code, message, path)
+}
+
+fn date(text: &str, path: &str) -> Result<Date, ContractError> {
+    text.parse::<Date>().map_err(|_| {
+        err(
+            ErrorCode::InvalidDate,
+            format!("'{text}' is not a date (YYYY-MM-DD)"),
+            path,
+        )
+    })
+}
+
+fn non_negative(value: Option<f64>, path: &str) -> Result<Option<f64>, ContractError> {
+    match value {
+        Some(v) if !v.is_finite() || v < 0.0 => Err(err(
+            ErrorCode::ImplausibleValue,
+            format!("{v} is not a plausible value"),
+            path,
+        )),
+        other => Ok(other),
+    }
+}
+
+fn lookup(
+    vocab: &kobalt_kb::Vocabulary,
+    kind: &str,
+    id: &str,
+    path: String,
+) -> Result<u16, ContractError> {
+    vocab.get(id).ok_or_else(|| {
+        err(
+            ErrorCode::UnknownIdentifier,
+            format!("unknown {kind} '{id}'"),
+            path,
+        )
+    })
+}
+
+/// Validates a request. `today` is the evaluation date when the request gives none.
+pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, ContractError> {
+    let evaluation_date = match &request.evaluation_date {
+        Some(d) => date(d, "/evaluation_date")?,
+        None => today,
+    };
+    let person = &request.person;
+    let age = person.age_years;
+    if !age.is_finite() || !(0.0..=125.0).contains(&age) {
+        return Err(err(
+            ErrorCode::ImplausibleValue,
+            format!("age {age} is not plausible"),
+            "/person/age_years",
+        ));
+    }
+    let sex = person.sex.unwrap_or(Sex::Unknown);
+    if sex == Sex::Male && person.pregnant == Some(true) {
+        return Err(err(
+            ErrorCode::ConflictingValues,
+            "a person of male sex is marked pregnant",
+            "/person/pregnant",
+        ));
+    }
+    let pregnant = if sex == Sex::Male {
+        Some(false)
+    } else {
+        person.pregnant
+    };
+    let diet = request.diet.filter(|d| *d != Diet::Unknown);
+
+    let supplements = match &request.supplements {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let id = lookup(
+                        &kb.supplements,
+                        "supplement",
+                        &s.id,
+                        format!("/supplements/{i}/id"),
+                    )?;
+                    non_negative(s.dose_mg, &format!("/supplements/{i}/dose_mg"))?;
+                    non_negative(s.dose_ug, &format!("/supplements/{i}/dose_ug"))?;
+                    let per_days = s.per.unwrap_or(Per::Day).days();
+                    let mg = s.dose_mg.or(s.dose_ug.map(|ug| ug / 1000.0));
+                    Ok(SupplementFact {
+                        id,
+                        daily_mg: mg.map(|m| m / per_days),
+                    })
+                })
+                .collect::<Result<Vec<_>, ContractError>>()?,
+        ),
+    };
+    let medications = match &request.medications {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let id = lookup(
+                        &kb.medications,
+                        "medication",
+                        &m.id,
+                        format!("/medications/{i}/id"),
+                    )?;
+                    let years = non_negative(m.years, &format!("/medications/{i}/years"))?;
+                    non_negative(
+                        m.dose_mg_per_day,
+                        &format!("/medications/{i}/dose_mg_per_day"),
+                    )?;
+                    Ok(MedicationFact { id, years })
+                })
+                .collect::<Result<Vec<_>, ContractError>>()?,
+        ),
+    };
+    let conditions = match &request.conditions {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    lookup(
+                        &kb.conditions,
+                        "condition",
+                        &c.id,
+                        format!("/conditions/{i}/id"),
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    let procedures = match &request.procedures {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    non_negative(p.years_ago, &format!("/procedures/{i}/years_ago"))?;
+                    lookup(
+                        &kb.procedures,
+                        "procedure",
+                        &p.id,
+                        format!("/procedures/{i}/id"),
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    let exposures = match &request.exposures {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    Ok((
+                        lookup(
+                            &kb.exposures,
+                            "exposure",
+                            &e.id,
+                            format!("/exposures/{i}/id"),
+                        )?,
+                        e.pattern,
+                    ))
+                })
+                .collect::<Result<Vec<_>, ContractError>>()?,
+        ),
+    };
+
+    let mut symptoms: Vec<Option<SymptomFact>> = vec![None; kb.symptoms.len()];
+    for (i, s) in request.symptoms.iter().flatten().enumerate() {
+        let id = lookup(&kb.symptoms, "symptom", &s.id, format!("/symptoms/{i}/id"))?;
+        let weeks = non_negative(s.weeks, &format!("/symptoms/{i}/weeks"))?;
+        let fact = SymptomFact {
+            present: s.present,
+            weeks,
+            course: s.course,
+            severity: s.severity,
+        };
+        if let Some(previous) = symptoms[id as usize]
+            && previous.present != fact.present
+        {
+            return Err(err(
+                ErrorCode::ConflictingValues,
+                format!("symptom '{}' is given as both present and absent", s.id),
+                format!("/symptoms/{i}/present"),
+            ));
+        }
+        symptoms[id as usize] = Some(fact);
+    }
+
+    let mut labs: Vec<Option<LabFact>> = vec![None; kb.analytes.len()];
+    for (i, lab) in request.labs.iter().flatten().enumerate() {
+        let path = |field: &str| format!("/labs/{i}/{field}");
+        let by_name = match &lab.analyte {
+            Some(a) => Some(kb.analyte(a).ok_or_else(|| {
+                err(
+                    ErrorCode::UnknownIdentifier,
+                    format!("unknown analyte '{a}'"),
+                    path("analyte"),
+                )
+            })?),
+            None => None,
+        };
+        let by_loinc = match &lab.loinc {
+            Some(code) => Some(kb.loinc_index.get(code).copied().ok_or_else(|| {
+                err(
+                    ErrorCode::UnknownIdentifier,
+                    format!("LOINC code '{code}' is not one Kobalt reads"),
+                    path("loinc"),
+                )
+            })?),
+            None => None,
+        };
+        let idx = match (by_name, by_loinc) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(err(
+                    ErrorCode::ConflictingValues,
+                    format!(
+                        "LOINC code is for {}, not {}",
+                        kb.analytes[b as usize].id, kb.analytes[a as usize].id
+                    ),
+                    path("loinc"),
+                ));
+            }
+            (Some(a), _) | (None, Some(a)) => a,
+            (None, None) => {
+                return Err(err(
+                    ErrorCode::MissingField,
+                    "a lab needs `analyte` or `loinc`",
+                    path("analyte"),
+                ));
+            }
+        };
+        let analyte = &kb.analytes[idx as usize];
+        let lab_date = lab
+            .date
+            .as_deref()
+            .map(|d| date(d, &path("date")))
+            .transpose()?;
+        if lab_date.is_some_and(|d| d > evaluation_date) {
+            return Err(err(
+                ErrorCode::InvalidDate,
+                "the lab date is after the evaluation date",
+                path("date"),
+            ));
+        }
+        let (value, reported, reference_low, reference_high) = match lab.value {
+            None => {
+                if lab.result.is_none() {
+                    return Err(err(
+                        ErrorCode::MissingField,
+                        "a lab needs `value` with `unit`, or `result`",
+                        path("value"),
+                    ));
+                }
+                if !analyte.qualitative {
+                    return Err(err(
+                        ErrorCode::InvalidValue,
+                        format!(
+                            "{} is reported as a value with a unit, not as a result",
+                            analyte.id
+                        ),
+                        path("result"),
+                    ));
+                }
+                (None, None, None, None)
+            }
+            Some(v) => {
+                if !analyte.quantitative() {
+                    return Err(err(
+                        ErrorCode::InvalidValue,
+                        format!(
+                            "{} is reported as positive, negative or equivocal (`result`)",
+                            analyte.id
+                        ),
+                        path("value"),
+                    ));
+                }
+                let Some(unit) = &lab.unit else {
+                    return Err(err(
+                        ErrorCode::MissingField,
+                        "a lab value needs its unit",
+                        path("unit"),
+                    ));
+                };
+                let Some(factor) = analyte.factor(unit) else {
+                    return Err(err(
+                        ErrorCode::InvalidUnit,
+                        format!(
+                            "unit '{unit}' is not a unit Kobalt accepts for {} (accepted: {})",
+                            analyte.id,
+                            analyte.accepted_units().join(", ")
+                        ),
+                        path("unit"),
+                    ));
+                };
+                let canonical = v * factor;
+                let (min, max) = analyte.plausible.unwrap_or((0.0, f64::MAX));
+                if !v.is_finite() || v < 0.0 || canonical < min || canonical > max {
+                    return Err(err(
+                        ErrorCode::ImplausibleValue,
+                        format!("{v} {unit} is not a plausible {} value", analyte.id),
+                        path("value"),
+                    ));
+                }
+                let low =
+                    non_negative(lab.reference_low, &path("reference_low"))?.map(|r| r * factor);
+                let high =
+                    non_negative(lab.reference_high, &path("reference_high"))?.map(|r| r * factor);
+                (Some(canonical), Some((v, unit.clone())), low, high)
+            }
+        };
+        let fact = LabFact {
+            value,
+            result: lab.result,
+            reported,
+            date: lab_date,
+            reference_low,
+            reference_high,
+        };
+        match &labs[idx as usize] {
+            // Two results of one analyte: the later one counts; two on the same (or no) date must agree.
+            Some(prev)
+                if prev.date == fact.date
+                    && (prev.value != fact.value || prev.result != fact.result) =>
+            {
+                return Err(err(
+                    ErrorCode::ConflictingValues,
+                    format!("two different {} results for the same date", analyte.id),
+                    path("value"),
+                ));
+            }
+            Some(prev) if prev.date > fact.date => {}
+            _ => labs[idx as usize] = Some(fact),
+        }
+    }
+
+    let treatment = match &request.treatment {
+        None => None,
+        Some(t) => {
+            let started = t
+                .started
+                .as_deref()
+                .map(|d| date(d, "/treatment/started"))
+                .transpose()?;
+            if started.is_some_and(|d| d > evaluation_date) {
+                return Err(err(
+                    ErrorCode::InvalidDate,
+                    "treatment starts after the evaluation date",
+                    "/treatment/started",
+                ));
+            }
+            non_negative(t.dose_ug, "/treatment/dose_ug")?;
+            Some(TreatmentFact {
+                route: t.route,
+                started,
+                response: t.response,
+            })
+        }
+    };
+
+    Ok(Case {
+        evaluation_date,
+        guideline: request.guideline.unwrap_or(Guideline::DEFAULT),
+        language: request.language.unwrap_or(Language::DEFAULT),
+        audience: request.audience.unwrap_or(Audience::DEFAULT),
+        age_years: age,
+        sex,
+        pregnant,
+        breastfeeding: person.breastfeeding,
+        diet,
+        supplements,
+        medications,
+        conditions,
+        procedures,
+        exposures,
+        symptoms,
+        labs,
+        treatment,
+    })
+}

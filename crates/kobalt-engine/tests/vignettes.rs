@@ -1,0 +1,196 @@
+//! Every acceptance vignette of ../shared/vignettes, read from that folder so
+//! that new ones are picked up. The expectation keys are those of its README.
+
+use std::path::PathBuf;
+
+use kobalt_contract::{Assessment, TriageLevel, parse_request};
+use serde_json::Value;
+
+fn vignette_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vignettes")
+}
+
+fn today() -> jiff::civil::Date {
+    jiff::civil::date(2026, 11, 22)
+}
+
+fn strs(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+fn level(v: &Value) -> TriageLevel {
+    TriageLevel::parse(v.as_str().unwrap_or("")).unwrap_or_else(|| panic!("bad level {v}"))
+}
+
+fn check(
+    name: &str,
+    a: &Assessment,
+    expect: &serde_json::Map<String, Value>,
+    request: &Value,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    let mut nested_failures = Vec::new();
+    let mut fail = |m: String| failures.push(format!("{name}: {m}"));
+    let causes: Vec<&str> = a.causes.iter().map(|c| c.id.as_str()).collect();
+    let top3 = &causes[..causes.len().min(3)];
+    let differential: Vec<&str> = a.differential.iter().map(|d| d.id.as_str()).collect();
+    let tests: Vec<&str> = a.next_tests.iter().map(|t| t.analyte.as_str()).collect();
+    let warnings: Vec<&str> = a.warnings.iter().map(|w| w.id.as_str()).collect();
+    for (key, want) in expect {
+        match key.as_str() {
+            "triage_min" if a.triage.level < level(want) => {
+                fail(format!("triage {} below {want}", a.triage.level))
+            }
+            "triage_max" if a.triage.level > level(want) => {
+                fail(format!("triage {} above {want}", a.triage.level))
+            }
+            "b12_category" if want.as_str() != Some(a.b12_status.category.as_str()) => {
+                fail(format!("category {} != {want}", a.b12_status.category))
+            }
+            "b12_category_not" if strs(want).contains(&a.b12_status.category.as_str()) => {
+                fail(format!("category {} is excluded", a.b12_status.category))
+            }
+            "causes_top3_include" => {
+                for id in strs(want) {
+                    if !top3.contains(&id) {
+                        fail(format!("cause {id} not in top 3 {top3:?}"));
+                    }
+                }
+            }
+            "causes_top3_include_any" if !strs(want).iter().any(|id| top3.contains(id)) => {
+                fail(format!("none of {want} in top 3 {top3:?}"))
+            }
+            "causes_rank1" if causes.first().copied() != want.as_str() => {
+                fail(format!("rank 1 {causes:?}"))
+            }
+            "differential_include" => {
+                for id in strs(want) {
+                    if !differential.contains(&id) {
+                        fail(format!("differential {id} missing from {differential:?}"));
+                    }
+                }
+            }
+            "differential_rank1" if differential.first().copied() != want.as_str() => {
+                fail(format!("differential rank 1 {differential:?}"))
+            }
+            "next_tests_include" => {
+                for id in strs(want) {
+                    if !tests.contains(&id) {
+                        fail(format!("next test {id} missing from {tests:?}"));
+                    }
+                }
+            }
+            "next_tests_include_any" if !strs(want).iter().any(|id| tests.contains(id)) => {
+                fail(format!("none of {want} in {tests:?}"))
+            }
+            "warnings_include" => {
+                for id in strs(want) {
+                    if !warnings.contains(&id) {
+                        fail(format!("warning {id} missing from {warnings:?}"));
+                    }
+                }
+            }
+            "treatment_recommended" if want.as_bool() != Some(a.treatment.recommended) => {
+                fail(format!("recommended {}", a.treatment.recommended))
+            }
+            "start_before_results" if want.as_bool() != Some(a.treatment.start_before_results) => {
+                fail(format!(
+                    "start_before_results {}",
+                    a.treatment.start_before_results
+                ))
+            }
+            "lifelong"
+                if serde_json::to_value(a.treatment.lifelong).ok().as_ref() != Some(want) =>
+            {
+                fail(format!("lifelong {:?}", a.treatment.lifelong))
+            }
+            "advice_prevention"
+                if want.as_bool()
+                    != Some(
+                        a.treatment
+                            .regimens
+                            .iter()
+                            .any(|r| r.phase == kobalt_contract::Phase::Prevention),
+                    ) =>
+            {
+                fail("prevention regimen".to_owned())
+            }
+            "follow_up_decision_any"
+                if !a
+                    .follow_up
+                    .decision
+                    .is_some_and(|d| strs(want).contains(&d.as_str())) =>
+            {
+                fail(format!("decision {:?}", a.follow_up.decision))
+            }
+            "same_request_with_guideline" => {
+                for (guideline, nested) in want.as_object().into_iter().flatten() {
+                    let mut req = request.clone();
+                    req["guideline"] = Value::String(guideline.clone());
+                    let other = run(&req).unwrap_or_else(|e| panic!("{name}: {e}"));
+                    let nested = nested.as_object().cloned().unwrap_or_default();
+                    nested_failures.extend(check(
+                        &format!("{name} [{guideline}]"),
+                        &other,
+                        &nested,
+                        &req,
+                    ));
+                }
+            }
+            "error_code" | "error_path" => fail("expected an error, got an assessment".to_owned()),
+            _ => {}
+        }
+    }
+    failures.extend(nested_failures);
+    failures
+}
+
+fn run(request: &Value) -> Result<Assessment, kobalt_contract::ContractError> {
+    let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let req = parse_request(&request.to_string())?;
+    kobalt_engine::assess(&kb, &req, today())
+}
+
+#[test]
+fn every_vignette_passes() {
+    let mut files: Vec<_> = std::fs::read_dir(vignette_dir())
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", vignette_dir().display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 20,
+        "expected the shared vignettes, found {}",
+        files.len()
+    );
+    let mut failures = Vec::new();
+    for path in &files {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let case: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let expect = case["expect"].as_object().cloned().unwrap_or_default();
+        match run(&case["request"]) {
+            Ok(a) => failures.extend(check(&name, &a, &expect, &case["request"])),
+            Err(e) => {
+                let want_code = expect.get("error_code").and_then(Value::as_str);
+                let want_path = expect.get("error_path").and_then(Value::as_str);
+                if want_code != Some(e.code.as_str()) || want_path != Some(e.path.as_str()) {
+                    failures.push(format!("{name}: unexpected error {e}"));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} vignette expectation(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
