@@ -385,14 +385,13 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
         }
         _ => Lifelong::Unknown,
     };
-    let mut advice = Vec::new();
-    for a in &kb.advice {
-        if a.applies_to(case.guideline) && ctx.holds(&a.when) {
-            let r = reason(&mut out, &a.meta, triage.level);
-            advice.push(r.text.clone());
-            treatment_reasons.push(r);
-        }
-    }
+    let advice = fire_rules(
+        &mut ctx,
+        &mut out,
+        &kb.advice,
+        triage.level,
+        &mut treatment_reasons,
+    );
     let treatment = TreatmentPlan {
         recommended,
         start_before_results,
@@ -412,12 +411,8 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
             review.weeks
         });
     if review_after_weeks.is_some() {
-        out.trace.push(review.meta.id.clone());
-        out.sources
-            .extend(review.meta.sources.iter().map(String::as_str));
-        if review.meta.status == Status::Unverified {
-            out.unverified.push(review.meta.id.clone());
-        }
+        // The review timing has no text of its own; firing it records trace, sources and status.
+        out.fire(&review.meta);
     }
     let mut followup_reasons = Vec::new();
     let mut decision = None;
@@ -441,14 +436,13 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
             );
         }
     }
-    let mut checks = Vec::new();
-    for c in &kb.checks {
-        if c.applies_to(case.guideline) && ctx.holds(&c.when) {
-            let r = reason(&mut out, &c.meta, triage.level);
-            checks.push(r.text.clone());
-            followup_reasons.push(r);
-        }
-    }
+    let checks = fire_rules(
+        &mut ctx,
+        &mut out,
+        &kb.checks,
+        triage.level,
+        &mut followup_reasons,
+    );
     let follow_up = FollowUp {
         review_after_weeks,
         decision,
@@ -552,6 +546,25 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
         sources,
         disclaimer: kb.message("disclaimer", language, audience).to_owned(),
     }
+}
+
+/// Fires every applicable rule that holds: its reason goes to `reasons`, its text is returned.
+fn fire_rules<'a>(
+    ctx: &mut Ctx<'a>,
+    out: &mut Out<'a>,
+    rules: &'a [kobalt_kb::Rule],
+    level: TriageLevel,
+    reasons: &mut Vec<Reason>,
+) -> Vec<String> {
+    let mut texts = Vec::new();
+    for rule in rules {
+        if rule.applies_to(ctx.case.guideline) && ctx.holds(&rule.when) {
+            let r = reason(out, &rule.meta, level);
+            texts.push(r.text.clone());
+            reasons.push(r);
+        }
+    }
+    texts
 }
 
 fn reason<'a>(out: &mut Out<'a>, meta: &'a Meta, level: TriageLevel) -> Reason {
