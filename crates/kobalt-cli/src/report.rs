@@ -20,7 +20,7 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
         s,
         "{}: {}\n  {}",
         m("report-urgency"),
-        a.triage.level,
+        m(&format!("report-level-{}", a.triage.level)),
         a.triage.advice
     );
     for r in &a.triage.reasons {
@@ -34,15 +34,18 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
         a.b12_status.text
     );
     for mk in &a.b12_status.markers {
-        let value = mk
+        let canonical = mk
             .value
-            .map(|v| format!("{v} {}", mk.unit.clone().unwrap_or_default()))
-            .or(mk.result.map(|r| r.to_string()))
-            .unwrap_or_default();
+            .map(|v| format!("{} {}", number(v), mk.unit.as_deref().unwrap_or_default()));
+        let value = match (&mk.reported, canonical) {
+            (Some(r), Some(c)) => format!("{} {} ({c})", number(r.value), r.unit),
+            (None, Some(c)) => c,
+            (_, None) => mk.result.map(|r| r.to_string()).unwrap_or_default(),
+        };
         let limits: Vec<String> = mk
             .decision_limits
             .iter()
-            .map(|(k, v)| format!("{k} {v}"))
+            .map(|(k, v)| format!("{k} {}", number(*v)))
             .collect();
         let band = m(&format!("band-{}", mk.interpretation));
         let unverified = if mk.unverified {
@@ -331,4 +334,19 @@ pub(crate) fn show(kb: &Knowledge, id: Option<&str>) -> String {
         );
     }
     s
+}
+
+/// A number for reading: converted values carry more digits than any
+/// laboratory reports, so show at most four significant ones.
+fn number(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return v.to_string();
+    }
+    let decimals = (3 - v.abs().log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
 }

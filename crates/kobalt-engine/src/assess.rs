@@ -150,12 +150,22 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
             });
         }
     }
-    let unasked: Vec<u16> = kb
-        .red_flag_symptoms
-        .iter()
-        .copied()
-        .filter(|s| case.symptoms[*s as usize].is_none())
-        .collect();
+    // A red-flag rule that is still undecided keeps its unanswered symptoms
+    // open: those are asked for, and they rule out self-care.
+    let mut unasked = BTreeSet::new();
+    for t in &kb.triage {
+        if t.level >= TriageLevel::Urgent24h
+            && t.rule.applies_to(case.guideline)
+            && ctx.eval(&t.rule.when) == Tri::Unknown
+        {
+            unasked.extend(
+                t.symptoms
+                    .iter()
+                    .copied()
+                    .filter(|s| case.symptoms[*s as usize].is_none()),
+            );
+        }
+    }
     if reasons.is_empty() {
         let closing = if unasked.is_empty() {
             &kb.no_concern
@@ -483,22 +493,18 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
             details,
         });
     }
-    for (ids, names) in [
-        ("diet", "diet"),
-        ("supplements", "supplement-cobalamin"),
-        ("medications", "report-none"),
+    // Absent lists are unknown, not "none": say which answers would help.
+    for (field, unknown) in [
+        ("diet", case.diet.is_none()),
+        ("supplements", case.supplements.is_none()),
+        ("medications", case.medications.is_none()),
     ] {
-        let unknown = match ids {
-            "diet" => case.diet.is_none(),
-            "supplements" => case.supplements.is_none(),
-            _ => case.medications.is_none(),
-        };
         if unknown {
-            missing_ids.push(ids.to_owned());
-            missing_text.push(match names {
-                "diet" => kb.message("diet-unknown", language, audience).to_owned(),
-                n => kb.message(n, language, audience).to_owned(),
-            });
+            missing_ids.push(field.to_owned());
+            missing_text.push(
+                kb.message(&format!("report-missing-{field}"), language, audience)
+                    .to_owned(),
+            );
         }
     }
 

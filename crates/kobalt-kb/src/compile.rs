@@ -28,6 +28,7 @@ struct Compiler<'a> {
     problems: Vec<Problem>,
     sources: BTreeMap<String, Source>,
     claim_ids: BTreeSet<String>,
+    citations: BTreeMap<String, BTreeSet<String>>,
     texts: HashMap<String, Text>,
     names: HashMap<String, Text>,
     symptoms: Vocabulary,
@@ -65,6 +66,7 @@ impl<'a> Compiler<'a> {
             problems: Vec::new(),
             sources: BTreeMap::new(),
             claim_ids: BTreeSet::new(),
+            citations: BTreeMap::new(),
             texts: HashMap::new(),
             names: HashMap::new(),
             symptoms: Vocabulary::default(),
@@ -144,7 +146,7 @@ impl<'a> Compiler<'a> {
             );
         }
         let claims_file: ClaimsFile = self.parse("claims.toml")?;
-        let claims: Vec<Claim> = claims_file
+        let mut claims: Vec<Claim> = claims_file
             .claim
             .into_iter()
             .map(|c| Claim {
@@ -152,8 +154,20 @@ impl<'a> Compiler<'a> {
                 category: c.category,
                 encode: c.encode,
                 claim: c.claim,
+                overruled_by: c.overruled_by,
+                note: c.note,
+                cited_by: Vec::new(),
             })
             .collect();
+        for c in &claims {
+            if !["yes", "context", "no"].contains(&c.encode.as_str()) {
+                self.problem(
+                    "claims.toml",
+                    &c.id,
+                    format!("encode '{}' is not yes, context or no", c.encode),
+                );
+            }
+        }
         self.claim_ids = claims.iter().map(|c| c.id.clone()).collect();
 
         let values = self.values(&manifest);
@@ -231,7 +245,13 @@ impl<'a> Compiler<'a> {
             .map(|r| {
                 let rule = self.rule(file, r);
                 let level = self.level(file, &r.id, r.level.as_deref());
-                TriageRule { rule, level }
+                let mut symptoms = BTreeSet::new();
+                self.collect_symptoms(&rule.when, &findings, &mut symptoms);
+                TriageRule {
+                    rule,
+                    level,
+                    symptoms: symptoms.into_iter().collect(),
+                }
             })
             .collect();
         let mut closing = |name: &str| -> Closing {
@@ -253,10 +273,6 @@ impl<'a> Compiler<'a> {
         };
         let red_flags_not_asked = closing("red_flags_not_asked");
         let no_concern = closing("no_concern");
-        let mut red_flag_symptoms = BTreeSet::new();
-        for t in triage.iter().filter(|t| t.level >= TriageLevel::Urgent24h) {
-            self.collect_symptoms(&t.rule.when, &findings, &mut red_flag_symptoms);
-        }
 
         let tests_file: TestsFile = self.parse("rules/tests.toml")?;
         let tests = tests_file
@@ -437,6 +453,7 @@ impl<'a> Compiler<'a> {
         };
 
         self.check_catalogue();
+        self.check_claim_coverage(&mut claims);
         let mut messages = self.names.clone();
         for (id, text) in &self.texts {
             messages.entry(id.clone()).or_insert_with(|| text.clone());
@@ -463,7 +480,6 @@ impl<'a> Compiler<'a> {
             triage,
             red_flags_not_asked,
             no_concern,
-            red_flag_symptoms: red_flag_symptoms.into_iter().collect(),
             causes,
             differentials,
             tests,
@@ -567,10 +583,51 @@ impl<'a> Compiler<'a> {
                 self.problem(file, key, format!("unknown source id '{s}'"));
             }
         }
+        self.cite_claims(file, key, claims);
+    }
+
+    fn cite_claims(&mut self, file: &str, key: &str, claims: &[String]) {
         for c in claims {
-            if !self.claim_ids.contains(c) {
+            if self.claim_ids.contains(c) {
+                self.citations
+                    .entry(c.clone())
+                    .or_default()
+                    .insert(key.to_owned());
+            } else {
                 self.problem(file, key, format!("unknown claim id '{c}'"));
             }
+        }
+    }
+
+    /// Every seed claim marked `encode = "yes"` is cited by the knowledge base;
+    /// a claim a guideline overrules names the rules that do so, and they cite it.
+    fn check_claim_coverage(&mut self, claims: &mut [Claim]) {
+        for claim in claims.iter_mut() {
+            let cited: Vec<String> = self
+                .citations
+                .get(&claim.id)
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default();
+            if claim.encode == "yes" && cited.is_empty() {
+                self.problem(
+                    "claims.toml",
+                    &claim.id,
+                    "encode = \"yes\" but no rule, limit, regimen or term cites this claim",
+                );
+            }
+            for rule in &claim.overruled_by {
+                if !cited.contains(rule) {
+                    self.problem(
+                        "claims.toml",
+                        &claim.id,
+                        format!(
+                            "overruled_by names '{rule}', which does not cite this claim (cited by: {})",
+                            cited.join(", ")
+                        ),
+                    );
+                }
+            }
+            claim.cited_by = cited;
         }
     }
 
@@ -681,11 +738,7 @@ impl<'a> Compiler<'a> {
         let mut v = Vocabulary::default();
         for (idx, (id, term)) in terms.iter().enumerate() {
             let key = format!("{kind}.{id}");
-            for c in &term.claims {
-                if !self.claim_ids.contains(c) {
-                    self.problem("vocabulary.toml", &key, format!("unknown claim id '{c}'"));
-                }
-            }
+            self.cite_claims("vocabulary.toml", &key, &term.claims);
             v.ids.push(id.clone());
             v.names
                 .push(self.name("vocabulary.toml", &key, &format!("{kind}-{id}")));

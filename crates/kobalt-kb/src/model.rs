@@ -70,6 +70,10 @@ pub struct Claim {
     pub category: String,
     pub encode: String,
     pub claim: String,
+    pub overruled_by: Vec<String>,
+    pub note: Option<String>,
+    /// The knowledge items (rule ids, limits, regimens, terms) that cite it.
+    pub cited_by: Vec<String>,
 }
 
 /// One vocabulary (symptoms, conditions, ...): ids by index, names, groups.
@@ -275,6 +279,9 @@ impl Rule {
 pub struct TriageRule {
     pub rule: Rule,
     pub level: TriageLevel,
+    /// The symptoms the rule depends on, directly or through findings: while
+    /// the rule is undecided, these are the questions still to ask.
+    pub symptoms: Vec<u16>,
 }
 
 #[derive(Clone, Debug)]
@@ -381,8 +388,6 @@ pub struct Knowledge {
     pub triage: Vec<TriageRule>,
     pub red_flags_not_asked: Closing,
     pub no_concern: Closing,
-    /// Symptoms that an emergency or urgent rule looks at: never assumed absent.
-    pub red_flag_symptoms: Vec<u16>,
     pub causes: Vec<Scored>,
     pub differentials: Vec<Scored>,
     pub tests: Vec<TestRule>,

@@ -69,6 +69,11 @@ pub(crate) struct ClaimFile {
     pub category: String,
     pub encode: String,
     pub claim: String,
+    /// Rules that follow a guideline instead of this claim (they must cite it).
+    #[serde(default)]
+    pub overruled_by: Vec<String>,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,4 +1,7 @@
-//! The bundled knowledge base loads, and broken variants fail with precise problems.
+//! The bundled knowledge base loads, and broken variants fail with precise
+//! problems (file, key, problem): one edit of the bundled files per case.
+
+use kobalt_kb::{LoadError, Problem};
 
 fn bundled() -> kobalt_kb::Knowledge {
     match kobalt_kb::bundled() {
@@ -12,4 +15,191 @@ fn bundled_knowledge_loads() {
     let k = bundled();
     assert_eq!(k.sha256.len(), 64);
     assert!(!k.version.is_empty());
+}
+
+#[test]
+fn every_yes_claim_is_cited_and_overrulings_cite_what_they_overrule() {
+    let k = bundled();
+    let uncovered: Vec<&str> = k
+        .claims
+        .iter()
+        .filter(|c| c.encode == "yes" && c.cited_by.is_empty())
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(uncovered.is_empty(), "uncited yes-claims: {uncovered:?}");
+    for c in k.claims.iter().filter(|c| !c.overruled_by.is_empty()) {
+        for rule in &c.overruled_by {
+            assert!(c.cited_by.contains(rule), "{}: {rule}", c.id);
+        }
+        assert!(c.note.is_some(), "{}: an overruling says why", c.id);
+    }
+}
+
+#[test]
+fn the_hash_changes_with_the_content() {
+    let files = kobalt_kb::bundled_files();
+    let edited = edit(files, "manifest.toml", "# ", "#  ");
+    let a = bundled();
+    let b = load(&edited).unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(a.sha256, b.sha256);
+}
+
+/// `(file, find, replace, expected file, expected key, expected problem fragment)`
+const BROKEN: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "rules/triage.toml",
+        "sources = [\"BRISDOC\"]",
+        "sources = [\"NO-SUCH-SOURCE\"]",
+        "rules/triage.toml",
+        "triage_soon_pregnancy",
+        "unknown source id 'NO-SUCH-SOURCE'",
+    ),
+    (
+        "rules/triage.toml",
+        "claims = [\"C124\", \"C071\", \"C072\"]",
+        "claims = [\"C999\"]",
+        "rules/triage.toml",
+        "triage_routine_symptoms",
+        "unknown claim id 'C999'",
+    ),
+    (
+        "rules/triage.toml",
+        "when = { symptom = \"incontinence\" }",
+        "when = { symptom = \"incontinance\" }",
+        "rules/triage.toml",
+        "triage_incontinence",
+        "unknown symptom 'incontinance'",
+    ),
+    (
+        "rules/causes.toml",
+        "{ finding = \"nitrous_oxide_use\", weight = 8 }",
+        "{ finding = \"laughing_gas\", weight = 8 }",
+        "rules/causes.toml",
+        "nitrous_oxide",
+        "unknown finding 'laughing_gas'",
+    ),
+    (
+        "rules/tests.toml",
+        "analytes = [\"mma\"]\nwhen = { all = [\n  { any = [{ finding = \"b12_total_grey\" }",
+        "analytes = [\"mmaa\"]\nwhen = { all = [\n  { any = [{ finding = \"b12_total_grey\" }",
+        "rules/tests.toml",
+        "test_mma_grey_zone",
+        "unknown analyte 'mmaa'",
+    ),
+    (
+        "locales/nl/rules.ftl",
+        "rule-triage_incontinence =",
+        "rule-triage_incontinence_removed =",
+        "locales/nl",
+        "rule-triage_incontinence",
+        "exists in English but not in Dutch",
+    ),
+    (
+        "profiles/nhg.toml",
+        "{ band = \"low_normal\", from = 148, to = 260",
+        "{ band = \"low_normal\", from = 150, to = 260",
+        "profiles/nhg.toml",
+        "limits.b12_total",
+        "gap between 148 and 150",
+    ),
+    (
+        "profiles/nhg.toml",
+        "{ band = \"low_normal\", from = 148, to = 260",
+        "{ band = \"low_normal\", from = 140, to = 260",
+        "profiles/nhg.toml",
+        "limits.b12_total",
+        "overlap",
+    ),
+    (
+        "analytes.toml",
+        "conversions = [{ unit = \"pg/mL\", factor = 0.7378, sources = [\"MIRACUM\", \"SEMWIKI\"] }]",
+        "",
+        "analytes.toml",
+        "b12_total",
+        "pg/mL",
+    ),
+    (
+        "claims.toml",
+        "overruled_by = [\"triage_soon_risk_medication\"]",
+        "overruled_by = [\"triage_palpitations\"]",
+        "claims.toml",
+        "C123",
+        "overruled_by names 'triage_palpitations'",
+    ),
+    (
+        "vocabulary.toml",
+        "[symptom.muscle_wasting]\ngroups = [\"muscular\"]\nclaims = [\"C052\"]",
+        "[symptom.muscle_wasting]\ngroups = [\"muscular\"]",
+        "claims.toml",
+        "C052",
+        "no rule, limit, regimen or term cites this claim",
+    ),
+    (
+        "rules/warnings.toml",
+        "id = \"b6_above_upper_level\"",
+        "id = \"b6_above_upper_level\"\nseverity = \"high\"",
+        "rules/warnings.toml",
+        "",
+        "unknown field `severity`",
+    ),
+];
+
+#[test]
+fn each_broken_variant_fails_with_file_key_and_problem() {
+    let files = kobalt_kb::bundled_files();
+    let mut failures = Vec::new();
+    for (file, find, replace, want_file, want_key, want_problem) in BROKEN {
+        let edited = edit(files, file, find, replace);
+        let problems = match load(&edited) {
+            Ok(_) => panic!("{file}: replacing {find:?} should fail to load"),
+            Err(LoadError::Invalid(p)) => p,
+            Err(e) => panic!("{file}: unexpected {e}"),
+        };
+        let hit = problems.iter().any(|p: &Problem| {
+            p.file == *want_file
+                && (want_key.is_empty() || p.key.contains(want_key))
+                && p.problem.contains(want_problem)
+        });
+        if !hit {
+            failures.push(format!(
+                "{file}: expected {want_file}: {want_key}: …{want_problem}…, got:\n{}",
+                problems
+                    .iter()
+                    .map(|p| format!("  {p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn edit(
+    files: &[(&'static str, &'static str)],
+    file: &str,
+    find: &str,
+    replace: &str,
+) -> Vec<(String, String)> {
+    let mut found = false;
+    let edited = files
+        .iter()
+        .map(|(path, text)| {
+            if *path == file {
+                found = text.contains(find);
+                ((*path).to_owned(), text.replacen(find, replace, 1))
+            } else {
+                ((*path).to_owned(), (*text).to_owned())
+            }
+        })
+        .collect();
+    assert!(found, "{file} does not contain {find:?}");
+    edited
+}
+
+fn load(files: &[(String, String)]) -> Result<kobalt_kb::Knowledge, LoadError> {
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    kobalt_kb::load_files(&refs)
 }

@@ -5,6 +5,7 @@ symptom-shooting_pain = Shooting pain
 symptom-muscle_weakness = Muscle weakness
 symptom-muscle_pain = Muscle pain
 symptom-muscle_cramps = Muscle cramps
+symptom-muscle_wasting = Muscle wasting (muscles getting thinner)
 symptom-fasciculations = Muscle twitching
 symptom-tremor = Trembling (tremor)
 symptom-eyelid_twitching = Eyelid twitching

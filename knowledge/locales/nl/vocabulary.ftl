@@ -5,6 +5,7 @@ symptom-shooting_pain = Schietende pijn
 symptom-muscle_weakness = Spierzwakte
 symptom-muscle_pain = Spierpijn
 symptom-muscle_cramps = Spierkrampen
+symptom-muscle_wasting = Spierafbraak (spieren worden dunner)
 symptom-fasciculations = Spiertrekkingen
 symptom-tremor = Trillen (tremor)
 symptom-eyelid_twitching = Trillend ooglid

@@ -1,13 +1,21 @@
-//! Every acceptance vignette of ../shared/vignettes, read from that folder so
-//! that new ones are picked up. The expectation keys are those of its README.
+//! Acceptance cases: every vignette of ../shared/vignettes (read from that
+//! folder so that new ones are picked up) and the project's own cases in
+//! tests/cases. The expectation keys are those of the vignettes' README plus
+//! `interpretations` (analyte → band of its marker) and
+//! `regimen_routes_include`; an unknown key fails, so a typo cannot pass
+//! silently. Own cases are also snapshotted as contract JSON.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kobalt_contract::{Assessment, TriageLevel, parse_request};
 use serde_json::Value;
 
 fn vignette_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vignettes")
+}
+
+fn case_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases")
 }
 
 fn today() -> jiff::civil::Date {
@@ -139,8 +147,46 @@ fn check(
                     ));
                 }
             }
+            "interpretations" => {
+                for (analyte, band) in want.as_object().into_iter().flatten() {
+                    let got = a
+                        .b12_status
+                        .markers
+                        .iter()
+                        .find(|m| &m.analyte == analyte)
+                        .map(|m| m.interpretation.as_str());
+                    if got != band.as_str() {
+                        fail(format!("{analyte} interpreted {got:?}, want {band}"));
+                    }
+                }
+            }
+            "regimen_routes_include" => {
+                for route in strs(want) {
+                    if !a
+                        .treatment
+                        .regimens
+                        .iter()
+                        .any(|r| r.route.as_str() == route)
+                    {
+                        fail(format!("no {route} regimen"));
+                    }
+                }
+            }
             "error_code" | "error_path" => fail("expected an error, got an assessment".to_owned()),
-            _ => {}
+            "triage_min"
+            | "triage_max"
+            | "b12_category"
+            | "b12_category_not"
+            | "causes_top3_include_any"
+            | "causes_rank1"
+            | "differential_rank1"
+            | "next_tests_include_any"
+            | "treatment_recommended"
+            | "start_before_results"
+            | "lifelong"
+            | "advice_prevention"
+            | "follow_up_decision_any" => {}
+            other => fail(format!("unknown expectation key {other}")),
         }
     }
     failures.extend(nested_failures);
@@ -153,20 +199,20 @@ fn run(request: &Value) -> Result<Assessment, kobalt_contract::ContractError> {
     kobalt_engine::assess(&kb, &req, today())
 }
 
-#[test]
-fn every_vignette_passes() {
-    let mut files: Vec<_> = std::fs::read_dir(vignette_dir())
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", vignette_dir().display()))
+fn case_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(
-        files.len() >= 20,
-        "expected the shared vignettes, found {}",
-        files.len()
-    );
+    files
+}
+
+/// Runs every case of `dir`; `on_assessment` sees each successful assessment.
+fn run_cases(dir: &Path, mut on_assessment: impl FnMut(&str, &Assessment)) -> usize {
+    let files = case_files(dir);
     let mut failures = Vec::new();
     for path in &files {
         let name = path
@@ -177,7 +223,10 @@ fn every_vignette_passes() {
         let case: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let expect = case["expect"].as_object().cloned().unwrap_or_default();
         match run(&case["request"]) {
-            Ok(a) => failures.extend(check(&name, &a, &expect, &case["request"])),
+            Ok(a) => {
+                failures.extend(check(&name, &a, &expect, &case["request"]));
+                on_assessment(&name, &a);
+            }
             Err(e) => {
                 let want_code = expect.get("error_code").and_then(Value::as_str);
                 let want_path = expect.get("error_path").and_then(Value::as_str);
@@ -189,8 +238,31 @@ fn every_vignette_passes() {
     }
     assert!(
         failures.is_empty(),
-        "{} vignette expectation(s) failed:\n{}",
+        "{} expectation(s) failed in {}:\n{}",
         failures.len(),
+        dir.display(),
         failures.join("\n")
     );
+    files.len()
+}
+
+#[test]
+fn every_vignette_passes() {
+    let count = run_cases(&vignette_dir(), |_, _| {});
+    assert!(count >= 20, "expected the shared vignettes, found {count}");
+}
+
+/// Own cases: expectations, and the whole assessment as a snapshot (the
+/// knowledge hash is redacted so that a knowledge edit shows as the content
+/// changes it causes, not as a hash change in every file).
+#[test]
+fn every_own_case_passes_and_matches_its_snapshot() {
+    let count = run_cases(&case_dir(), |name, a| {
+        let mut json = serde_json::to_value(a).unwrap_or_else(|e| panic!("{name}: {e}"));
+        json["knowledge"]["sha256"] = Value::String("[sha256]".into());
+        insta::with_settings!({ snapshot_path => "snapshots/cases", prepend_module_to_snapshot => false }, {
+            insta::assert_json_snapshot!(name.to_owned(), json);
+        });
+    });
+    assert!(count >= 40, "expected at least 40 own cases, found {count}");
 }

@@ -1,0 +1,236 @@
+//! End-to-end tests through the real `kobalt` binary: the text report of every
+//! own case (tests/cases) as a snapshot, exit codes, the error object and the
+//! knowledge commands.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn kobalt() -> Command {
+    Command::cargo_bin("kobalt").unwrap_or_else(|e| panic!("binary not built: {e}"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The knowledge hash changes with every knowledge edit; the snapshots care
+/// about the content it causes.
+fn redact_hash(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.starts_with("Knowledge base sha256") || l.starts_with("Kennisbank sha256") {
+                l.split_once("sha256")
+                    .map_or(l.to_owned(), |(head, _)| format!("{head}sha256 [sha256]"))
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_case_renders_its_text_report() {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("tests/cases"))
+        .unwrap_or_else(|e| panic!("tests/cases: {e}"))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 40, "found {} cases", files.len());
+    for path in files {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let case: Value = serde_json::from_str(
+            &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}")),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let output = kobalt()
+            .args(["assess", "-"])
+            .write_stdin(case["request"].to_string())
+            .output()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(output.status.success(), "{name}: exit {:?}", output.status);
+        insta::with_settings!({ snapshot_path => "snapshots/cases", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(name.clone(), redact_hash(&stdout_of(&output)));
+        });
+    }
+}
+
+#[test]
+fn assess_json_is_the_contract() {
+    let output = kobalt()
+        .args(["assess", "--format", "json"])
+        .arg(root().join("examples/vegan-tingling.json"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let a: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a["schema"], "kobalt.assessment/v1");
+    assert!(a["triage"]["level"].is_string());
+    assert!(
+        a["knowledge"]["sha256"]
+            .as_str()
+            .is_some_and(|h| h.len() == 64)
+    );
+}
+
+#[test]
+fn flags_override_the_request() {
+    let output = kobalt()
+        .args([
+            "assess",
+            "--format",
+            "json",
+            "--lang",
+            "nl",
+            "--guideline",
+            "nice",
+            "--audience",
+            "clinician",
+        ])
+        .arg(root().join("examples/vegan-tingling.json"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let a: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a["guideline"], "nice");
+    assert_eq!(a["language"], "nl");
+    assert_eq!(a["audience"], "clinician");
+}
+
+#[test]
+fn invalid_request_exits_2_with_the_error_object() {
+    let output = kobalt()
+        .args(["assess", "--format", "json", "-"])
+        .write_stdin(r#"{"person":{"age_years":40},"symptomz":[]}"#)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+    let e: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e["error"]["code"], "unknown_field");
+    assert_eq!(e["error"]["path"], "/symptomz");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one-line message: {stderr}");
+    assert!(stderr.contains("symptomz"));
+}
+
+#[test]
+fn invalid_request_in_text_mode_prints_nothing_on_stdout() {
+    let output = kobalt()
+        .args(["assess", "-"])
+        .write_stdin(
+            r#"{"person":{"age_years":40},"labs":[{"analyte":"b12_total","value":-3,"unit":"pmol/L"}]}"#,
+        )
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("/labs/0/value"), "{stderr}");
+}
+
+#[test]
+fn unreadable_file_exits_1() {
+    let output = kobalt()
+        .args(["assess", "no/such/request.json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no/such/request.json"));
+}
+
+#[test]
+fn bad_flag_value_is_a_usage_error() {
+    let output = kobalt()
+        .args(["assess", "--guideline", "bsh", "-"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bsh"));
+}
+
+#[test]
+fn knowledge_check_prints_version_and_hash() {
+    let output = kobalt()
+        .args(["knowledge", "check"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let text = stdout_of(&output);
+    assert!(text.contains("2026."), "{text}");
+    let hash = text
+        .split_whitespace()
+        .skip_while(|w| *w != "sha256")
+        .nth(1)
+        .unwrap_or_default();
+    assert_eq!(hash.len(), 64, "{text}");
+}
+
+#[test]
+fn knowledge_check_of_a_broken_folder_names_file_and_key() {
+    let dir = std::env::temp_dir().join(format!("kobalt-cli-broken-{}", std::process::id()));
+    copy_dir(&root().join("knowledge"), &dir);
+    let triage = dir.join("rules/triage.toml");
+    let text = std::fs::read_to_string(&triage).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        &triage,
+        text.replacen("\"BRISDOC\"", "\"NO-SUCH-SOURCE\"", 1),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let output = kobalt()
+        .args(["knowledge", "check", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("rules/triage.toml"), "{stderr}");
+    assert!(stderr.contains("NO-SUCH-SOURCE"), "{stderr}");
+}
+
+#[test]
+fn knowledge_show_names_sources() {
+    let output = kobalt()
+        .args(["knowledge", "show", "metformin"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let text = stdout_of(&output);
+    assert!(text.contains("MHRA-2022"), "{text}");
+}
+
+#[test]
+fn help_has_examples() {
+    let output = kobalt()
+        .arg("--help")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    assert!(stdout_of(&output).contains("kobalt assess examples/"));
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(from)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+    {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
