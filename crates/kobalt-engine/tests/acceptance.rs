@@ -7,12 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
+mod support;
+use support::{case_files, vignette_dir};
+
 use kobalt_contract::{Assessment, TriageLevel, parse_request};
 use serde_json::Value;
-
-fn vignette_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vignettes")
-}
 
 fn case_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases")
@@ -197,17 +196,6 @@ fn run(request: &Value) -> Result<Assessment, kobalt_contract::ContractError> {
     let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
     let req = parse_request(&request.to_string())?;
     kobalt_engine::assess(&kb, &req, today())
-}
-
-fn case_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
 }
 
 /// Runs every case of `dir`; `on_assessment` sees each successful assessment.
