@@ -171,6 +171,7 @@ impl<'a> Compiler<'a> {
         self.claim_ids = claims.iter().map(|c| c.id.clone()).collect();
 
         let values = self.values(&manifest);
+        let kinetics = self.kinetics();
         let vocabulary: VocabularyFile = self.parse("vocabulary.toml")?;
         self.symptoms = self.vocabulary("symptom", &vocabulary.symptom);
         self.conditions = self.vocabulary("condition", &vocabulary.condition);
@@ -495,6 +496,7 @@ impl<'a> Compiler<'a> {
             outcomes,
             combined_indicator,
             values,
+            kinetics,
             messages,
         })
         .map(|mut k| {
@@ -693,6 +695,36 @@ impl<'a> Compiler<'a> {
                     format!("unknown or missing triage level {level:?}"),
                 );
                 TriageLevel::Routine
+            }
+        }
+    }
+
+    /// The body-store model's parameters: valid for the model, every source in the register.
+    fn kinetics(&mut self) -> kobalt_kinetics::ParamSet {
+        let file = "kinetics.toml";
+        let text = self.files.get(file).copied().unwrap_or_default();
+        match kobalt_kinetics::ParamSet::from_toml(text) {
+            Ok(set) => {
+                let unknown: Vec<(String, String)> = set
+                    .cited_sources()
+                    .filter(|(_, s)| !self.sources.contains_key(*s))
+                    .map(|(k, s)| (k, s.to_owned()))
+                    .collect();
+                for (key, source) in unknown {
+                    self.problem(file, key, format!("unknown source id '{source}'"));
+                }
+                set
+            }
+            Err(kobalt_kinetics::KineticsError::Invalid(problems)) => {
+                for p in problems {
+                    let (key, problem) = p.split_once(": ").unwrap_or(("", &p));
+                    self.problem(file, key, problem);
+                }
+                empty_kinetics()
+            }
+            Err(e) => {
+                self.problem(file, "", e.to_string());
+                empty_kinetics()
             }
         }
     }
@@ -1564,5 +1596,13 @@ impl<'a> Compiler<'a> {
             regimens,
             plans,
         }
+    }
+}
+
+fn empty_kinetics() -> kobalt_kinetics::ParamSet {
+    kobalt_kinetics::ParamSet {
+        params: Default::default(),
+        conditions: Default::default(),
+        diets: Default::default(),
     }
 }

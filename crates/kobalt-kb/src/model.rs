@@ -403,6 +403,8 @@ pub struct Knowledge {
     pub outcomes: HashMap<String, Outcome>,
     pub combined_indicator: CombinedIndicatorParams,
     pub values: Values,
+    /// Parameters of the body-store model (kinetics.toml).
+    pub kinetics: kobalt_kinetics::ParamSet,
     /// Every message of the catalogue, for labels and names.
     pub messages: HashMap<String, Text>,
 }

@@ -48,6 +48,7 @@ pub(crate) struct SourcesFile {
 pub(crate) struct SourceFile {
     pub id: String,
     pub title: String,
+    #[serde(default)]
     pub publisher: String,
     #[serde(default)]
     pub year: Option<u16>,

@@ -142,6 +142,22 @@ const BROKEN: &[(&str, &str, &str, &str, &str, &str)] = &[
         "",
         "unknown field `severity`",
     ),
+    (
+        "kinetics.toml",
+        "sources = [\"ROYSTON-1988\"]",
+        "sources = [\"ROYSTON-1989\"]",
+        "kinetics.toml",
+        "param.k_in",
+        "unknown source id 'ROYSTON-1989'",
+    ),
+    (
+        "kinetics.toml",
+        "value = 0.70\nlow = 0.6",
+        "value = 0.90\nlow = 0.6",
+        "kinetics.toml",
+        "param.f0",
+        "outside its range",
+    ),
 ];
 
 #[test]
