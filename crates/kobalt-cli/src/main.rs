@@ -8,13 +8,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 use kobalt_contract::{Audience, Guideline, Language};
 
 mod report;
+mod simulate;
 
 #[derive(Parser)]
 #[command(
     name = "kobalt",
     version,
     about = "Decision support for vitamin B12 deficiency (NHG and NICE NG239)",
-    after_help = "Examples:\n  kobalt assess examples/vegan-tingling.json\n  kobalt assess --format json --guideline nice - < request.json\n  kobalt knowledge check\n  kobalt knowledge show metformin"
+    after_help = "Examples:\n  kobalt assess examples/vegan-tingling.json\n  kobalt assess --format json --guideline nice - < request.json\n  kobalt simulate --diet vegan --years 6 --then 'oral 1000 ug daily' --chart stores.svg\n  kobalt knowledge check\n  kobalt knowledge show metformin"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -39,6 +40,60 @@ enum Command {
         /// Audience of the texts (overrides the request).
         #[arg(long, value_enum)]
         audience: Option<Reader>,
+    },
+    /// Project body B12 stores and serum markers over time (a model estimate).
+    #[command(
+        after_help = "Examples:\n  kobalt simulate --diet vegan --years 6\n  kobalt simulate --diet vegan --years 4 --then 'oral 1000 ug daily' --then-years 1 --chart vegan.svg --png vegan.png\n  kobalt simulate --start pernicious-anaemia --condition pernicious_anaemia --years 0.1 --then 'im hydroxocobalamin 1000 ug loading then every 90 days' --then-years 2\n  kobalt simulate --n2o-cartridges 100 --years 0.25 --format json\n  kobalt simulate examples/scenario-gastric-bypass.json"
+    )]
+    Simulate {
+        /// Scenario file (JSON; see examples/scenario-*.json) instead of the flags below.
+        #[arg(conflicts_with_all = ["diet", "food_ug", "condition", "start", "then", "n2o_cartridges", "pregnant"])]
+        scenario: Option<String>,
+        /// Diet of the first phase: omnivore, pescatarian, vegetarian, low_animal, vegan.
+        #[arg(long)]
+        diet: Option<String>,
+        /// Intake from food instead of the diet's typical one, µg/day.
+        #[arg(long)]
+        food_ug: Option<f64>,
+        /// A condition (repeatable): pernicious_anaemia, acid_suppression, gastric_bypass,
+        /// sleeve_gastrectomy, ileal_resection.
+        #[arg(long)]
+        condition: Vec<String>,
+        /// Starting stores: omnivore (default), pernicious-anaemia (at diagnosis) or µg.
+        #[arg(long)]
+        start: Option<String>,
+        /// Length of the first phase in years.
+        #[arg(long, default_value_t = 5.0)]
+        years: f64,
+        /// A treatment for a second phase, e.g. 'oral 1000 ug daily'.
+        #[arg(long)]
+        then: Option<String>,
+        /// Length of the treatment phase in years.
+        #[arg(long, default_value_t = 2.0)]
+        then_years: f64,
+        /// Recreational nitrous oxide in the first phase, 8-g cartridges per day.
+        #[arg(long, default_value_t = 0.0)]
+        n2o_cartridges: f64,
+        /// Pregnant during the first phase (extra loss).
+        #[arg(long)]
+        pregnant: bool,
+        #[arg(long, default_value_t = 1000)]
+        draws: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+        /// Guideline whose decision limits are shown.
+        #[arg(long, value_enum, default_value_t = Profile::Nhg)]
+        guideline: Profile,
+        /// Write an SVG chart of the store and serum B12 here.
+        #[arg(long)]
+        chart: Option<std::path::PathBuf>,
+        /// Write a PNG of the same chart here.
+        #[arg(long)]
+        png: Option<std::path::PathBuf>,
     },
     /// Validate or inspect the knowledge base.
     Knowledge {
@@ -80,6 +135,37 @@ enum Reader {
     Clinician,
 }
 
+impl From<Lang> for Language {
+    fn from(l: Lang) -> Self {
+        match l {
+            Lang::Nl => Language::Nl,
+            Lang::En => Language::En,
+        }
+    }
+}
+
+impl From<Profile> for Guideline {
+    fn from(p: Profile) -> Self {
+        match p {
+            Profile::Nhg => Guideline::Nhg,
+            Profile::Nice => Guideline::Nice,
+        }
+    }
+}
+
+/// A file's text, or standard input for `-`.
+fn read_input(path: &str) -> anyhow::Result<String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading standard input")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {path}"))
+    }
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
@@ -100,29 +186,15 @@ fn run() -> anyhow::Result<ExitCode> {
             guideline,
             audience,
         } => {
-            let text = if input == "-" {
-                let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .context("reading standard input")?;
-                s
-            } else {
-                std::fs::read_to_string(&input).with_context(|| format!("reading {input}"))?
-            };
+            let text = read_input(&input)?;
             let kb = kobalt_kb::bundled()?;
             let today = jiff::Zoned::now().date();
             let result = kobalt_contract::parse_request(&text).and_then(|mut req| {
                 if let Some(l) = lang {
-                    req.language = Some(match l {
-                        Lang::Nl => Language::Nl,
-                        Lang::En => Language::En,
-                    });
+                    req.language = Some(l.into());
                 }
                 if let Some(g) = guideline {
-                    req.guideline = Some(match g {
-                        Profile::Nhg => Guideline::Nhg,
-                        Profile::Nice => Guideline::Nice,
-                    });
+                    req.guideline = Some(g.into());
                 }
                 if let Some(a) = audience {
                     req.audience = Some(match a {
@@ -148,6 +220,74 @@ fn run() -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(2))
                 }
             }
+        }
+        Command::Simulate {
+            scenario,
+            diet,
+            food_ug,
+            condition,
+            start,
+            years,
+            then,
+            then_years,
+            n2o_cartridges,
+            pregnant,
+            draws,
+            seed,
+            format,
+            lang,
+            guideline,
+            chart,
+            png,
+        } => {
+            let kb = kobalt_kb::bundled()?;
+            let spec = match scenario {
+                Some(path) => {
+                    let text = read_input(&path)?;
+                    simulate::read_scenario(&text, &path)?
+                }
+                None => simulate::Flags {
+                    diet,
+                    food_ug,
+                    conditions: condition,
+                    start,
+                    years,
+                    then,
+                    then_years,
+                    n2o_cartridges,
+                    pregnant,
+                }
+                .scenario()?,
+            };
+            let out = simulate::Output {
+                kb: &kb,
+                guideline: guideline.into(),
+                language: lang.into(),
+            };
+            let options = kobalt_kinetics::Options {
+                draws: draws.min(100_000),
+                seed,
+                every_days: 7,
+                threads: std::thread::available_parallelism().map_or(1, usize::from),
+            };
+            let run = out.run(&spec, options)?;
+            match format {
+                Format::Json => println!("{}", out.json(&spec, &run)?),
+                Format::Text => print!("{}", out.text(&run)),
+            }
+            if chart.is_some() || png.is_some() {
+                let svg = out.chart(&run);
+                if let Some(path) = chart {
+                    std::fs::write(&path, &svg)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                if let Some(path) = png {
+                    let bytes = kobalt_chart::svg_to_png(&svg)?;
+                    std::fs::write(&path, bytes)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Knowledge {
             command: KnowledgeCommand::Check { dir },

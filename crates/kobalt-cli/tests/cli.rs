@@ -234,3 +234,86 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn simulate_prints_crossings_and_writes_charts() {
+    let dir = std::env::temp_dir().join(format!("kobalt-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let (svg, png) = (dir.join("v.svg"), dir.join("v.png"));
+    let output = kobalt()
+        .args([
+            "simulate", "--diet", "vegan", "--years", "6", "--draws", "200", "--chart",
+        ])
+        .arg(&svg)
+        .arg("--png")
+        .arg(&png)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout_of(&output);
+    assert!(
+        text.contains("Serum B12 below the deficiency limit (148)"),
+        "{text}"
+    );
+    assert!(text.contains("Model estimate"), "{text}");
+    let svg_text = std::fs::read_to_string(&svg).unwrap_or_else(|e| panic!("{e}"));
+    assert!(svg_text.starts_with("<svg") && svg_text.contains("deficiency limit 148"));
+    let png_bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(&png_bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn simulate_json_and_scenario_file() {
+    let output = kobalt()
+        .args([
+            "simulate",
+            "--format",
+            "json",
+            "--draws",
+            "50",
+            "--guideline",
+            "nice",
+        ])
+        .arg(root().join("examples/scenario-gastric-bypass.json"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(doc["schema"], "kobalt.projection/v1");
+    assert_eq!(doc["projection"]["draws"], 50);
+    let low = doc["limits"][0]["value"].as_f64().unwrap_or_default();
+    assert!((low - 132.8).abs() < 0.1, "NICE limit in pmol/L: {low}");
+}
+
+#[test]
+fn simulate_rejects_bad_input_with_the_field() {
+    for (args, needle) in [
+        (vec!["simulate", "--then", "oral lots daily"], "--then"),
+        (vec!["simulate", "--diet", "keto"], "phases[0].diet"),
+        (vec!["simulate", "--years", "60"], "40 years"),
+    ] {
+        let output = kobalt()
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    let output = kobalt()
+        .args(["simulate", "-"])
+        .write_stdin(r#"{"start":"omnivore","phases":[{"yeers":2}]}"#)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("yeers"));
+}

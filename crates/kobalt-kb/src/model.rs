@@ -418,6 +418,20 @@ impl Knowledge {
         &self.profiles[idx]
     }
 
+    /// A named decision limit (`low`, `high`, ...) of a profile, in the
+    /// analyte's canonical unit; for limits by sex, those for unknown sex.
+    pub fn limit(&self, guideline: Guideline, analyte: &str, name: &str) -> Option<f64> {
+        let limits = self
+            .profile(guideline)
+            .limits
+            .get(self.analyte(analyte)? as usize)?;
+        let limits = match limits.as_ref()? {
+            LimitsBySex::Any(l) => l,
+            LimitsBySex::BySex { male, .. } => male,
+        };
+        limits.named_limits().get(name).copied()
+    }
+
     pub fn analyte(&self, id: &str) -> Option<AnalyteId> {
         self.analyte_index.get(id).copied()
     }

@@ -20,6 +20,11 @@ pub use params::{ConditionSetting, DietSetting, PARAM_NAMES, ParamSet, ParamSpec
 pub use projection::{Band, Criterion, Crossing, Marker, Options, Projection, Series, project};
 pub use scenario::{LOADING_DAYS, MAX_DAYS, PhaseSpec, ScenarioSpec, StartSpec, Treatment};
 
+/// Serum B12 above the binding capacity of serum (about 1330 pmol/L, SMPC-CH)
+/// is not resolved by the model (kinetics.md section 10: values during IM
+/// loading are not realistic): presentations show "above" this value instead.
+pub const SERUM_SHOWN_MAX: f64 = 1330.0;
+
 /// Why a parameter file was rejected.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum KineticsError {
