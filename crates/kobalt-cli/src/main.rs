@@ -40,6 +40,12 @@ enum Command {
         /// Audience of the texts (overrides the request).
         #[arg(long, value_enum)]
         audience: Option<Reader>,
+        /// Monte Carlo draws for the projection of B12 stores (0: default parameters only).
+        #[arg(long, default_value_t = 1000)]
+        draws: usize,
+        /// Leave out the projection of B12 stores.
+        #[arg(long)]
+        no_projection: bool,
     },
     /// Project body B12 stores and serum markers over time (a model estimate).
     #[command(
@@ -153,6 +159,16 @@ impl From<Profile> for Guideline {
     }
 }
 
+/// Monte Carlo settings for projections: every core of the machine.
+fn projection_options(draws: usize, seed: u64) -> kobalt_kinetics::Options {
+    kobalt_kinetics::Options {
+        draws: draws.min(100_000),
+        seed,
+        every_days: 7,
+        threads: std::thread::available_parallelism().map_or(1, usize::from),
+    }
+}
+
 /// A file's text, or standard input for `-`.
 fn read_input(path: &str) -> anyhow::Result<String> {
     if path == "-" {
@@ -185,6 +201,8 @@ fn run() -> anyhow::Result<ExitCode> {
             lang,
             guideline,
             audience,
+            draws,
+            no_projection,
         } => {
             let text = read_input(&input)?;
             let kb = kobalt_kb::bundled()?;
@@ -202,7 +220,16 @@ fn run() -> anyhow::Result<ExitCode> {
                         Reader::Clinician => Audience::Clinician,
                     });
                 }
-                kobalt_engine::assess(&kb, &req, today)
+                if no_projection {
+                    kobalt_engine::assess(&kb, &req, today)
+                } else {
+                    kobalt_engine::assess_with_projection(
+                        &kb,
+                        &req,
+                        today,
+                        projection_options(draws, 1),
+                    )
+                }
             });
             match result {
                 Ok(assessment) => {
@@ -264,12 +291,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 guideline: guideline.into(),
                 language: lang.into(),
             };
-            let options = kobalt_kinetics::Options {
-                draws: draws.min(100_000),
-                seed,
-                every_days: 7,
-                threads: std::thread::available_parallelism().map_or(1, usize::from),
-            };
+            let options = projection_options(draws, seed);
             let run = out.run(&spec, options)?;
             match format {
                 Format::Json => println!("{}", out.json(&spec, &run)?),

@@ -142,6 +142,9 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
     for c in &a.follow_up.checks {
         let _ = writeln!(s, "  - {c}");
     }
+    if let Some(p) = &a.projection {
+        let _ = writeln!(s, "\n{}\n  {}", m("report-projection"), p.text);
+    }
     if !a.warnings.is_empty() {
         let _ = writeln!(s, "\n{}", m("report-warnings"));
         for w in &a.warnings {

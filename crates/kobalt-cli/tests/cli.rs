@@ -55,7 +55,7 @@ fn every_case_renders_its_text_report() {
         )
         .unwrap_or_else(|e| panic!("{name}: {e}"));
         let output = kobalt()
-            .args(["assess", "-"])
+            .args(["assess", "--draws", "40", "-"])
             .write_stdin(case["request"].to_string())
             .output()
             .unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -23,6 +23,11 @@ pub struct Assessment {
     pub treatment: TreatmentPlan,
     pub follow_up: FollowUp,
     pub warnings: Vec<Warning>,
+    /// A projection of the body's B12 stores by the kinetics model, where it
+    /// helps (an at-risk person not yet deficient; a deficient person on the
+    /// proposed regimen). Present only when the caller asks for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projection: Option<ProjectionSummary>,
     /// Identifiers of what was not asked or not measured and would change or
     /// sharpen this assessment (`symptom:incontinence`, `lab:mma`, `diet`, ...).
     pub missing_information: Vec<String>,
@@ -251,8 +256,12 @@ pub struct Regimen {
     pub dose_ug: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dose_ug_max: Option<f64>,
-    /// One dose every `every` `per` (1 day, 2 months, ...).
+    /// `times` doses every `every` `per` (1 per 1 day, 3 per 1 week, 1 per 2 months, ...).
+    pub times: f64,
     pub every: f64,
+    /// The longer end of an interval given as a range ("every 2-3 months").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_max: Option<f64>,
     pub per: String,
     /// Number of doses, where the schedule is a fixed course.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -301,4 +310,41 @@ pub struct SourceRef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     pub kind: String,
+}
+
+vocabulary!(ProjectionQuestion {
+    YearsUntilDeficient = "years_until_deficient",
+    WeeksUntilNormal = "weeks_until_normal",
+});
+
+/// A model estimate of how B12 will evolve (kinetics model, not validated).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProjectionSummary {
+    pub question: ProjectionQuestion,
+    pub text: String,
+    /// Always true: this is a model estimate, not a measurement.
+    pub model_estimate: bool,
+    pub estimates: Vec<ProjectedCrossing>,
+    /// The starting body store the projection assumed, µg.
+    pub start_store_ug: f64,
+    pub draws: usize,
+    pub seed: u64,
+    pub sources: Vec<String>,
+}
+
+/// When a marker is expected to cross a limit, in `time_unit`: the run with
+/// default parameters, the Monte Carlo median and the 5-95 % band (`None`:
+/// later than the simulated horizon).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProjectedCrossing {
+    pub id: String,
+    pub analyte: String,
+    pub threshold: f64,
+    pub unit: String,
+    pub time_unit: String,
+    pub default: Option<f64>,
+    pub median: Option<f64>,
+    pub p5: Option<f64>,
+    pub p95: Option<f64>,
+    pub reached_fraction: f64,
 }

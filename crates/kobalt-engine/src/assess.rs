@@ -372,7 +372,9 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
                     route: g.route,
                     dose_ug: g.dose_ug,
                     dose_ug_max: g.dose_ug_max,
+                    times: g.times,
                     every: g.every,
+                    every_max: g.every_max,
                     per: g.per.clone(),
                     doses: g.doses,
                     phase: g.phase,
@@ -511,14 +513,7 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
     let sources = out
         .sources
         .iter()
-        .filter_map(|id| kb.sources.get(*id))
-        .map(|s| SourceRef {
-            id: s.id.clone(),
-            title: s.title.clone(),
-            year: s.year,
-            url: s.url.clone(),
-            kind: s.kind.clone(),
-        })
+        .filter_map(|id| source_ref(kb, id))
         .collect();
     Assessment {
         schema: ASSESSMENT_SCHEMA.to_owned(),
@@ -546,6 +541,7 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
         treatment,
         follow_up,
         warnings,
+        projection: None,
         missing_information: missing_ids,
         missing_information_text: missing_text,
         trace: out.trace,
@@ -784,5 +780,16 @@ fn combined_indicator<'a>(
         unverified: true,
         text,
         sources,
+    })
+}
+
+/// A source of the register as the assessment lists it.
+pub(crate) fn source_ref(kb: &Knowledge, id: &str) -> Option<SourceRef> {
+    kb.sources.get(id).map(|s| SourceRef {
+        id: s.id.clone(),
+        title: s.title.clone(),
+        year: s.year,
+        url: s.url.clone(),
+        kind: s.kind.clone(),
     })
 }

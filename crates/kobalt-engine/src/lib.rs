@@ -5,6 +5,7 @@
 mod assess;
 mod case;
 mod eval;
+mod projection;
 
 pub use assess::evaluate;
 pub use case::{
@@ -25,6 +26,30 @@ pub fn assess(
 ) -> Result<Assessment, ContractError> {
     let case = validate(kb, request, today)?;
     Ok(evaluate(kb, &case))
+}
+
+/// `assess`, and where it helps a projection of the body's B12 stores by the
+/// kinetics model (Monte Carlo over `options.draws`): slower than `assess`
+/// (milliseconds, not microseconds), so callers ask for it.
+pub fn assess_with_projection(
+    kb: &Knowledge,
+    request: &Request,
+    today: jiff::civil::Date,
+    options: kobalt_kinetics::Options,
+) -> Result<Assessment, ContractError> {
+    let case = validate(kb, request, today)?;
+    let mut assessment = evaluate(kb, &case);
+    assessment.projection = projection::project_case(kb, &case, &assessment, options);
+    if let Some(p) = &assessment.projection {
+        for id in &p.sources {
+            if !assessment.sources.iter().any(|s| &s.id == id)
+                && let Some(source) = assess::source_ref(kb, id)
+            {
+                assessment.sources.push(source);
+            }
+        }
+    }
+    Ok(assessment)
 }
 
 pub(crate) fn weeks_between(from: jiff::civil::Date, to: jiff::civil::Date) -> f64 {

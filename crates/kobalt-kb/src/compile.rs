@@ -171,7 +171,6 @@ impl<'a> Compiler<'a> {
         self.claim_ids = claims.iter().map(|c| c.id.clone()).collect();
 
         let values = self.values(&manifest);
-        let kinetics = self.kinetics();
         let vocabulary: VocabularyFile = self.parse("vocabulary.toml")?;
         self.symptoms = self.vocabulary("symptom", &vocabulary.symptom);
         self.conditions = self.vocabulary("condition", &vocabulary.condition);
@@ -179,6 +178,7 @@ impl<'a> Compiler<'a> {
         self.procedures = self.vocabulary("procedure", &vocabulary.procedure);
         self.exposures = self.vocabulary("exposure", &vocabulary.exposure);
         self.supplements = self.vocabulary("supplement", &vocabulary.supplement);
+        let kinetics = self.kinetics();
 
         let analytes: AnalytesFile = self.parse("analytes.toml")?;
         self.analytes(analytes);
@@ -529,6 +529,7 @@ impl<'a> Compiler<'a> {
             "guideline-",
             "diet-",
             "disclaimer",
+            "projection-",
         ];
         let unused: Vec<String> = known
             .iter()
@@ -712,6 +713,23 @@ impl<'a> Compiler<'a> {
                     .collect();
                 for (key, source) in unknown {
                     self.problem(file, key, format!("unknown source id '{source}'"));
+                }
+                for (name, c) in &set.conditions {
+                    for item in &c.from {
+                        let known = match item.split_once(':') {
+                            Some(("condition", id)) => self.conditions.get(id).is_some(),
+                            Some(("procedure", id)) => self.procedures.get(id).is_some(),
+                            Some(("medication", id)) => self.medications.get(id).is_some(),
+                            _ => false,
+                        };
+                        if !known {
+                            self.problem(
+                                file,
+                                format!("condition.{name}.from"),
+                                format!("'{item}' is not a known condition:, procedure: or medication: id"),
+                            );
+                        }
+                    }
                 }
                 set
             }

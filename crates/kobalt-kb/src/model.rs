@@ -37,6 +37,15 @@ impl Text {
     }
 }
 
+/// Fills the `{$name}` variables a catalogue text keeps (see `text.rs`).
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(template.to_owned(), |text, (name, value)| {
+            text.replace(&format!("{{${name}}}"), value)
+        })
+}
+
 /// What every rule carries: its id, its sources and claims, its status and its text.
 #[derive(Clone, Debug)]
 pub struct Meta {

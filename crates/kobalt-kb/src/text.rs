@@ -59,9 +59,23 @@ fn render(cat: &Catalogue, id: &str, attribute: Option<&str>) -> Option<String> 
             .value()
             .or_else(|| message.get_attribute("patient").map(|a| a.value()))?,
     };
+    // Variables (`{ $years }`) stay in the text as `{$years}`, filled in by
+    // `Text::fill` when the value is known; any other error is a problem.
     let mut errors = Vec::new();
     let text = cat.bundle.format_pattern(pattern, None, &mut errors);
-    errors.is_empty().then(|| text.into_owned())
+    errors
+        .iter()
+        .all(|e| {
+            matches!(
+                e,
+                fluent_bundle::FluentError::ResolverError(
+                    fluent_bundle::resolver::errors::ResolverError::Reference(
+                        fluent_bundle::resolver::errors::ReferenceKind::Variable { .. }
+                    )
+                )
+            )
+        })
+        .then(|| text.into_owned())
 }
 
 /// Resolved messages: `texts` prefer the `.patient` / `.clinician` attributes,

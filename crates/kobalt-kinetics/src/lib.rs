@@ -18,7 +18,9 @@ pub use model::{
 };
 pub use params::{ConditionSetting, DietSetting, PARAM_NAMES, ParamSet, ParamSpec, Params};
 pub use projection::{Band, Criterion, Crossing, Marker, Options, Projection, Series, project};
-pub use scenario::{LOADING_DAYS, MAX_DAYS, PhaseSpec, ScenarioSpec, StartSpec, Treatment};
+pub use scenario::{
+    LOADING_DAYS, MAX_DAYS, PhaseSpec, ScenarioSpec, StartSpec, Treatment, omnivore_start,
+};
 
 /// Serum B12 above the binding capacity of serum (about 1330 pmol/L, SMPC-CH)
 /// is not resolved by the model (kinetics.md section 10: values during IM

@@ -86,6 +86,10 @@ pub struct ParamSpec {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionSetting {
+    /// Request items (`condition:…`, `procedure:…`, `medication:…`) that
+    /// put a person in this setting.
+    #[serde(default)]
+    pub from: Vec<String>,
     #[serde(default = "one")]
     pub f_if: f64,
     #[serde(default = "one")]

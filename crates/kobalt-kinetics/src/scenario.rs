@@ -112,7 +112,8 @@ impl Treatment {
         })
     }
 
-    fn apply(&self, phase: &mut Phase) {
+    /// Puts the treatment into a phase (its doses from day 1 of the phase).
+    pub fn apply(&self, phase: &mut Phase) {
         match *self {
             Treatment::Oral { ug, every_days } => {
                 phase.oral = Some(OralDose {
@@ -321,8 +322,9 @@ impl ScenarioSpec {
     }
 }
 
-/// kinetics.md 9.1: the omnivore diet for 40 years from 1000 µg.
-fn omnivore_start(set: &ParamSet) -> Start {
+/// The stores of a long-time omnivore (kinetics.md 9.1: the omnivore diet for
+/// 40 years from 1000 µg).
+pub fn omnivore_start(set: &ParamSet) -> Start {
     let (food, meals) = set
         .diets
         .get("omnivore")
