@@ -101,6 +101,12 @@ enum Command {
         #[arg(long)]
         png: Option<std::path::PathBuf>,
     },
+    /// Serve the questionnaire, the result page and the JSON API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+    },
     /// Validate or inspect the knowledge base.
     Knowledge {
         #[command(subcommand)]
@@ -309,6 +315,18 @@ fn run() -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("writing {}", path.display()))?;
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { addr } => {
+            let kb = kobalt_kb::bundled()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            eprintln!("kobalt: serving on http://{addr} (Ctrl-C stops)");
+            runtime
+                .block_on(kobalt_server::serve(addr, kobalt_server::AppState::new(kb)))
+                .with_context(|| format!("serving on {addr}"))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Knowledge {

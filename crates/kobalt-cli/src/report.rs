@@ -185,156 +185,35 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
 }
 
 pub(crate) fn show(kb: &Knowledge, id: Option<&str>) -> String {
-    let lang = kobalt_contract::Language::En;
-    let aud = kobalt_contract::Audience::Clinician;
     let mut s = String::new();
     let Some(id) = id else {
-        let _ = writeln!(
-            s,
-            "analytes: {}",
-            kb.analytes
-                .iter()
-                .map(|a| a.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let _ = writeln!(s, "symptoms: {}", kb.symptoms.ids.join(", "));
-        let _ = writeln!(s, "conditions: {}", kb.conditions.ids.join(", "));
-        let _ = writeln!(s, "medications: {}", kb.medications.ids.join(", "));
-        let _ = writeln!(
-            s,
-            "causes: {}",
-            kb.causes
-                .iter()
-                .map(|c| c.meta.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let _ = writeln!(
-            s,
-            "differentials: {}",
-            kb.differentials
-                .iter()
-                .map(|c| c.meta.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        for (kind, ids) in kb.identifiers() {
+            let _ = writeln!(s, "{kind}: {}", ids.join(", "));
+        }
         return s;
     };
-    let mut found = false;
-    if let Some(a) = kb.analyte(id) {
-        found = true;
-        let a = &kb.analytes[a as usize];
-        let _ = writeln!(
-            s,
-            "analyte {} — {}\n  LOINC: {}\n  canonical unit: {}\n  accepted units: {}",
-            a.id,
-            a.name.get(lang, aud),
-            a.loinc.join(", "),
-            a.canonical_unit.as_deref().unwrap_or("(qualitative)"),
-            a.accepted_units().join(", ")
-        );
-        for p in &kb.profiles {
-            if let Some(l) = &p.limits[kb.analyte(id).unwrap_or(0) as usize] {
-                let (lim, _) = l.for_sex(kobalt_contract::Sex::Female);
-                let bands: Vec<String> = lim
-                    .bands
-                    .iter()
-                    .map(|b| {
-                        format!(
-                            "{} [{}..{}{}]",
-                            b.band,
-                            b.from.map_or("".into(), |v| format!("{v:.3}")),
-                            b.to.map_or("".into(), |v| format!("{v:.3}")),
-                            if b.to_inclusive { "]" } else { ")" }
-                        )
-                    })
-                    .collect();
-                let _ = writeln!(
-                    s,
-                    "  {}: {} ({:?}; {})",
-                    p.guideline,
-                    bands.join(" "),
-                    lim.status,
-                    lim.sources.join(", ")
-                );
-            }
-        }
-    }
-    for (kind, v) in [
-        ("symptom", &kb.symptoms),
-        ("condition", &kb.conditions),
-        ("medication", &kb.medications),
-        ("procedure", &kb.procedures),
-        ("exposure", &kb.exposures),
-        ("supplement", &kb.supplements),
-    ] {
-        if let Some(i) = v.get(id) {
-            found = true;
-            let groups: Vec<&str> = v
-                .groups
-                .iter()
-                .filter(|(_, ids)| ids.contains(&i))
-                .map(|(g, _)| g.as_str())
-                .collect();
-            let _ = writeln!(
-                s,
-                "{kind} {id} — {}\n  groups: {}\n  claims: {}",
-                v.names[i as usize].get(lang, aud),
-                groups.join(", "),
-                v.claims[i as usize].join(", ")
-            );
-        }
-    }
-    let metas = kb
-        .causes
-        .iter()
-        .chain(&kb.differentials)
-        .map(|c| &c.meta)
-        .chain(kb.triage.iter().map(|t| &t.rule.meta))
-        .chain(kb.tests.iter().map(|t| &t.rule.meta))
-        .chain(
-            kb.advice
-                .iter()
-                .chain(&kb.warnings)
-                .chain(&kb.checks)
-                .chain(&kb.start_before_results)
-                .map(|r| &r.meta),
-        )
-        .chain(kb.decisions.iter().map(|d| &d.rule.meta))
-        .chain(kb.lifelong.iter().map(|d| &d.rule.meta));
-    for meta in metas {
-        if meta.id == id || meta.id.ends_with(&format!("_{id}")) {
-            found = true;
-            let _ = writeln!(
-                s,
-                "rule {} ({:?}{})\n  {}\n  sources: {}\n  claims: {}",
-                meta.id,
-                meta.status,
-                if meta.derived { ", derived" } else { "" },
-                meta.text.get(lang, aud),
-                meta.sources.join(", "),
-                meta.claims.join(", ")
-            );
-        }
-    }
-    if let Some(src) = kb.sources.get(id) {
-        found = true;
-        let _ = writeln!(
-            s,
-            "source {} — {} ({}, {})\n  {}",
-            src.id,
-            src.title,
-            src.publisher,
-            src.year.map_or("n.r.".into(), |y| y.to_string()),
-            src.url.as_deref().unwrap_or("")
-        );
-    }
-    if !found {
+    let entries = kb.describe(
+        id,
+        kobalt_contract::Language::En,
+        kobalt_contract::Audience::Clinician,
+    );
+    if entries.is_empty() {
         let _ = writeln!(
             s,
             "nothing in the knowledge base is called '{id}' (run `kobalt knowledge show` for a list)"
         );
+    }
+    for e in entries {
+        let _ = writeln!(s, "{} {} — {}", e.kind, e.id, e.name);
+        for d in &e.details {
+            let _ = writeln!(s, "  {d}");
+        }
+        if !e.sources.is_empty() {
+            let _ = writeln!(s, "  sources: {}", e.sources.join(", "));
+        }
+        if !e.claims.is_empty() {
+            let _ = writeln!(s, "  claims: {}", e.claims.join(", "));
+        }
     }
     s
 }

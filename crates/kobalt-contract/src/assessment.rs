@@ -1,12 +1,13 @@
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::request::{Audience, Guideline, Language, QualitativeResult, Route, vocabulary};
 
 /// The engine's answer (`kobalt.assessment/v1`). Every conclusion names the
 /// rule that drew it and the sources behind that rule.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Assessment {
     pub schema: String,
     pub engine_version: String,
@@ -39,7 +40,7 @@ pub struct Assessment {
     pub disclaimer: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct KnowledgeRef {
     pub version: String,
     pub sha256: String,
@@ -56,7 +57,7 @@ vocabulary!(
     }
 );
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Triage {
     pub level: TriageLevel,
     /// What to do, in the reader's words (Thuisarts style for patients).
@@ -64,7 +65,7 @@ pub struct Triage {
     pub reasons: Vec<Reason>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Reason {
     pub rule: String,
     pub level: TriageLevel,
@@ -84,7 +85,7 @@ vocabulary!(
     }
 );
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct B12Status {
     pub category: B12Category,
     pub text: String,
@@ -95,7 +96,7 @@ pub struct B12Status {
     pub combined_indicator: Option<CombinedIndicator>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Marker {
     pub analyte: String,
     pub name: String,
@@ -123,13 +124,13 @@ pub struct Marker {
     pub unverified: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReportedValue {
     pub value: f64,
     pub unit: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Band {
     pub band: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,7 +140,7 @@ pub struct Band {
     pub to_inclusive: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LabReference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub low: Option<f64>,
@@ -147,7 +148,7 @@ pub struct LabReference {
     pub high: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CombinedIndicator {
     pub value: f64,
     pub markers_used: u8,
@@ -157,7 +158,7 @@ pub struct CombinedIndicator {
     pub sources: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Cause {
     pub id: String,
     pub name: String,
@@ -173,7 +174,7 @@ pub struct Cause {
     pub sources: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Differential {
     pub id: String,
     pub name: String,
@@ -188,7 +189,7 @@ pub struct Differential {
     pub sources: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NextTest {
     pub analyte: String,
     pub name: String,
@@ -203,6 +204,19 @@ pub enum Lifelong {
     Yes,
     No,
     Unknown,
+}
+
+impl JsonSchema for Lifelong {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Lifelong".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Whether treatment is lifelong: true, false or \"unknown\".",
+            "oneOf": [{ "type": "boolean" }, { "const": "unknown" }]
+        })
+    }
 }
 
 impl Serialize for Lifelong {
@@ -234,7 +248,7 @@ impl<'de> Deserialize<'de> for Lifelong {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TreatmentPlan {
     pub recommended: bool,
     pub start_before_results: bool,
@@ -248,7 +262,7 @@ pub struct TreatmentPlan {
 
 vocabulary!(Phase { Loading = "loading", Maintenance = "maintenance", Treatment = "treatment", Prevention = "prevention" });
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Regimen {
     pub id: String,
     pub substance: String,
@@ -280,7 +294,7 @@ vocabulary!(FollowUpDecision {
     ReassessDiagnosis = "reassess_diagnosis",
 });
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FollowUp {
     pub review_after_weeks: Option<f64>,
     pub decision: Option<FollowUpDecision>,
@@ -290,7 +304,7 @@ pub struct FollowUp {
     pub reasons: Vec<Reason>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Warning {
     pub id: String,
     pub text: String,
@@ -301,7 +315,7 @@ pub struct Warning {
     pub details: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SourceRef {
     pub id: String,
     pub title: String,
@@ -318,7 +332,7 @@ vocabulary!(ProjectionQuestion {
 });
 
 /// A model estimate of how B12 will evolve (kinetics model, not validated).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProjectionSummary {
     pub question: ProjectionQuestion,
     pub text: String,
@@ -335,7 +349,7 @@ pub struct ProjectionSummary {
 /// When a marker is expected to cross a limit, in `time_unit`: the run with
 /// default parameters, the Monte Carlo median and the 5-95 % band (`None`:
 /// later than the simulated horizon).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProjectedCrossing {
     pub id: String,
     pub analyte: String,

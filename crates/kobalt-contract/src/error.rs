@@ -1,7 +1,8 @@
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Why a request was rejected. Stable identifiers: callers match on them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidJson,
@@ -33,7 +34,7 @@ impl ErrorCode {
 
 /// Invalid input: no assessment, but a code, a message and the JSON pointer of
 /// the offending value.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ContractError {
     pub code: ErrorCode,
     pub message: String,
@@ -75,7 +76,7 @@ impl std::fmt::Display for ContractError {
 
 impl std::error::Error for ContractError {}
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorDocument {
     pub error: ContractError,
 }

@@ -5,6 +5,7 @@
 mod assess;
 mod case;
 mod eval;
+pub mod interview;
 mod projection;
 
 pub use assess::evaluate;
@@ -37,9 +38,21 @@ pub fn assess_with_projection(
     today: jiff::civil::Date,
     options: kobalt_kinetics::Options,
 ) -> Result<Assessment, ContractError> {
+    assess_with_projection_series(kb, request, today, options).map(|(a, _)| a)
+}
+
+/// `assess_with_projection`, with the projection's series for a chart.
+pub fn assess_with_projection_series(
+    kb: &Knowledge,
+    request: &Request,
+    today: jiff::civil::Date,
+    options: kobalt_kinetics::Options,
+) -> Result<(Assessment, Option<kobalt_kinetics::Projection>), ContractError> {
     let case = validate(kb, request, today)?;
     let mut assessment = evaluate(kb, &case);
-    assessment.projection = projection::project_case(kb, &case, &assessment, options);
+    let projected = projection::project_case(kb, &case, &assessment, options);
+    let series = projected.as_ref().map(|(_, p)| p.clone());
+    assessment.projection = projected.map(|(s, _)| s);
     if let Some(p) = &assessment.projection {
         for id in &p.sources {
             if !assessment.sources.iter().any(|s| &s.id == id)
@@ -49,7 +62,7 @@ pub fn assess_with_projection(
             }
         }
     }
-    Ok(assessment)
+    Ok((assessment, series))
 }
 
 pub(crate) fn weeks_between(from: jiff::civil::Date, to: jiff::civil::Date) -> f64 {

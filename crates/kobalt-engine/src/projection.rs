@@ -25,7 +25,7 @@ pub(crate) fn project_case(
     case: &Case,
     a: &Assessment,
     options: Options,
-) -> Option<ProjectionSummary> {
+) -> Option<(ProjectionSummary, kobalt_kinetics::Projection)> {
     let set = &kb.kinetics;
     let p = set.defaults();
     let low = kb.limit(case.guideline, "b12_total", "low")?;
@@ -101,7 +101,7 @@ pub(crate) fn project_case(
         &scenario,
         &criteria,
         Options {
-            every_days: horizon,
+            every_days: if horizon > 2 * 365 { 30 } else { 7 },
             ..options
         },
     );
@@ -218,16 +218,19 @@ pub(crate) fn project_case(
         .collect();
     sources.sort();
     sources.dedup();
-    Some(ProjectionSummary {
-        question,
-        text,
-        model_estimate: true,
-        estimates,
-        start_store_ug: scenario.start.store_ug.round(),
-        draws: projection.draws,
-        seed: projection.seed,
-        sources,
-    })
+    Some((
+        ProjectionSummary {
+            question,
+            text,
+            model_estimate: true,
+            estimates,
+            start_store_ug: scenario.start.store_ug.round(),
+            draws: projection.draws,
+            seed: projection.seed,
+            sources,
+        },
+        projection,
+    ))
 }
 
 fn lab(kb: &Knowledge, case: &Case, analyte: &str) -> Option<f64> {

@@ -453,6 +453,7 @@ impl<'a> Compiler<'a> {
             band_names,
         };
 
+        let interview = self.interview();
         self.check_catalogue();
         self.check_claim_coverage(&mut claims);
         let mut messages = self.names.clone();
@@ -497,6 +498,7 @@ impl<'a> Compiler<'a> {
             combined_indicator,
             values,
             kinetics,
+            interview,
             messages,
         })
         .map(|mut k| {
@@ -530,6 +532,8 @@ impl<'a> Compiler<'a> {
             "diet-",
             "disclaimer",
             "projection-",
+            "option-",
+            "web-",
         ];
         let unused: Vec<String> = known
             .iter()
@@ -698,6 +702,129 @@ impl<'a> Compiler<'a> {
                 TriageLevel::Routine
             }
         }
+    }
+
+    /// The interview: kinds, fields and options that the engine and the
+    /// contract know, texts in both languages.
+    fn interview(&mut self) -> Vec<Question> {
+        let file = "interview.toml";
+        let Some(parsed) = self.parse::<InterviewFile>(file) else {
+            return Vec::new();
+        };
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for q in parsed.question {
+            let key = q.id.clone();
+            if !seen.insert(q.id.clone()) {
+                self.problem(file, &key, "duplicate question id");
+            }
+            self.check_refs(file, &key, &q.sources, &q.claims);
+            let Some(kind) = question_kind(&q.kind) else {
+                self.problem(file, &key, format!("unknown kind '{}'", q.kind));
+                continue;
+            };
+            let field = q.field.clone().unwrap_or_else(|| "/symptoms".to_owned());
+            let mut options = q.options.clone();
+            match kind {
+                QuestionKind::Symptoms => {
+                    self.vocab_ids(file, &key, "symptom", &options);
+                }
+                QuestionKind::List => match q.vocabulary.as_deref() {
+                    Some(v @ ("supplement" | "medication" | "condition" | "procedure")) => {
+                        let vocab = match v {
+                            "supplement" => &self.supplements,
+                            "medication" => &self.medications,
+                            "condition" => &self.conditions,
+                            _ => &self.procedures,
+                        };
+                        options = vocab.ids.clone();
+                    }
+                    other => self.problem(
+                        file,
+                        &key,
+                        format!("a list needs vocabulary supplement, medication, condition or procedure, not {other:?}"),
+                    ),
+                },
+                QuestionKind::Years => {
+                    self.vocab_ids(file, &key, "medication", &options);
+                }
+                QuestionKind::Exposure => {
+                    if let Some(e) = &q.exposure {
+                        self.vocab_ids(file, &key, "exposure", std::slice::from_ref(e));
+                    } else {
+                        self.problem(file, &key, "an exposure question names its exposure");
+                    }
+                    for o in &options {
+                        if kobalt_contract::ExposurePattern::parse(o).is_none() {
+                            self.problem(file, &key, format!("unknown exposure pattern '{o}'"));
+                        }
+                    }
+                }
+                QuestionKind::Course => {
+                    for o in &options {
+                        if kobalt_contract::Course::parse(o).is_none() {
+                            self.problem(file, &key, format!("unknown course '{o}'"));
+                        }
+                    }
+                }
+                QuestionKind::Labs => {
+                    for o in &options {
+                        if self.analyte_ref(file, &key, o).is_none() {
+                            // analyte_ref reports the problem
+                        }
+                    }
+                }
+                QuestionKind::Choice => {
+                    let known = |o: &str| match field.as_str() {
+                        "/person/sex" => kobalt_contract::Sex::parse(o).is_some(),
+                        "/diet" => kobalt_contract::Diet::parse(o).is_some(),
+                        _ => false,
+                    };
+                    for o in &options {
+                        if !known(o) {
+                            self.problem(file, &key, format!("'{o}' is not a value of {field}"));
+                        }
+                    }
+                }
+                QuestionKind::Number | QuestionKind::YesNo => {}
+            }
+            let course = q.course.as_deref().and_then(|c| {
+                let parsed = kobalt_contract::Course::parse(c);
+                if parsed.is_none() {
+                    self.problem(file, &key, format!("unknown course '{c}'"));
+                }
+                parsed
+            });
+            let when = q.when.as_ref();
+            let when_sex = when
+                .map(|w| {
+                    w.sex
+                        .iter()
+                        .filter_map(|s| kobalt_contract::Sex::parse(s))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let text = self.text(file, &key, &format!("question-{}", q.id));
+            let why = self.text(file, &key, &format!("why-{}", q.id));
+            out.push(Question {
+                id: q.id,
+                kind,
+                field,
+                options,
+                red_flag: q.red_flag,
+                course,
+                exposure: q.exposure,
+                min: q.min,
+                max: q.max,
+                when_sex,
+                when_age_min: when.and_then(|w| w.age_min),
+                when_age_max: when.and_then(|w| w.age_max),
+                text,
+                why,
+                sources: q.sources,
+            });
+        }
+        out
     }
 
     /// The body-store model's parameters: valid for the model, every source in the register.

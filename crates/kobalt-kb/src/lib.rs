@@ -6,11 +6,13 @@
 //! bundled knowledge base is compiled into the binary (see `build.rs`).
 
 mod compile;
+mod describe;
 mod model;
 mod pred;
 mod schema;
 mod text;
 
+pub use describe::Entry;
 pub use model::*;
 
 include!(concat!(env!("OUT_DIR"), "/bundled.rs"));

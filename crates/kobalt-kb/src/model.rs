@@ -99,6 +99,9 @@ impl Vocabulary {
     pub fn get(&self, id: &str) -> Option<u16> {
         self.index.get(id).copied()
     }
+    pub fn in_group(&self, idx: u16, group: &str) -> bool {
+        self.groups.get(group).is_some_and(|g| g.contains(&idx))
+    }
     pub fn len(&self) -> usize {
         self.ids.len()
     }
@@ -412,6 +415,8 @@ pub struct Knowledge {
     pub outcomes: HashMap<String, Outcome>,
     pub combined_indicator: CombinedIndicatorParams,
     pub values: Values,
+    /// The adaptive interview, in asking order (interview.toml).
+    pub interview: Vec<Question>,
     /// Parameters of the body-store model (kinetics.toml).
     pub kinetics: kobalt_kinetics::ParamSet,
     /// Every message of the catalogue, for labels and names.
@@ -478,3 +483,75 @@ pub const REQUIRED_OUTCOMES: &[&str] = &[
 
 /// Analytes the engine's status logic names; loading fails when one is missing.
 pub const REQUIRED_ANALYTES: &[&str] = &["b12_total", "holotranscobalamin", "mma", "homocysteine"];
+
+/// How a question is answered (see knowledge/interview.toml).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuestionKind {
+    Number,
+    Choice,
+    YesNo,
+    Symptoms,
+    List,
+    Years,
+    Exposure,
+    Course,
+    Labs,
+}
+
+impl QuestionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionKind::Number => "number",
+            QuestionKind::Choice => "choice",
+            QuestionKind::YesNo => "yes_no",
+            QuestionKind::Symptoms => "symptoms",
+            QuestionKind::List => "list",
+            QuestionKind::Years => "years",
+            QuestionKind::Exposure => "exposure",
+            QuestionKind::Course => "course",
+            QuestionKind::Labs => "labs",
+        }
+    }
+
+    fn parse(s: &str) -> Option<QuestionKind> {
+        [
+            QuestionKind::Number,
+            QuestionKind::Choice,
+            QuestionKind::YesNo,
+            QuestionKind::Symptoms,
+            QuestionKind::List,
+            QuestionKind::Years,
+            QuestionKind::Exposure,
+            QuestionKind::Course,
+            QuestionKind::Labs,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+pub(crate) fn question_kind(s: &str) -> Option<QuestionKind> {
+    QuestionKind::parse(s)
+}
+
+/// One question of the interview.
+#[derive(Clone, Debug)]
+pub struct Question {
+    pub id: String,
+    pub kind: QuestionKind,
+    /// JSON pointer of the request field the answer goes to.
+    pub field: String,
+    /// Option values (symptom, medication, analyte ids, enum values).
+    pub options: Vec<String>,
+    pub red_flag: bool,
+    pub course: Option<kobalt_contract::Course>,
+    pub exposure: Option<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub when_sex: Vec<kobalt_contract::Sex>,
+    pub when_age_min: Option<f64>,
+    pub when_age_max: Option<f64>,
+    pub text: Text,
+    pub why: Text,
+    pub sources: Vec<String>,
+}

@@ -462,3 +462,48 @@ pub(crate) struct CombinedIndicatorFile {
     pub age_exponent: f64,
     pub bands: Vec<BandFile>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InterviewFile {
+    pub question: Vec<QuestionFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuestionFile {
+    pub id: String,
+    pub kind: String,
+    #[serde(default)]
+    pub field: Option<String>,
+    #[serde(default)]
+    pub options: Vec<String>,
+    #[serde(default)]
+    pub vocabulary: Option<String>,
+    #[serde(default)]
+    pub red_flag: bool,
+    #[serde(default)]
+    pub course: Option<String>,
+    #[serde(default)]
+    pub exposure: Option<String>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub when: Option<QuestionWhenFile>,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuestionWhenFile {
+    #[serde(default)]
+    pub sex: Vec<String>,
+    #[serde(default)]
+    pub age_min: Option<f64>,
+    #[serde(default)]
+    pub age_max: Option<f64>,
+}

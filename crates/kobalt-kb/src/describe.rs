@@ -1,0 +1,188 @@
+//! What the knowledge base holds about an identifier: for `kobalt knowledge
+//! show` and `GET /api/v1/knowledge/{id}`.
+
+use std::collections::BTreeMap;
+
+use kobalt_contract::{Audience, Language, Sex};
+use serde::Serialize;
+
+use crate::model::{Knowledge, Meta};
+
+/// One thing the knowledge base knows under an identifier.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Entry {
+    /// analyte, symptom, condition, ..., rule, source.
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+    /// Facts as `label: value` lines (units, groups, limits, status).
+    pub details: Vec<String>,
+    pub sources: Vec<String>,
+    pub claims: Vec<String>,
+}
+
+impl Knowledge {
+    /// Every identifier by kind.
+    pub fn identifiers(&self) -> BTreeMap<&'static str, Vec<String>> {
+        let mut out = BTreeMap::new();
+        out.insert(
+            "analyte",
+            self.analytes.iter().map(|a| a.id.clone()).collect(),
+        );
+        for (kind, v) in self.vocabularies() {
+            out.insert(kind, v.ids.clone());
+        }
+        out.insert(
+            "cause",
+            self.causes.iter().map(|c| c.meta.id.clone()).collect(),
+        );
+        out.insert(
+            "differential",
+            self.differentials
+                .iter()
+                .map(|c| c.meta.id.clone())
+                .collect(),
+        );
+        out.insert("source", self.sources.keys().cloned().collect());
+        out
+    }
+
+    /// Everything known under `id` (empty when nothing is).
+    pub fn describe(&self, id: &str, language: Language, audience: Audience) -> Vec<Entry> {
+        let mut out = Vec::new();
+        if let Some(ai) = self.analyte(id) {
+            let a = &self.analytes[ai as usize];
+            let mut details = vec![
+                format!("LOINC: {}", a.loinc.join(", ")),
+                format!(
+                    "canonical unit: {}",
+                    a.canonical_unit.as_deref().unwrap_or("(qualitative)")
+                ),
+                format!("accepted units: {}", a.accepted_units().join(", ")),
+            ];
+            let mut sources = Vec::new();
+            for p in &self.profiles {
+                if let Some(l) = &p.limits[ai as usize] {
+                    let (lim, _) = l.for_sex(Sex::Female);
+                    let bands: Vec<String> = lim
+                        .bands
+                        .iter()
+                        .map(|b| {
+                            format!(
+                                "{} [{}..{}{}",
+                                b.band,
+                                b.from.map_or(String::new(), |v| format!("{v:.3}")),
+                                b.to.map_or(String::new(), |v| format!("{v:.3}")),
+                                if b.to_inclusive { "]" } else { ")" }
+                            )
+                        })
+                        .collect();
+                    details.push(format!(
+                        "{} limits: {} ({:?})",
+                        p.guideline,
+                        bands.join(" "),
+                        lim.status
+                    ));
+                    sources.extend(lim.sources.iter().cloned());
+                }
+            }
+            sources.sort();
+            sources.dedup();
+            out.push(Entry {
+                kind: "analyte".into(),
+                id: a.id.clone(),
+                name: a.name.get(language, audience).to_owned(),
+                details,
+                sources,
+                claims: Vec::new(),
+            });
+        }
+        for (kind, v) in self.vocabularies() {
+            if let Some(i) = v.get(id) {
+                let groups: Vec<&str> = v
+                    .groups
+                    .iter()
+                    .filter(|(_, ids)| ids.contains(&i))
+                    .map(|(g, _)| g.as_str())
+                    .collect();
+                out.push(Entry {
+                    kind: kind.into(),
+                    id: id.into(),
+                    name: v.names[i as usize].get(language, audience).to_owned(),
+                    details: vec![format!("groups: {}", groups.join(", "))],
+                    sources: Vec::new(),
+                    claims: v.claims[i as usize].clone(),
+                });
+            }
+        }
+        for meta in self.metas() {
+            if meta.id == id || meta.id.ends_with(&format!("_{id}")) {
+                out.push(Entry {
+                    kind: "rule".into(),
+                    id: meta.id.clone(),
+                    name: meta.text.get(language, audience).to_owned(),
+                    details: vec![format!(
+                        "status: {:?}{}",
+                        meta.status,
+                        if meta.derived { ", derived" } else { "" }
+                    )],
+                    sources: meta.sources.clone(),
+                    claims: meta.claims.clone(),
+                });
+            }
+        }
+        if let Some(src) = self.sources.get(id) {
+            out.push(Entry {
+                kind: "source".into(),
+                id: src.id.clone(),
+                name: src.title.clone(),
+                details: [
+                    Some(format!("publisher: {}", src.publisher))
+                        .filter(|_| !src.publisher.is_empty()),
+                    Some(format!(
+                        "year: {}",
+                        src.year.map_or("n.r.".into(), |y| y.to_string())
+                    )),
+                    src.url.as_ref().map(|u| format!("url: {u}")),
+                    Some(format!("kind: {}", src.kind)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+                sources: vec![src.id.clone()],
+                claims: Vec::new(),
+            });
+        }
+        out
+    }
+
+    fn vocabularies(&self) -> [(&'static str, &crate::model::Vocabulary); 6] {
+        [
+            ("symptom", &self.symptoms),
+            ("condition", &self.conditions),
+            ("medication", &self.medications),
+            ("procedure", &self.procedures),
+            ("exposure", &self.exposures),
+            ("supplement", &self.supplements),
+        ]
+    }
+
+    fn metas(&self) -> impl Iterator<Item = &Meta> {
+        self.causes
+            .iter()
+            .chain(&self.differentials)
+            .map(|c| &c.meta)
+            .chain(self.triage.iter().map(|t| &t.rule.meta))
+            .chain(self.tests.iter().map(|t| &t.rule.meta))
+            .chain(
+                self.advice
+                    .iter()
+                    .chain(&self.warnings)
+                    .chain(&self.checks)
+                    .chain(&self.start_before_results)
+                    .map(|r| &r.meta),
+            )
+            .chain(self.decisions.iter().map(|d| &d.rule.meta))
+            .chain(self.lifelong.iter().map(|d| &d.rule.meta))
+    }
+}

@@ -1,0 +1,189 @@
+//! The JSON API: the contract over HTTP.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kobalt_contract::{Audience, ContractError, ErrorCode, Language, parse_request};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{AppState, openapi, today};
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct AssessQuery {
+    /// Add a projection of B12 stores (slower: milliseconds).
+    #[serde(default)]
+    projection: bool,
+    /// Monte Carlo draws for the projection (at most 2000).
+    #[serde(default)]
+    draws: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct TextQuery {
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default)]
+    audience: Option<String>,
+}
+
+/// A contract error as HTTP: malformed JSON is 400, a well-formed request
+/// that breaks the contract is 422; the body is the contract's error object.
+pub(crate) fn contract_error(e: &ContractError) -> Response {
+    let status = match e.code {
+        ErrorCode::InvalidJson => StatusCode::BAD_REQUEST,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    (status, Json(e.to_document())).into_response()
+}
+
+fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "status": "ok",
+        "knowledge": { "version": state.kb.version, "sha256": state.kb.sha256 },
+    }))
+}
+
+pub(crate) async fn assess(
+    State(state): State<AppState>,
+    Query(query): Query<AssessQuery>,
+    body: Bytes,
+) -> Response {
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return contract_error(&ContractError::new(
+            ErrorCode::InvalidJson,
+            "the body is not UTF-8 text",
+            "",
+        ));
+    };
+    let request = match parse_request(text) {
+        Ok(r) => r,
+        Err(e) => return contract_error(&e),
+    };
+    let result = if query.projection {
+        let options = kobalt_kinetics::Options {
+            draws: query.draws.unwrap_or(state.projection_draws).min(2000),
+            seed: 1,
+            every_days: 7,
+            threads: 1,
+        };
+        let kb = state.kb.clone();
+        // Monte Carlo takes milliseconds: keep it off the async workers.
+        match tokio::task::spawn_blocking(move || {
+            kobalt_engine::assess_with_projection(&kb, &request, today(), options)
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    } else {
+        kobalt_engine::assess(&state.kb, &request, today())
+    };
+    match result {
+        Ok(a) => match serde_json::to_vec(&a) {
+            Ok(bytes) => json_bytes(StatusCode::OK, bytes),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        Err(e) => contract_error(&e),
+    }
+}
+
+pub(crate) fn language(code: Option<&str>) -> Option<Language> {
+    code.and_then(Language::parse)
+}
+
+pub(crate) async fn interview(
+    State(state): State<AppState>,
+    Query(query): Query<TextQuery>,
+    body: Bytes,
+) -> Response {
+    let partial: Value = match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => {
+            return contract_error(&ContractError::new(
+                ErrorCode::InvalidJson,
+                "the body must be a JSON object: the answers so far, in the shape of a request",
+                "",
+            ));
+        }
+        Err(e) => {
+            return contract_error(&ContractError::new(
+                ErrorCode::InvalidJson,
+                e.to_string(),
+                "",
+            ));
+        }
+    };
+    let lang = language(query.lang.as_deref())
+        .or_else(|| language(partial.get("language").and_then(Value::as_str)))
+        .unwrap_or(Language::Nl);
+    let audience = query
+        .audience
+        .as_deref()
+        .or_else(|| partial.get("audience").and_then(Value::as_str))
+        .and_then(Audience::parse)
+        .unwrap_or(Audience::Patient);
+    let step =
+        kobalt_engine::interview::next_question(&state.kb, &partial, lang, audience, today());
+    Json(json!({
+        "next": step.next,
+        "done": step.done,
+        "progress": { "answered": step.answered, "total": step.total },
+        "seek_help": step.seek_help,
+        "answered_pointer": kobalt_engine::interview::ANSWERED_POINTER,
+    }))
+    .into_response()
+}
+
+pub(crate) async fn knowledge(State(state): State<AppState>) -> Json<Value> {
+    let kb = &state.kb;
+    let sources: Vec<Value> = kb
+        .sources
+        .values()
+        .map(|s| {
+            json!({ "id": s.id, "title": s.title, "year": s.year, "url": s.url, "kind": s.kind })
+        })
+        .collect();
+    Json(json!({
+        "name": kb.name,
+        "version": kb.version,
+        "sha256": kb.sha256,
+        "sources": sources,
+        "identifiers": kb.identifiers(),
+    }))
+}
+
+pub(crate) async fn knowledge_id(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<TextQuery>,
+) -> Response {
+    let lang = language(query.lang.as_deref()).unwrap_or(Language::En);
+    let entries = state.kb.describe(&id, lang, Audience::Clinician);
+    if entries.is_empty() {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(
+                ContractError::new(
+                    ErrorCode::UnknownIdentifier,
+                    format!("nothing in the knowledge base is called '{id}'"),
+                    "",
+                )
+                .to_document(),
+            ),
+        )
+            .into_response();
+    }
+    Json(json!({ "id": id, "entries": entries })).into_response()
+}
+
+pub(crate) async fn openapi() -> Json<Value> {
+    Json(openapi::document())
+}

@@ -1,0 +1,101 @@
+//! Kobalt on the web: one axum router with the JSON API (`/api/v1/...`), the
+//! bilingual questionnaire (`/`) and the result page. Stateless: nothing about
+//! the people who use it is stored, and request bodies are never logged. The
+//! interview's answers travel in the page's form, not in a session.
+
+mod api;
+mod openapi;
+mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::routing::{get, post};
+use kobalt_kb::Knowledge;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Largest request body accepted (a request with every field filled is a few KB).
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// Longest time a request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every handler shares: the knowledge base, loaded once.
+#[derive(Clone)]
+pub struct AppState {
+    pub kb: Arc<Knowledge>,
+    /// Monte Carlo draws for projections on the result page and on request.
+    pub projection_draws: usize,
+}
+
+impl AppState {
+    pub fn new(kb: Knowledge) -> Self {
+        AppState {
+            kb: Arc::new(kb),
+            projection_draws: 500,
+        }
+    }
+}
+
+/// No scripts at all (the pages work without them), styles only from this
+/// server, no third-party requests.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let headers = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=()",
+        ),
+    ];
+    let mut app = Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/api/v1/assess", post(api::assess))
+        .route("/api/v1/interview", post(api::interview))
+        .route("/api/v1/knowledge", get(api::knowledge))
+        .route("/api/v1/knowledge/{id}", get(api::knowledge_id))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/", get(web::start))
+        .route("/interview", post(web::interview))
+        .route("/result", post(web::result))
+        .route("/result.json", post(web::result_json))
+        .route("/static/kobalt.css", get(web::stylesheet))
+        .fallback(web::not_found)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    for (name, value) in headers {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    app
+}
+
+/// Serves the application on `addr` until Ctrl-C.
+pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+/// The date assessments are made for when the request has none.
+pub(crate) fn today() -> jiff::civil::Date {
+    jiff::Zoned::now().date()
+}

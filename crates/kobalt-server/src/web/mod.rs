@@ -1,0 +1,460 @@
+//! The questionnaire and the result page: server-rendered HTML forms that
+//! work without JavaScript. Every page is in Dutch (default) or English.
+
+mod form;
+mod result;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use kobalt_contract::{Audience, Language, TriageLevel};
+use kobalt_engine::interview::{InterviewQuestion, next_question};
+use kobalt_kb::{Knowledge, fill};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{AppState, today};
+use form::FormData;
+
+const STYLESHEET: &str = include_str!("../../static/kobalt.css");
+
+pub(crate) struct Page<'a> {
+    pub kb: &'a Knowledge,
+    pub lang: Language,
+    pub audience: Audience,
+}
+
+impl Page<'_> {
+    pub(crate) fn m(&self, id: &str) -> String {
+        self.kb.message(id, self.lang, self.audience).to_owned()
+    }
+
+    fn other_lang(&self) -> Language {
+        match self.lang {
+            Language::Nl => Language::En,
+            Language::En => Language::Nl,
+        }
+    }
+
+    /// The frame of every page. `switch` is the language switch: a link on
+    /// pages reached by GET, a submit button inside forms (to keep answers).
+    pub(crate) fn layout(&self, title: &str, switch: Markup, body: Markup) -> Markup {
+        html! {
+            (DOCTYPE)
+            html lang=(self.lang.as_str()) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " · Kobalt" }
+                    link rel="stylesheet" href="/static/kobalt.css";
+                }
+                body {
+                    header class="top" {
+                        a class="brand" href={ "/?lang=" (self.lang.as_str()) } { "Kobalt" }
+                        (switch)
+                    }
+                    main id="main" { (body) }
+                    footer { p { (self.m("web-not-diagnosis")) } }
+                }
+            }
+        }
+    }
+
+    fn switch_link(&self) -> Markup {
+        let other = self.other_lang();
+        html! {
+            a class="lang" href={ "/?lang=" (other.as_str()) } lang=(other.as_str()) { (self.m("web-language-switch")) }
+        }
+    }
+}
+
+fn html_response(status: StatusCode, markup: Markup) -> Response {
+    (status, Html(markup.into_string())).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LangQuery {
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+fn lang_of(code: Option<&str>) -> Language {
+    code.and_then(Language::parse).unwrap_or(Language::Nl)
+}
+
+pub(crate) async fn start(State(state): State<AppState>, Query(q): Query<LangQuery>) -> Response {
+    let page = Page {
+        kb: &state.kb,
+        lang: lang_of(q.lang.as_deref()),
+        audience: Audience::Patient,
+    };
+    let body = html! {
+        h1 { (page.m("web-title")) }
+        p { (page.m("web-intro")) }
+        p class="note" { (page.m("web-privacy")) }
+        form method="post" action="/interview" {
+            input type="hidden" name="lang" value=(page.lang.as_str());
+            input type="hidden" name="state" value="{}";
+            p {
+                label for="guideline" { (page.m("web-guideline")) }
+                " "
+                select id="guideline" name="guideline" {
+                    option value="nhg" selected { (page.m("guideline-nhg")) }
+                    option value="nice" { (page.m("guideline-nice")) }
+                }
+            }
+            button type="submit" name="action" value="start" class="primary" { (page.m("web-start")) }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        page.layout(&page.m("web-title"), page.switch_link(), body),
+    )
+}
+
+pub(crate) async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+pub(crate) async fn not_found(State(state): State<AppState>) -> Response {
+    let mut bodies = Vec::new();
+    for lang in [Language::Nl, Language::En] {
+        let page = Page {
+            kb: &state.kb,
+            lang,
+            audience: Audience::Patient,
+        };
+        bodies.push(html! {
+            section lang=(lang.as_str()) {
+                h1 { (page.m("web-not-found")) }
+                p { a href={ "/?lang=" (lang.as_str()) } { (page.m("web-home")) } }
+            }
+        });
+    }
+    let page = Page {
+        kb: &state.kb,
+        lang: Language::Nl,
+        audience: Audience::Patient,
+    };
+    let body = html! { @for b in &bodies { (b) } };
+    html_response(
+        StatusCode::NOT_FOUND,
+        page.layout("404", page.switch_link(), body),
+    )
+}
+
+/// One step of the questionnaire: apply the posted answer (or go back,
+/// switch language, continue after a red flag), then show the next page.
+pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Response {
+    let form = FormData::parse(&body);
+    let lang = lang_of(form.get("switch_lang").or(form.get("lang")));
+    let page = Page {
+        kb: &state.kb,
+        lang,
+        audience: Audience::Patient,
+    };
+    let mut partial = form.state();
+    // A language switch re-asks the same question; it never submits an answer.
+    let action = if form.get("switch_lang").is_some() {
+        "switch"
+    } else {
+        form.get("action").unwrap_or("next")
+    };
+    let mut error = None;
+    let mut just_answered_red_flag = false;
+    match action {
+        "start" => {
+            partial = json!({});
+            if let Some(g) = form
+                .get("guideline")
+                .filter(|g| ["nhg", "nice"].contains(g))
+            {
+                partial["guideline"] = json!(g);
+            }
+        }
+        "back" => form::unanswer(&mut partial, None),
+        "edit" => form::unanswer(&mut partial, form.get("q")),
+        "next" => {
+            if let Some(q) = form
+                .get("q")
+                .and_then(|id| state.kb.interview.iter().find(|q| q.id == id))
+            {
+                match form::apply(&state.kb, q, &mut partial, &form, lang) {
+                    Ok(()) => just_answered_red_flag = q.red_flag,
+                    Err(e) => error = Some(e),
+                }
+            }
+        }
+        // "continue" after a red flag, or a language switch: ask the next question.
+        _ => {}
+    }
+    let step = next_question(&state.kb, &partial, lang, Audience::Patient, today());
+    if error.is_none()
+        && just_answered_red_flag
+        && let Some(level) = step.seek_help
+    {
+        return html_response(StatusCode::OK, seek_help(&page, &partial, level));
+    }
+    match step.next {
+        Some(q) => html_response(
+            StatusCode::OK,
+            question_page(
+                &page,
+                &q,
+                &partial,
+                step.answered,
+                step.total,
+                error.as_deref(),
+            ),
+        ),
+        None => result::render(&state, &partial, lang, Audience::Patient).await,
+    }
+}
+
+pub(crate) async fn result(State(state): State<AppState>, body: Bytes) -> Response {
+    let form = FormData::parse(&body);
+    let lang = lang_of(form.get("switch_lang").or(form.get("lang")));
+    let audience = form
+        .get("audience")
+        .and_then(Audience::parse)
+        .unwrap_or(Audience::Patient);
+    result::render(&state, &form.state(), lang, audience).await
+}
+
+pub(crate) async fn result_json(State(state): State<AppState>, body: Bytes) -> Response {
+    let form = FormData::parse(&body);
+    let lang = lang_of(form.get("lang"));
+    let audience = form
+        .get("audience")
+        .and_then(Audience::parse)
+        .unwrap_or(Audience::Patient);
+    match result::assess(&state, &form.state(), lang, audience).await {
+        Ok((a, _)) => match serde_json::to_vec_pretty(&a) {
+            Ok(bytes) => (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"kobalt-assessment.json\"",
+                    ),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        Err(e) => crate::api::contract_error(&e),
+    }
+}
+
+/// Hidden fields that carry the answers and the language.
+pub(crate) fn carry(partial: &Value, lang: Language) -> Markup {
+    html! {
+        input type="hidden" name="state" value=(partial.to_string());
+        input type="hidden" name="lang" value=(lang.as_str());
+    }
+}
+
+fn switch_button(page: &Page) -> Markup {
+    let other = page.other_lang();
+    html! {
+        button type="submit" form="step" name="switch_lang" value=(other.as_str()) class="lang" lang=(other.as_str()) formnovalidate {
+            (page.m("web-language-switch"))
+        }
+    }
+}
+
+fn seek_help(page: &Page, partial: &Value, level: TriageLevel) -> Markup {
+    let advice = if level == TriageLevel::Emergency {
+        page.m("web-seek-help-emergency")
+    } else {
+        page.m("web-seek-help-urgent")
+    };
+    let body = html! {
+        section class="alert" role="alert" {
+            h1 { (page.m("web-seek-help-title")) }
+            p class="big" { (advice) }
+        }
+        form id="step" method="post" action="/interview" {
+            (carry(partial, page.lang))
+            button type="submit" name="action" value="continue" { (page.m("web-seek-help-continue")) }
+            " "
+            button type="submit" formaction="/result" { (page.m("web-seek-help-result")) }
+        }
+    };
+    page.layout(&page.m("web-seek-help-title"), switch_button(page), body)
+}
+
+fn question_page(
+    page: &Page,
+    q: &InterviewQuestion,
+    partial: &Value,
+    answered: usize,
+    total: usize,
+    error: Option<&str>,
+) -> Markup {
+    let n = (answered + 1).to_string();
+    let progress = fill(
+        &page.m("web-step"),
+        &[("n", &n), ("total", &total.to_string())],
+    );
+    let body = html! {
+        p class="progress" {
+            progress value=(answered) max=(total) aria-hidden="true" {}
+            " " (progress)
+        }
+        @if let Some(e) = error {
+            div class="error" role="alert" id="error" {
+                h2 { (page.m("web-error-title")) }
+                p { (e) }
+            }
+        }
+        form id="step" method="post" action="/interview" {
+            (carry(partial, page.lang))
+            input type="hidden" name="q" value=(q.id);
+            fieldset {
+                legend { h1 { (q.text) } }
+                (inputs(page, q, partial))
+            }
+            details {
+                summary { (page.m("web-why")) }
+                p { (q.why) }
+            }
+            p class="buttons" {
+                button type="submit" name="action" value="next" class="primary" { (page.m("web-next")) }
+                @if answered > 0 {
+                    " "
+                    button type="submit" name="action" value="back" formnovalidate { (page.m("web-back")) }
+                }
+            }
+        }
+    };
+    page.layout(&q.text, switch_button(page), body)
+}
+
+fn current<'a>(partial: &'a Value, pointer: &str) -> Option<&'a Value> {
+    partial.pointer(pointer)
+}
+
+fn listed(partial: &Value, pointer: &str, id: &str) -> Option<Value> {
+    partial
+        .pointer(pointer)
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|x| x.get("id").and_then(Value::as_str) == Some(id))
+        .cloned()
+}
+
+fn inputs(page: &Page, q: &InterviewQuestion, partial: &Value) -> Markup {
+    let value_text = |v: Option<&Value>| match v {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    match q.kind {
+        "number" => html! {
+            label for="value" class="visually-hidden" { (q.text) }
+            input id="value" name="value" type="text" inputmode="decimal" autocomplete="off" required
+                value=(value_text(current(partial, &q.field)));
+        },
+        "choice" | "yes_no" | "exposure" | "course" => {
+            let chosen = match q.kind {
+                "yes_no" => match current(partial, &q.field) {
+                    Some(Value::Bool(true)) => "yes".to_owned(),
+                    Some(Value::Bool(false)) => "no".to_owned(),
+                    _ => String::new(),
+                },
+                "exposure" => match listed(partial, &q.field, "nitrous_oxide") {
+                    Some(e) => value_text(e.get("pattern")),
+                    None if current(partial, &q.field).is_some() => "none".to_owned(),
+                    None => String::new(),
+                },
+                _ => value_text(current(partial, &q.field)),
+            };
+            html! {
+                @for (i, o) in q.options.iter().enumerate() {
+                    div class="option" {
+                        input type="radio" name="value" id={ "o" (i) } value=(o.value) checked[chosen == o.value] required;
+                        label for={ "o" (i) } { (o.label) }
+                    }
+                }
+            }
+        }
+        "symptoms" | "list" => {
+            let ticked = |id: &str| -> bool {
+                if q.kind == "symptoms" {
+                    listed(partial, "/symptoms", id)
+                        .is_some_and(|s| s.get("present").and_then(Value::as_bool).unwrap_or(true))
+                } else {
+                    listed(partial, &q.field, id).is_some()
+                }
+            };
+            html! {
+                p class="hint" { (page.m("web-none-ticked")) }
+                @for (i, o) in q.options.iter().enumerate() {
+                    div class="option" {
+                        input type="checkbox" name="item" id={ "o" (i) } value=(o.value) checked[ticked(&o.value)];
+                        label for={ "o" (i) } { (o.label) }
+                    }
+                }
+            }
+        }
+        "years" => html! {
+            @for o in q.options.iter().filter(|o| listed(partial, "/medications", &o.value).is_some()) {
+                p {
+                    label for={ "years-" (o.value) } { (o.label) }
+                    " "
+                    input id={ "years-" (o.value) } name={ "years-" (o.value) } type="text" inputmode="decimal" size="4"
+                        value=(value_text(listed(partial, "/medications", &o.value).as_ref().and_then(|m| m.get("years"))));
+                }
+            }
+        },
+        "labs" => html! {
+            table class="labs" {
+                thead { tr { th scope="col" { "" } th scope="col" { (page.m("web-value")) } th scope="col" { (page.m("web-unit")) } } }
+                tbody {
+                    @for o in &q.options {
+                        @let existing = partial.pointer("/labs").and_then(Value::as_array)
+                            .and_then(|a| a.iter().find(|l| l.get("analyte").and_then(Value::as_str) == Some(o.value.as_str())).cloned());
+                        tr {
+                            th scope="row" { label for={ "lab-" (o.value) } { (o.label) } }
+                            @if o.qualitative {
+                                td colspan="2" {
+                                    select id={ "lab-" (o.value) } name={ "lab-" (o.value) } {
+                                        option value="" { "—" }
+                                        @for r in ["positive", "negative", "equivocal"] {
+                                            option value=(r) selected[existing.as_ref().and_then(|l| l.get("result")).and_then(Value::as_str) == Some(r)] { (r) }
+                                        }
+                                    }
+                                }
+                            } @else {
+                                td {
+                                    input id={ "lab-" (o.value) } name={ "lab-" (o.value) } type="text" inputmode="decimal" size="7"
+                                        value=(value_text(existing.as_ref().and_then(|l| l.get("value"))));
+                                }
+                                td {
+                                    label for={ "unit-" (o.value) } class="visually-hidden" { (page.m("web-unit")) " " (o.label) }
+                                    select id={ "unit-" (o.value) } name={ "unit-" (o.value) } {
+                                        @for u in &o.units {
+                                            option value=(u) selected[existing.as_ref().and_then(|l| l.get("unit")).and_then(Value::as_str) == Some(u.as_str())] { (u) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        _ => html! { (PreEscaped("")) },
+    }
+}

@@ -1,0 +1,368 @@
+//! The result page: triage first, then the labs against the guideline's
+//! limits, causes, differential, tests, treatment, follow-up, the projection
+//! and the sources, every statement linked to its sources.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use kobalt_contract::{
+    Assessment, Audience, ContractError, Language, Lifelong, Marker, parse_request,
+};
+use kobalt_kinetics::Projection;
+use maud::{Markup, PreEscaped, html};
+use serde_json::{Value, json};
+
+use super::{Page, carry, html_response};
+use crate::{AppState, today};
+
+/// The strict request from the answers, assessed with a projection.
+pub(crate) async fn assess(
+    state: &AppState,
+    partial: &Value,
+    lang: Language,
+    audience: Audience,
+) -> Result<(Assessment, Option<Projection>), ContractError> {
+    let mut request = partial.clone();
+    request["language"] = json!(lang.as_str());
+    request["audience"] = json!(audience.as_str());
+    let request = parse_request(&request.to_string())?;
+    let kb = state.kb.clone();
+    let options = kobalt_kinetics::Options {
+        draws: state.projection_draws,
+        seed: 1,
+        every_days: 7,
+        threads: 1,
+    };
+    tokio::task::spawn_blocking(move || {
+        kobalt_engine::assess_with_projection_series(&kb, &request, today(), options)
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(ContractError::new(
+            kobalt_contract::ErrorCode::InvalidValue,
+            "the assessment could not be completed",
+            "",
+        ))
+    })
+}
+
+pub(crate) async fn render(
+    state: &AppState,
+    partial: &Value,
+    lang: Language,
+    audience: Audience,
+) -> Response {
+    let page = Page {
+        kb: &state.kb,
+        lang,
+        audience,
+    };
+    match assess(state, partial, lang, audience).await {
+        Ok((a, projection)) => html_response(
+            StatusCode::OK,
+            result_page(&page, partial, &a, projection.as_ref()),
+        ),
+        Err(e) => {
+            let problem = format!("{} ({})", e.message, e.path);
+            let body = html! {
+                div class="error" role="alert" {
+                    h1 { (page.m("web-error-title")) }
+                    p { (kobalt_kb::fill(&page.m("web-error-request"), &[("problem", &problem)])) }
+                }
+                form method="post" action="/interview" {
+                    (carry(partial, lang))
+                    button type="submit" name="action" value="back" { (page.m("web-back")) }
+                }
+                p { a href={ "/?lang=" (lang.as_str()) } { (page.m("web-restart")) } }
+            };
+            html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page.layout(&page.m("web-error-title"), page.switch_link(), body),
+            )
+        }
+    }
+}
+
+fn sources(ids: &[String]) -> Markup {
+    html! {
+        span class="sources" {
+            @for (i, id) in ids.iter().enumerate() {
+                @if i > 0 { ", " }
+                a href={ "#src-" (id) } { (id) }
+            }
+        }
+    }
+}
+
+fn result_page(
+    page: &Page,
+    partial: &Value,
+    a: &Assessment,
+    projection: Option<&Projection>,
+) -> Markup {
+    let m = |id: &str| page.m(id);
+    let level = a.triage.level.as_str();
+    let other_audience = match page.audience {
+        Audience::Patient => Audience::Clinician,
+        Audience::Clinician => Audience::Patient,
+    };
+    let switch = html! {
+        form method="post" action="/result" class="inline" {
+            (carry(partial, page.lang))
+            input type="hidden" name="audience" value=(page.audience.as_str());
+            @let other = match page.lang { Language::Nl => Language::En, Language::En => Language::Nl };
+            button type="submit" name="switch_lang" value=(other.as_str()) class="lang" lang=(other.as_str()) { (m("web-language-switch")) }
+        }
+    };
+    let body = html! {
+        h1 { (m("web-result-title")) }
+        section class={ "triage level-" (level) } aria-labelledby="triage-h" {
+            h2 id="triage-h" { (m("report-urgency")) ": " (m(&format!("report-level-{level}"))) }
+            p class="big" { (a.triage.advice) }
+            ul {
+                @for r in &a.triage.reasons {
+                    li { (r.text) " " (sources(&r.sources)) }
+                }
+            }
+        }
+        nav class="actions no-print" aria-label="actions" {
+            form method="post" action="/result" class="inline" {
+                (carry(partial, page.lang))
+                button type="submit" name="audience" value=(other_audience.as_str()) {
+                    (m(match other_audience { Audience::Clinician => "web-view-clinician", Audience::Patient => "web-view-patient" }))
+                }
+            }
+            form method="post" action="/result.json" class="inline" {
+                (carry(partial, page.lang))
+                input type="hidden" name="audience" value=(page.audience.as_str());
+                button type="submit" { (m("web-download")) }
+            }
+            form method="post" action="/interview" class="inline" {
+                (carry(partial, page.lang))
+                button type="submit" name="action" value="back" { (m("web-edit")) }
+            }
+            a href={ "/?lang=" (page.lang.as_str()) } { (m("web-restart")) }
+        }
+        p class="no-print hint" { (m("web-print")) }
+
+        section aria-labelledby="status-h" {
+            h2 id="status-h" { (m("report-status")) ": " (m(&format!("category-{}", a.b12_status.category))) }
+            p { (a.b12_status.text) " " (sources(&a.b12_status.sources)) }
+            @if !a.b12_status.markers.is_empty() {
+                h3 { (m("web-markers")) }
+                ul class="markers" {
+                    @for mk in &a.b12_status.markers {
+                        li { (marker(page, mk)) }
+                    }
+                }
+            }
+        }
+        @if !a.causes.is_empty() {
+            section aria-labelledby="causes-h" {
+                h2 id="causes-h" { (m("report-causes")) }
+                p class="hint" { (m("report-score-note")) }
+                ol {
+                    @for c in &a.causes {
+                        li {
+                            strong { (c.name) } " — " (c.text) " " (sources(&c.sources))
+                            (evidence(page, &c.supporting, &c.against, &c.missing))
+                        }
+                    }
+                }
+            }
+        }
+        @if !a.differential.is_empty() {
+            section aria-labelledby="diff-h" {
+                h2 id="diff-h" { (m("report-differential")) }
+                ul {
+                    @for d in &a.differential {
+                        li {
+                            strong { (d.name) } " — " (d.text) " " (sources(&d.sources))
+                            (evidence(page, &d.supporting, &d.against, &d.missing))
+                        }
+                    }
+                }
+            }
+        }
+        @if !a.next_tests.is_empty() {
+            section aria-labelledby="tests-h" {
+                h2 id="tests-h" { (m("report-tests")) }
+                ul {
+                    @for t in &a.next_tests {
+                        li { strong { (t.name) } ": " (t.why) " " (sources(&t.sources)) }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="treatment-h" {
+            h2 id="treatment-h" {
+                (m("report-treatment")) ": "
+                (m(if a.treatment.recommended { "report-treatment-recommended" } else { "report-treatment-not-recommended" }))
+            }
+            @if a.treatment.start_before_results { p class="big" { (m("report-start-before-results")) } }
+            p { (m(match a.treatment.lifelong { Lifelong::Yes => "lifelong-yes", Lifelong::No => "lifelong-no", Lifelong::Unknown => "lifelong-unknown" })) }
+            ul {
+                @for r in &a.treatment.regimens {
+                    li { "[" (m(&format!("phase-{}", r.phase))) "] " (r.text) " " (sources(&r.sources)) }
+                }
+                @for adv in &a.treatment.advice { li { (adv) } }
+            }
+        }
+        section aria-labelledby="follow-h" {
+            h2 id="follow-h" { (m("report-follow-up")) }
+            @if let Some(w) = a.follow_up.review_after_weeks {
+                p { (m("report-review-after")) " " (w) " " (m("report-weeks")) }
+            }
+            @if let Some(t) = &a.follow_up.decision_text { p { (t) } }
+            ul { @for c in &a.follow_up.checks { li { (c) } } }
+        }
+        @if let Some(p) = &a.projection {
+            section aria-labelledby="projection-h" {
+                h2 id="projection-h" { (m("report-projection")) }
+                p { (p.text) " " (sources(&p.sources)) }
+                @if let Some(series) = projection {
+                    figure {
+                        (PreEscaped(chart(page, a, series)))
+                        figcaption { (m("web-projection-chart")) }
+                    }
+                }
+            }
+        }
+        @if !a.warnings.is_empty() {
+            section aria-labelledby="warn-h" {
+                h2 id="warn-h" { (m("report-warnings")) }
+                ul { @for w in &a.warnings { li { (w.text) " " (sources(&w.sources)) } } }
+            }
+        }
+        @if !a.missing_information_text.is_empty() {
+            section aria-labelledby="missing-h" {
+                h2 id="missing-h" { (m("report-missing-information")) }
+                p { (a.missing_information_text.join("; ")) }
+            }
+        }
+        section aria-labelledby="sources-h" {
+            h2 id="sources-h" { (m("web-sources")) }
+            ol class="source-list" {
+                @for s in &a.sources {
+                    li id={ "src-" (s.id) } {
+                        strong { (s.id) } " " (s.title)
+                        @if let Some(y) = s.year { " (" (y) ")" }
+                        @if let Some(u) = &s.url { " " a href=(u) rel="noreferrer" { (u) } }
+                    }
+                }
+            }
+        }
+        p class="hint" { (a.disclaimer) " " (m("report-knowledge")) " " (a.knowledge.version) }
+    };
+    page.layout(&m("web-result-title"), switch, body)
+}
+
+fn evidence(page: &Page, supporting: &[String], against: &[String], missing: &[String]) -> Markup {
+    html! {
+        @if !supporting.is_empty() { br; span class="for" { (page.m("report-supporting")) ": " (supporting.join("; ")) } }
+        @if !against.is_empty() { br; span class="against" { (page.m("report-against")) ": " (against.join("; ")) } }
+        @if !missing.is_empty() { br; span class="missing" { (page.m("report-missing")) ": " (missing.join("; ")) } }
+    }
+}
+
+/// A marker drawn against the guideline's bands: a bar of the bands, the
+/// limits printed under it and a mark at the value.
+fn marker(page: &Page, mk: &Marker) -> Markup {
+    let band = page.m(&format!("band-{}", mk.interpretation));
+    let value_text = match (mk.value, &mk.reported) {
+        (Some(v), Some(r)) => format!(
+            "{} {} ({} {})",
+            r.value,
+            r.unit,
+            short(v),
+            mk.unit.as_deref().unwrap_or("")
+        ),
+        (Some(v), None) => format!("{} {}", short(v), mk.unit.as_deref().unwrap_or("")),
+        (None, _) => mk.result.map(|r| r.to_string()).unwrap_or_default(),
+    };
+    let label = format!("{}: {value_text} → {band}", mk.name);
+    let svg = mk.value.filter(|_| !mk.bands.is_empty()).map(|v| {
+        let top = mk
+            .bands
+            .iter()
+            .filter_map(|b| b.from.or(b.to))
+            .fold(v, f64::max)
+            * 1.25;
+        let (w, left, bar) = (420.0, 10.0, 400.0);
+        let x = |val: f64| left + bar * (val / top).clamp(0.0, 1.0);
+        let mut s = format!(
+            "<svg viewBox=\"0 0 {w} 44\" width=\"100%\" height=\"44\" role=\"img\" aria-label=\"{}\">",
+            escape(&label)
+        );
+        for b in &mk.bands {
+            let from = b.from.unwrap_or(0.0);
+            let to = b.to.unwrap_or(top);
+            let colour = match b.band.as_str() {
+                "normal" => "#c7e9c0",
+                "low_normal" | "borderline" | "raised_mild" => "#fee391",
+                _ => "#fcbba1",
+            };
+            s.push_str(&format!(
+                "<rect x=\"{:.1}\" y=\"6\" width=\"{:.1}\" height=\"16\" fill=\"{colour}\"/>",
+                x(from),
+                (x(to) - x(from)).max(0.0)
+            ));
+            if let Some(f) = b.from {
+                s.push_str(&format!(
+                    "<text x=\"{:.1}\" y=\"38\" font-size=\"11\" text-anchor=\"middle\" fill=\"#222\">{}</text>",
+                    x(f),
+                    short(f)
+                ));
+            }
+        }
+        s.push_str(&format!(
+            "<path d=\"M{0:.1} 2 L{0:.1} 26\" stroke=\"#000\" stroke-width=\"3\"/></svg>",
+            x(v)
+        ));
+        s
+    });
+    html! {
+        p { strong { (mk.name) } ": " (value_text) " → " (band)
+            @if mk.unverified { " (" (page.m("report-unverified")) ")" }
+            " " (sources(&mk.sources)) }
+        @if let Some(svg) = svg { (PreEscaped(svg)) }
+    }
+}
+
+fn chart(page: &Page, a: &Assessment, series: &Projection) -> String {
+    let low = a
+        .projection
+        .as_ref()
+        .and_then(|p| p.estimates.first())
+        .map(|e| e.threshold);
+    let labels = kobalt_chart::Labels {
+        title: page.m("web-projection-chart"),
+        serum_axis: page.m("report-sim-serum-axis"),
+        store_axis: page.m("report-sim-store-axis"),
+        years: page.m("report-sim-years"),
+        weeks: page.m("report-sim-weeks"),
+        band: page.m("report-sim-band"),
+        median: page.m("report-sim-median"),
+        default_run: page.m("report-sim-default"),
+        note: page.m("report-sim-note"),
+    };
+    let limits: Vec<kobalt_chart::Limit> = low
+        .into_iter()
+        .map(|v| kobalt_chart::Limit {
+            label: format!("{} {} pmol/L", page.m("report-sim-limit-low"), short(v)),
+            value: v,
+        })
+        .collect();
+    kobalt_chart::projection_svg(series, &labels, &limits)
+}
+
+fn short(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

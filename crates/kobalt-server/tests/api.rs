@@ -1,0 +1,351 @@
+//! The JSON API and the no-JavaScript questionnaire against the real router.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kobalt_server::{AppState, router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+static KB: LazyLock<kobalt_kb::Knowledge> =
+    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+
+fn app() -> Router {
+    let mut state = AppState::new(KB.clone());
+    state.projection_draws = 20;
+    router(state)
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+async fn send(req: Request<Body>) -> Reply {
+    let res = app().oneshot(req).await.unwrap_or_else(|e| panic!("{e}"));
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(uri: &str) -> Reply {
+    send(
+        Request::get(uri)
+            .body(Body::empty())
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .await
+}
+
+async fn post(uri: &str, content_type: &str, body: impl Into<Body>) -> Reply {
+    send(
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body.into())
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .await
+}
+
+fn vignette(name: &str) -> Value {
+    let path = format!(
+        "{}/../../../shared/vignettes/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{e}"))["request"].clone()
+}
+
+#[tokio::test]
+async fn healthz_and_security_headers() {
+    let r = get("/healthz").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["status"], "ok");
+    let csp = r.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap_or_default();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+}
+
+#[tokio::test]
+async fn assess_returns_the_contract() {
+    let r = post(
+        "/api/v1/assess",
+        "application/json",
+        vignette("v05-metformin-grey-zone").to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let a = r.json();
+    assert_eq!(a["schema"], "kobalt.assessment/v1");
+    assert_eq!(a["b12_status"]["category"], "indeterminate");
+    assert!(a.get("projection").is_none());
+}
+
+#[tokio::test]
+async fn assess_with_projection_on_request() {
+    let r = post(
+        "/api/v1/assess?projection=true&draws=10",
+        "application/json",
+        vignette("v01-vegan-tingling").to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["projection"]["model_estimate"], true);
+}
+
+#[tokio::test]
+async fn contract_errors_are_400_or_422_with_the_error_object() {
+    let r = post("/api/v1/assess", "application/json", "{\"person\":").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"]["code"], "invalid_json");
+    let r = post(
+        "/api/v1/assess",
+        "application/json",
+        json!({"person": {"age_years": 40}, "symptomz": []}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["path"], "/symptomz");
+    let r = post(
+        "/api/v1/assess",
+        "application/json",
+        json!({"person": {"age_years": 40}, "labs": [{"analyte": "b12_total", "value": 300, "unit": "mmol/dag"}]}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["code"], "invalid_unit");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let big = format!(
+        "{{\"person\":{{\"age_years\":40}},\"extensions\":{{\"x\":\"{}\"}}}}",
+        "a".repeat(70_000)
+    );
+    let r = post("/api/v1/assess", "application/json", big).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn knowledge_endpoints() {
+    let r = get("/api/v1/knowledge").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let k = r.json();
+    assert_eq!(k["sha256"].as_str().map(str::len), Some(64));
+    assert!(
+        k["sources"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["id"] == "NG239"))
+    );
+    let r = get("/api/v1/knowledge/metformin").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("MHRA-2022"));
+    let r = get("/api/v1/knowledge/no_such_thing").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["error"]["code"], "unknown_identifier");
+}
+
+#[tokio::test]
+async fn openapi_document_has_the_schemas() {
+    let r = get("/api/v1/openapi.json").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for schema in [
+        "Request",
+        "Assessment",
+        "ErrorDocument",
+        "Symptom",
+        "Lifelong",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "{schema} missing"
+        );
+    }
+    for path in [
+        "/api/v1/assess",
+        "/api/v1/interview",
+        "/api/v1/knowledge",
+        "/api/v1/knowledge/{id}",
+        "/healthz",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+}
+
+/// The interview over the API, answering every question with the first
+/// option (or a plausible number), ends in "done" with a valid request.
+#[tokio::test]
+async fn interview_api_walks_to_done() {
+    let mut partial = json!({ "language": "en" });
+    for _ in 0..30 {
+        let r = post("/api/v1/interview", "application/json", partial.to_string()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let step = r.json();
+        if step["done"] == true {
+            let r = post("/api/v1/assess", "application/json", partial.to_string()).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            return;
+        }
+        let q = &step["next"];
+        let field = q["field"].as_str().unwrap_or_default().to_owned();
+        let first = q["options"][0]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        match q["kind"].as_str().unwrap_or_default() {
+            "number" => set(&mut partial, &field, json!(45)),
+            "choice" => set(&mut partial, &field, json!(first)),
+            "yes_no" => set(&mut partial, &field, json!(false)),
+            "list" => set(&mut partial, &field, json!([])),
+            "exposure" => set(&mut partial, &field, json!([])),
+            "symptoms" => {
+                let mut list = partial["symptoms"].as_array().cloned().unwrap_or_default();
+                for o in q["options"].as_array().into_iter().flatten() {
+                    list.push(json!({ "id": o["value"], "present": false }));
+                }
+                partial["symptoms"] = Value::Array(list);
+            }
+            _ => {}
+        }
+        let id = q["id"].clone();
+        let answered = partial
+            .pointer_mut("/extensions/kobalt_interview/answered")
+            .and_then(Value::as_array_mut);
+        match answered {
+            Some(list) => list.push(id),
+            None => partial["extensions"] = json!({ "kobalt_interview": { "answered": [id] } }),
+        }
+    }
+    panic!("the interview did not end: {partial}");
+}
+
+#[tokio::test]
+async fn interview_rejects_a_non_object() {
+    let r = post("/api/v1/interview", "application/json", "[1,2]").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+fn set(root: &mut Value, pointer: &str, value: Value) {
+    let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    let mut node = root;
+    for p in &parts[..parts.len() - 1] {
+        node = &mut node[*p];
+    }
+    node[parts[parts.len() - 1]] = value;
+}
+
+/// The questionnaire without JavaScript: form posts only, from the start page
+/// to the result, with a red flag page on the way.
+#[tokio::test]
+async fn questionnaire_form_posts_reach_a_result() {
+    let start = get("/?lang=en").await;
+    assert_eq!(start.status, StatusCode::OK);
+    assert!(start.text().contains("<html lang=\"en\""));
+    assert!(start.body.len() < 50 * 1024);
+
+    let mut page = post(
+        "/interview",
+        "application/x-www-form-urlencoded",
+        "action=start&lang=en&guideline=nhg&state=%7B%7D",
+    )
+    .await;
+    let mut seen_seek_help = false;
+    for _ in 0..30 {
+        let html = page.text();
+        assert_eq!(page.status, StatusCode::OK, "{html}");
+        if html.contains("What Kobalt found") {
+            assert!(html.contains("How urgent"));
+            assert!(seen_seek_help, "the red flag page was shown");
+            return;
+        }
+        let state = hidden(&html, "state");
+        let mut fields = vec![
+            ("state".to_owned(), state),
+            ("lang".to_owned(), "en".to_owned()),
+        ];
+        if html.contains("Seek help now") {
+            seen_seek_help = true;
+            fields.push(("action".into(), "continue".into()));
+        } else {
+            let q = hidden(&html, "q");
+            fields.push(("q".into(), q.clone()));
+            fields.push(("action".into(), "next".into()));
+            match q.as_str() {
+                "age" => fields.push(("value".into(), "70".into())),
+                "sex" => fields.push(("value".into(), "female".into())),
+                "red_flags" => fields.push(("item".into(), "gait_disturbance".into())),
+                "diet" => fields.push(("value".into(), "vegan".into())),
+                "pregnant" => fields.push(("value".into(), "no".into())),
+                "nitrous_oxide" => fields.push(("value".into(), "none".into())),
+                "symptoms" => {
+                    fields.push(("item".into(), "fatigue".into()));
+                    fields.push(("item".into(), "paresthesia".into()));
+                }
+                "symptom_course" => fields.push(("value".into(), "gradual".into())),
+                "labs" => {
+                    fields.push(("lab-b12_total".into(), "190".into()));
+                    fields.push(("unit-b12_total".into(), "pg/mL".into()));
+                }
+                _ => {}
+            }
+        }
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields.iter())
+            .finish();
+        page = post("/interview", "application/x-www-form-urlencoded", body).await;
+    }
+    panic!("no result page reached");
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
+        + marker.len();
+    let end = html[start..].find('"').map_or(html.len(), |e| start + e);
+    html[start..end]
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_in_both_languages() {
+    let r = get("/no/such/page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let html = r.text();
+    assert!(html.contains("Deze pagina bestaat niet") && html.contains("This page does not exist"));
+}
