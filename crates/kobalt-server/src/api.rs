@@ -2,31 +2,60 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kobalt_contract::{Audience, ContractError, ErrorCode, Language, parse_request};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{AppState, openapi, today};
 
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct AssessQuery {
-    /// Add a projection of B12 stores (slower: milliseconds).
-    #[serde(default)]
-    projection: bool,
-    /// Monte Carlo draws for the projection (at most 2000).
-    #[serde(default)]
-    draws: Option<usize>,
+/// Query parameters, checked strictly: a repeated or invalid value is a 400
+/// with the contract's error object, naming the parameter.
+struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    fn new(raw: Option<String>) -> QueryParams {
+        QueryParams(
+            form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    fn bad(name: &str, why: String) -> ContractError {
+        ContractError::new(ErrorCode::InvalidValue, why, format!("?{name}"))
+    }
+
+    /// The value of `name` when given once and allowed by `parse`.
+    fn get<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &str,
+    ) -> Result<Option<T>, ContractError> {
+        let mut values = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+        let (Some(first), None) = (values.next(), values.next()) else {
+            return match self.0.iter().filter(|(k, _)| k == name).count() {
+                0 => Ok(None),
+                _ => Err(Self::bad(
+                    name,
+                    format!("query parameter {name} is given more than once"),
+                )),
+            };
+        };
+        parse(first).map(Some).ok_or_else(|| {
+            Self::bad(
+                name,
+                format!("query parameter {name} must be {expected}, not '{first}'"),
+            )
+        })
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct TextQuery {
-    #[serde(default)]
-    lang: Option<String>,
-    #[serde(default)]
-    audience: Option<String>,
+/// An invalid query parameter: 400 with the contract's error object.
+fn query_error(e: &ContractError) -> Response {
+    (StatusCode::BAD_REQUEST, Json(e.to_document())).into_response()
 }
 
 /// A contract error as HTTP: malformed JSON is 400, a well-formed request
@@ -52,9 +81,30 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Value> {
 
 pub(crate) async fn assess(
     State(state): State<AppState>,
-    Query(query): Query<AssessQuery>,
+    RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
+    let query = QueryParams::new(raw);
+    let projection = match query.get(
+        "projection",
+        |v| match v {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        },
+        "true or false",
+    ) {
+        Ok(p) => p.unwrap_or(false),
+        Err(e) => return query_error(&e),
+    };
+    let draws = match query.get(
+        "draws",
+        |v| v.parse::<usize>().ok().filter(|d| *d <= 2000),
+        "an integer from 0 to 2000",
+    ) {
+        Ok(d) => d,
+        Err(e) => return query_error(&e),
+    };
     let Ok(text) = std::str::from_utf8(&body) else {
         return contract_error(&ContractError::new(
             ErrorCode::InvalidJson,
@@ -66,9 +116,9 @@ pub(crate) async fn assess(
         Ok(r) => r,
         Err(e) => return contract_error(&e),
     };
-    let result = if query.projection {
+    let result = if projection {
         let options = kobalt_kinetics::Options {
-            draws: query.draws.unwrap_or(state.projection_draws).min(2000),
+            draws: draws.unwrap_or(state.projection_draws),
             seed: 1,
             every_days: 7,
             threads: 1,
@@ -101,9 +151,18 @@ pub(crate) fn language(code: Option<&str>) -> Option<Language> {
 
 pub(crate) async fn interview(
     State(state): State<AppState>,
-    Query(query): Query<TextQuery>,
+    RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
+    let query = QueryParams::new(raw);
+    let lang = match query.get("lang", Language::parse, "nl or en") {
+        Ok(l) => l,
+        Err(e) => return query_error(&e),
+    };
+    let audience = match query.get("audience", Audience::parse, "patient or clinician") {
+        Ok(a) => a,
+        Err(e) => return query_error(&e),
+    };
     let partial: Value = match serde_json::from_slice(&body) {
         Ok(v @ Value::Object(_)) => v,
         Ok(_) => {
@@ -121,14 +180,16 @@ pub(crate) async fn interview(
             ));
         }
     };
-    let lang = language(query.lang.as_deref())
+    let lang = lang
         .or_else(|| language(partial.get("language").and_then(Value::as_str)))
         .unwrap_or(Language::Nl);
-    let audience = query
-        .audience
-        .as_deref()
-        .or_else(|| partial.get("audience").and_then(Value::as_str))
-        .and_then(Audience::parse)
+    let audience = audience
+        .or_else(|| {
+            partial
+                .get("audience")
+                .and_then(Value::as_str)
+                .and_then(Audience::parse)
+        })
         .unwrap_or(Audience::Patient);
     let step =
         kobalt_engine::interview::next_question(&state.kb, &partial, lang, audience, today());
@@ -163,9 +224,12 @@ pub(crate) async fn knowledge(State(state): State<AppState>) -> Json<Value> {
 pub(crate) async fn knowledge_id(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<TextQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
-    let lang = language(query.lang.as_deref()).unwrap_or(Language::En);
+    let lang = match QueryParams::new(raw).get("lang", Language::parse, "nl or en") {
+        Ok(l) => l.unwrap_or(Language::En),
+        Err(e) => return query_error(&e),
+    };
     let entries = state.kb.describe(&id, lang, Audience::Clinician);
     if entries.is_empty() {
         return (
@@ -184,6 +248,6 @@ pub(crate) async fn knowledge_id(
     Json(json!({ "id": id, "entries": entries })).into_response()
 }
 
-pub(crate) async fn openapi() -> Json<Value> {
-    Json(openapi::document())
+pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
+    Json(openapi::document(&state.kb))
 }

@@ -5,7 +5,31 @@ use kobalt_contract::{Assessment, ErrorDocument, Request};
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
-pub(crate) fn document() -> Value {
+/// The document, with the identifiers the knowledge base accepts as enums.
+pub(crate) fn document(kb: &kobalt_kb::Knowledge) -> Value {
+    let mut doc = contract_document();
+    let schemas = &mut doc["components"]["schemas"];
+    for (schema, vocab) in [
+        ("Symptom", &kb.symptoms),
+        ("Condition", &kb.conditions),
+        ("Medication", &kb.medications),
+        ("Procedure", &kb.procedures),
+        ("Exposure", &kb.exposures),
+        ("Supplement", &kb.supplements),
+    ] {
+        if let Some(id) = schemas.pointer_mut(&format!("/{schema}/properties/id")) {
+            id["enum"] = json!(vocab.ids);
+        }
+    }
+    if let Some(analyte) = schemas.pointer_mut("/Lab/properties/analyte") {
+        let mut ids: Vec<Value> = kb.analytes.iter().map(|a| json!(a.id)).collect();
+        ids.push(Value::Null);
+        analyte["enum"] = Value::Array(ids);
+    }
+    doc
+}
+
+fn contract_document() -> Value {
     let mut settings = SchemaSettings::draft2020_12();
     settings.definitions_path = "/components/schemas".into();
     settings.meta_schema = None;
@@ -16,7 +40,7 @@ pub(crate) fn document() -> Value {
     let schemas = generator.take_definitions(true);
     let json_body = |schema: &schemars::Schema| json!({ "application/json": { "schema": schema } });
     let error_responses = json!({
-        "400": { "description": "Malformed JSON (code invalid_json)", "content": json_body(&error) },
+        "400": { "description": "Malformed JSON (code invalid_json) or an invalid query parameter", "content": json_body(&error) },
         "413": { "description": "Body larger than 64 KB" },
         "422": { "description": "The request breaks the contract: code, message and JSON pointer", "content": json_body(&error) },
     });
@@ -55,7 +79,8 @@ pub(crate) fn document() -> Value {
                 "responses": {
                     "200": { "description": "The next question (or done), progress and whether to seek help now",
                         "content": { "application/json": { "schema": interview_schema() } } },
-                    "400": { "description": "The body is not a JSON object", "content": json_body(&error) },
+                    "400": { "description": "The body is not a JSON object, or a query parameter is invalid", "content": json_body(&error) },
+                    "413": { "description": "Body larger than 64 KB" },
                 },
             } },
             "/api/v1/knowledge": { "get": {
@@ -75,6 +100,7 @@ pub(crate) fn document() -> Value {
                 "responses": {
                     "200": { "description": "Entries under this identifier",
                         "content": { "application/json": { "schema": { "type": "object", "required": ["id", "entries"] } } } },
+                    "400": { "description": "An invalid query parameter", "content": json_body(&error) },
                     "404": { "description": "Unknown identifier", "content": json_body(&error) },
                 },
             } },

@@ -38,3 +38,4 @@ web-markers = Your blood test results against the guideline's limits
 web-sources = Sources
 web-projection-chart = Expected B12 in your body (model estimate)
 web-years = Years
+web-analyte = Blood test

@@ -38,3 +38,4 @@ web-markers = Uw bloeduitslagen naast de grenzen van de richtlijn
 web-sources = Bronnen
 web-projection-chart = Verwachte hoeveelheid B12 in uw lichaam (modelschatting)
 web-years = Jaren
+web-analyte = Bepaling

@@ -420,7 +420,7 @@ fn inputs(page: &Page, q: &InterviewQuestion, partial: &Value) -> Markup {
         },
         "labs" => html! {
             table class="labs" {
-                thead { tr { th scope="col" { "" } th scope="col" { (page.m("web-value")) } th scope="col" { (page.m("web-unit")) } } }
+                thead { tr { th scope="col" { (page.m("web-analyte")) } th scope="col" { (page.m("web-value")) } th scope="col" { (page.m("web-unit")) } } }
                 tbody {
                     @for o in &q.options {
                         @let existing = partial.pointer("/labs").and_then(Value::as_array)

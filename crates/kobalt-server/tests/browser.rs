@@ -1,0 +1,510 @@
+//! End-to-end tests in a real headless Chromium (Debian's chromium and
+//! chromium-driver) driven over WebDriver: the interview walked in both
+//! languages to a result for shared vignettes, the red-flag path, the
+//! no-JavaScript path, axe-core on every page, screenshots kept in
+//! target/e2e/screenshots. `./test.sh` installs what they need and runs them
+//! (`cargo test -- --include-ignored`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use kobalt_contract::{Audience, Language};
+use kobalt_server::{AppState, router};
+use serde_json::{Value, json};
+
+static KB: LazyLock<kobalt_kb::Knowledge> =
+    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+
+fn target_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e")
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn start_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr: SocketAddr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let mut state = AppState::new(KB.clone());
+    state.projection_draws = 50;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router(state)).await;
+    });
+    format!("http://{addr}")
+}
+
+fn start_driver() -> (Driver, u16) {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("chromedriver not found ({e}); ./test.sh installs chromium-driver")
+        });
+    std::thread::sleep(Duration::from_millis(500));
+    (Driver(child), port)
+}
+
+async fn browser(port: u16, javascript: bool) -> Client {
+    let profile = std::env::temp_dir().join(format!("kobalt-chrome-{}-{port}", std::process::id()));
+    let mut caps = serde_json::Map::new();
+    let mut options = json!({
+        "binary": "/usr/bin/chromium",
+        "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--window-size=1000,1400", format!("--user-data-dir={}", profile.display()),
+        ],
+    });
+    if !javascript {
+        options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
+    }
+    caps.insert("goog:chromeOptions".into(), options);
+    for attempt in 0..20 {
+        match ClientBuilder::rustls()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return c,
+            Err(e) if attempt == 19 => panic!("cannot start Chromium: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+    unreachable!("the loop returns or panics")
+}
+
+struct Walk {
+    client: Client,
+    axe: Option<String>,
+    shots: PathBuf,
+    axe_checked: Vec<String>,
+}
+
+impl Walk {
+    async fn screenshot(&self, name: &str) {
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::create_dir_all(&self.shots);
+            let _ = std::fs::write(self.shots.join(format!("{name}.png")), png);
+        }
+    }
+
+    /// Runs axe-core on the page (once per page kind) and fails on any violation.
+    async fn axe(&mut self, kind: &str) {
+        let Some(axe) = &self.axe else { return };
+        if self.axe_checked.iter().any(|k| k == kind) {
+            return;
+        }
+        let script = format!(
+            "{axe}\nconst done = arguments[arguments.length - 1];\naxe.run(document, {{ runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }}).then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' ' + v.nodes.map(n => n.target.join(' ')).join(' | ')))).catch(e => done(['axe failed: ' + e]));"
+        );
+        let violations = self
+            .client
+            .execute_async(&script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("axe on {kind}: {e}"));
+        let list: Vec<String> = violations
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            list.is_empty(),
+            "axe violations on {kind}:\n{}",
+            list.join("\n")
+        );
+        self.axe_checked.push(kind.to_owned());
+    }
+
+    async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        // The page may still be loading after a submit: wait for the element.
+        for _ in 0..20 {
+            if let Ok(e) = self.client.find(Locator::Css(css)).await
+                && let Ok(Some(v)) = e.attr(name).await
+            {
+                return Some(v);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+    }
+
+    /// Clicks a submit button and waits until the next page has loaded.
+    async fn submit(&self, css: &str) {
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        self.click(css).await;
+        for _ in 0..100 {
+            if old.tag_name().await.is_err() {
+                let ready = self
+                    .client
+                    .execute("return document.readyState", vec![])
+                    .await
+                    .ok();
+                if ready.as_ref().and_then(Value::as_str) == Some("complete") || ready.is_none() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css}: no new page after 5 s");
+    }
+
+    async fn tick(&self, css: &str) {
+        let e = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        if !e.is_selected().await.unwrap_or(false) {
+            e.click().await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        }
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let e = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        let _ = e.clear().await;
+        e.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+    }
+
+    async fn text(&self) -> String {
+        self.client.source().await.unwrap_or_default()
+    }
+}
+
+fn symptom_ids(request: &Value, pred: impl Fn(&Value) -> bool) -> Vec<String> {
+    request["symptoms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["present"].as_bool().unwrap_or(true) && pred(s))
+        .filter_map(|s| s["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn listed(request: &Value, key: &str) -> Vec<String> {
+    request[key]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Walks the questionnaire with the answers of `request`; returns the result page.
+async fn walk(w: &mut Walk, base: &str, request: &Value, lang: Language, name: &str) -> String {
+    w.client
+        .goto(&format!("{base}/?lang={}", lang.as_str()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.axe("start").await;
+    if let Some(g) = request["guideline"].as_str() {
+        w.client
+            .find(Locator::Css("select[name=guideline]"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .select_by_value(g)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    w.submit("button[value=start]").await;
+    for step in 0..40 {
+        let html = w.text().await;
+        if html.contains("id=\"triage-h\"") {
+            w.axe(&format!("result-{}", lang.as_str())).await;
+            w.screenshot(&format!("{name}-{}-result", lang.as_str()))
+                .await;
+            return html;
+        }
+        if html.contains("role=\"alert\"") && !html.contains("name=\"q\"") {
+            w.screenshot(&format!("{name}-{}-seek-help", lang.as_str()))
+                .await;
+            w.axe("seek-help").await;
+            w.submit("button[value=continue]").await;
+            continue;
+        }
+        let q = w
+            .attr("input[name=q]", "value")
+            .await
+            .unwrap_or_else(|| panic!("{name} step {step}: no question in {html}"));
+        w.axe(&format!("question-{q}")).await;
+        if step < 3 {
+            w.screenshot(&format!("{name}-{}-{q}", lang.as_str())).await;
+        }
+        match q.as_str() {
+            "age" => {
+                let age = request["person"]["age_years"].as_f64().unwrap_or(40.0);
+                w.fill("#value", &age.to_string()).await;
+            }
+            "sex" => {
+                let sex = request["person"]["sex"].as_str().unwrap_or("other");
+                w.click(&format!("input[name=value][value={sex}]")).await;
+            }
+            "pregnant" => {
+                let answer = match request["person"]["pregnant"].as_bool() {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "unknown",
+                };
+                w.click(&format!("input[name=value][value={answer}]")).await;
+            }
+            "diet" => {
+                let diet = request["diet"].as_str().unwrap_or("omnivore");
+                w.click(&format!("input[name=value][value={diet}]")).await;
+            }
+            "red_flags" | "symptoms" => {
+                for id in symptom_ids(request, |_| true) {
+                    let css = format!("input[name=item][value={id}]");
+                    if w.client.find(Locator::Css(&css)).await.is_ok() {
+                        w.tick(&css).await;
+                    }
+                }
+            }
+            "rapid_worsening" => {
+                for id in symptom_ids(request, |s| s["course"] == "rapid") {
+                    let css = format!("input[name=item][value={id}]");
+                    if w.client.find(Locator::Css(&css)).await.is_ok() {
+                        w.tick(&css).await;
+                    }
+                }
+            }
+            "supplements" | "medications" | "conditions" | "procedures" => {
+                for id in listed(request, &q) {
+                    w.tick(&format!("input[name=item][value={id}]")).await;
+                }
+            }
+            "medication_years" => {
+                for m in request["medications"].as_array().into_iter().flatten() {
+                    if let (Some(id), Some(y)) = (m["id"].as_str(), m["years"].as_f64()) {
+                        let css = format!("#years-{id}");
+                        if w.client.find(Locator::Css(&css)).await.is_ok() {
+                            w.fill(&css, &y.to_string()).await;
+                        }
+                    }
+                }
+            }
+            "nitrous_oxide" => {
+                let pattern = request["exposures"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|e| e["id"] == "nitrous_oxide")
+                    .map_or("none".to_owned(), |e| {
+                        e["pattern"].as_str().unwrap_or("occasional").to_owned()
+                    });
+                w.click(&format!("input[name=value][value={pattern}]"))
+                    .await;
+            }
+            "symptom_course" => {
+                let course = request["symptoms"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find_map(|s| s["course"].as_str())
+                    .unwrap_or("gradual")
+                    .to_owned();
+                w.click(&format!("input[name=value][value={course}]")).await;
+            }
+            "labs" => {
+                for lab in request["labs"].as_array().into_iter().flatten() {
+                    let analyte = match (lab["analyte"].as_str(), lab["loinc"].as_str()) {
+                        (Some(a), _) => a.to_owned(),
+                        (None, Some(code)) => KB
+                            .analytes
+                            .iter()
+                            .find(|a| a.loinc.iter().any(|l| l == code))
+                            .map(|a| a.id.clone())
+                            .unwrap_or_default(),
+                        _ => continue,
+                    };
+                    let input = format!("#lab-{analyte}");
+                    if w.client.find(Locator::Css(&input)).await.is_err() {
+                        continue;
+                    }
+                    if let Some(result) = lab["result"].as_str() {
+                        w.client
+                            .find(Locator::Css(&input))
+                            .await
+                            .unwrap_or_else(|e| panic!("{e}"))
+                            .select_by_value(result)
+                            .await
+                            .unwrap_or_else(|e| panic!("{e}"));
+                    } else if let (Some(v), Some(unit)) =
+                        (lab["value"].as_f64(), lab["unit"].as_str())
+                    {
+                        w.fill(&input, &v.to_string()).await;
+                        w.client
+                            .find(Locator::Css(&format!("#unit-{analyte}")))
+                            .await
+                            .unwrap_or_else(|e| panic!("{e}"))
+                            .select_by_value(unit)
+                            .await
+                            .unwrap_or_else(|e| panic!("{analyte} {unit}: {e}"));
+                    }
+                }
+            }
+            _ => {}
+        }
+        w.submit("button[value=next]").await;
+    }
+    panic!("{name}: no result page after 40 steps");
+}
+
+fn vignette(name: &str) -> Value {
+    let path = format!(
+        "{}/../../../shared/vignettes/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: ./test.sh installs them and runs this"]
+async fn questionnaire_in_a_real_browser() {
+    let base = start_server().await;
+    let (_driver, port) = start_driver();
+    let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
+        .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
+    let mut w = Walk {
+        client: browser(port, true).await,
+        axe: Some(axe),
+        shots: target_dir().join("screenshots"),
+        axe_checked: Vec::new(),
+    };
+
+    // Five vignettes, each in both languages, to a result that shows the
+    // expected B12 status.
+    for name in [
+        "v01-vegan-tingling",
+        "v05-metformin-grey-zone",
+        "v07-pernicious-anaemia",
+        "v12-iron-deficiency",
+        "v17-units-pg-ml",
+    ] {
+        let v = vignette(name);
+        for lang in [Language::Nl, Language::En] {
+            let html = walk(&mut w, &base, &v["request"], lang, name).await;
+            assert!(html.contains(&format!("lang=\"{}\"", lang.as_str())));
+            if let Some(category) = v["expect"]["b12_category"].as_str() {
+                let id = format!("category-{category}");
+                let label = KB.message(&id, lang, Audience::Patient);
+                assert!(
+                    html.contains(label),
+                    "{name} ({lang}): '{label}' not on the result page"
+                );
+            }
+        }
+    }
+
+    // The clinician view and the language switch on the result page.
+    w.submit("button[name=audience]").await;
+    let html = w.text().await;
+    assert!(html.contains(KB.message("web-view-patient", Language::En, Audience::Patient)));
+    w.axe("result-clinician").await;
+    w.screenshot("result-clinician").await;
+
+    // The red-flag path: breathless at rest stops the interview at once.
+    let red = json!({ "person": { "age_years": 70, "sex": "female" },
+        "symptoms": [{ "id": "dyspnoea_at_rest", "present": true }] });
+    w.client
+        .goto(&format!("{base}/?lang=en"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.submit("button[value=start]").await;
+    w.fill("#value", "70").await;
+    w.submit("button[value=next]").await;
+    w.click("input[name=value][value=female]").await;
+    w.submit("button[value=next]").await;
+    w.tick("input[name=item][value=dyspnoea_at_rest]").await;
+    w.submit("button[value=next]").await;
+    let html = w.text().await;
+    assert!(
+        html.contains("Seek help now") && html.contains("112"),
+        "{html}"
+    );
+    w.screenshot("red-flag-seek-help").await;
+    w.axe("seek-help").await;
+    let _ = red;
+
+    // Back and a language switch keep the answers.
+    w.submit("button[value=continue]").await;
+    w.submit("button[value=back]").await;
+    let html = w.text().await;
+    assert!(
+        html.contains("checked") && html.contains("dyspnoea_at_rest"),
+        "back keeps answers"
+    );
+    w.submit("button[name=switch_lang]").await;
+    let html = w.text().await;
+    assert!(
+        html.contains("lang=\"nl\"") && html.contains("checked"),
+        "switch keeps answers"
+    );
+
+    // 404 page.
+    w.client
+        .goto(&format!("{base}/nowhere"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.axe("not-found").await;
+    w.client.close().await.unwrap_or_else(|e| panic!("{e}"));
+
+    // Without JavaScript, the same walk reaches a result.
+    let mut plain = Walk {
+        client: browser(port, false).await,
+        axe: None,
+        shots: target_dir().join("screenshots"),
+        axe_checked: Vec::new(),
+    };
+    let v = vignette("v09-gastric-bypass");
+    let html = walk(&mut plain, &base, &v["request"], Language::Nl, "no-js-v09").await;
+    let label = KB.message("category-deficient", Language::Nl, Audience::Patient);
+    assert!(html.contains(label), "no-JS walk: {label}");
+    plain.client.close().await.unwrap_or_else(|e| panic!("{e}"));
+}
