@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use kobalt_contract::{Audience, Guideline, Language};
 
 mod report;
+mod screen;
 mod simulate;
 
 #[derive(Parser)]
@@ -100,6 +101,31 @@ enum Command {
         /// Write a PNG of the same chart here.
         #[arg(long)]
         png: Option<std::path::PathBuf>,
+    },
+    /// Screen a lab export: one row per patient with status, flags and reflex test.
+    #[command(
+        after_help = "Examples:\n  kobalt screen b12_export.csv --out flagged.csv\n  kobalt screen results.ndjson.gz --out flagged.csv --rejects rejects.csv --report report/\n  kobalt screen long.csv --mapping mapping.toml --guideline nice --out flagged.csv"
+    )]
+    Screen {
+        /// CSV (any delimiter), or NDJSON of FHIR Observations; plain or .gz.
+        input: std::path::PathBuf,
+        /// Output file (.csv).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Rejected rows with their reason (default: OUT with .rejects.csv).
+        #[arg(long)]
+        rejects: Option<std::path::PathBuf>,
+        /// Write summary.json and summary.html here.
+        #[arg(long)]
+        report: Option<std::path::PathBuf>,
+        /// Column mapping (TOML); without it, the benchmark export's columns.
+        #[arg(long)]
+        mapping: Option<std::path::PathBuf>,
+        #[arg(long, value_enum, default_value_t = Profile::Nhg)]
+        guideline: Profile,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Serve the questionnaire, the result page and the JSON API.
     Serve {
@@ -317,6 +343,23 @@ fn run() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Screen {
+            input,
+            out,
+            rejects,
+            report,
+            mapping,
+            guideline,
+            threads,
+        } => screen::run(screen::Args {
+            input,
+            out,
+            rejects,
+            report,
+            mapping,
+            guideline: guideline.into(),
+            threads,
+        }),
         Command::Serve { addr } => {
             let kb = kobalt_kb::bundled()?;
             let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -317,3 +317,55 @@ fn simulate_rejects_bad_input_with_the_field() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("yeers"));
 }
+
+#[test]
+fn screen_writes_output_rejects_and_report() {
+    let dir = std::env::temp_dir().join(format!("kobalt-screen-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let input = dir.join("export.csv");
+    std::fs::write(
+        &input,
+        "patient_id,age,sex,metformin_years,ppi_years,b12_value,b12_unit,b12_date,holotc_pmol,mma_umol,hcy_umol,hb_gdl,mcv_fl,folate_ngml,ferritin_ngml\n\
+         1,70,F,,,120,pmol/L,2025-01-01,,,,10.5,104.0,,\n\
+         2,55,M,,,200,pmol/L,2025-01-01,,0.60,,,,,\n\
+         3,60,F,,,abc,pmol/L,2025-01-01,,,,,,,\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let output = kobalt()
+        .args(["screen"])
+        .arg(&input)
+        .arg("--out")
+        .arg(dir.join("flagged.csv"))
+        .arg("--report")
+        .arg(dir.join("report"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout_of(&output);
+    assert!(
+        text.contains("rows in 3 = rows used 2 + rows rejected 1: ok"),
+        "{text}"
+    );
+    let flagged = std::fs::read_to_string(dir.join("flagged.csv")).unwrap_or_default();
+    assert!(
+        flagged.contains("2,deficient,deficient_grey_zone_mma_raised"),
+        "{flagged}"
+    );
+    let rejects = std::fs::read_to_string(dir.join("flagged.rejects.csv")).unwrap_or_default();
+    assert!(rejects.contains("'abc' is not a number"), "{rejects}");
+    let html = std::fs::read_to_string(dir.join("report/summary.html")).unwrap_or_default();
+    assert!(
+        html.contains("<svg") && html.contains("b12_total low"),
+        "{html}"
+    );
+    let json: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("report/summary.json")).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(json["by_status"]["deficient"], 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -634,113 +634,31 @@ fn score_all(ctx: &mut Ctx<'_>, items: &[Scored]) -> Vec<ScoredRow> {
     rows
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Primary {
-    Deficient,
-    Grey,
-    Normal,
-    Disagree,
-}
-
-/// How the markers combine (see rules/status.toml and ARCHITECTURE.md).
+/// How the markers combine (see rules/status.toml and ARCHITECTURE.md): the
+/// bands of the profile, and the findings that qualify them.
 fn status_outcome(ctx: &mut Ctx<'_>) -> &'static str {
     let kb = ctx.kb;
     let band = |id: &str| kb.analyte(id).and_then(|a| ctx.bands[a as usize]);
-    let signal = |b: Option<&str>| match b {
-        Some("low") => Some(Primary::Deficient),
-        Some("low_normal") => Some(Primary::Grey),
-        Some(_) => Some(Primary::Normal),
-        None => None,
-    };
-    let total = signal(band("b12_total"));
-    let holo = signal(band("holotranscobalamin"));
-    let mma = band("mma");
-    let hcy = band("homocysteine");
-    let primary = match (total, holo) {
-        (Some(a), Some(b)) if a == b => Some(a),
-        (Some(Primary::Deficient), Some(Primary::Normal))
-        | (Some(Primary::Normal), Some(Primary::Deficient)) => Some(Primary::Disagree),
-        (Some(Primary::Deficient), Some(_)) | (Some(_), Some(Primary::Deficient)) => {
-            Some(Primary::Deficient)
-        }
-        (Some(_), Some(_)) => Some(Primary::Grey),
-        (a, b) => a.or(b),
-    };
-    let finding = |ctx: &mut Ctx<'_>, id: &str| {
+    let (total, holo, mma, hcy) = (
+        band("b12_total"),
+        band("holotranscobalamin"),
+        band("mma"),
+        band("homocysteine"),
+    );
+    let mut finding = |id: &str| {
         kb.finding_index
             .get(id)
             .is_some_and(|f| ctx.finding(*f) == Tri::True)
     };
-    let n2o = finding(ctx, "nitrous_oxide_use");
-    let pregnant = finding(ctx, "pregnant");
-    let renal = finding(ctx, "kidney_disease");
-    let mma_raised = mma == Some("raised");
-    let mma_normal = mma == Some("normal");
-    let hcy_raised = hcy == Some("raised");
-    let total_only = holo.is_none();
-    match primary {
-        None if mma.is_none() && hcy.is_none() => "not_tested",
-        None => {
-            if n2o && (mma_raised || hcy_raised) {
-                "deficient_functional_nitrous_oxide"
-            } else if mma_raised && hcy_raised {
-                if renal {
-                    "indeterminate_renal_mma"
-                } else {
-                    "deficient_functional_markers"
-                }
-            } else {
-                "not_tested_functional_only"
-            }
-        }
-        Some(Primary::Deficient) if pregnant && total_only => "indeterminate_pregnancy",
-        Some(Primary::Deficient) => "deficient_low_b12",
-        Some(Primary::Grey) => {
-            if mma_raised {
-                if renal {
-                    "indeterminate_renal_mma"
-                } else {
-                    "deficient_grey_zone_mma_raised"
-                }
-            } else if mma_normal {
-                "unlikely_grey_zone_mma_normal"
-            } else if n2o && hcy_raised {
-                "deficient_functional_nitrous_oxide"
-            } else if pregnant && total_only {
-                "indeterminate_pregnancy"
-            } else {
-                "indeterminate_grey_zone"
-            }
-        }
-        Some(Primary::Normal) => {
-            if n2o {
-                if mma_raised || hcy_raised {
-                    "deficient_functional_nitrous_oxide"
-                } else if mma_normal {
-                    "unlikely_functional_normal"
-                } else {
-                    "indeterminate_nitrous_oxide"
-                }
-            } else if mma_raised && hcy_raised {
-                if renal {
-                    "indeterminate_renal_mma"
-                } else {
-                    "deficient_functional_markers"
-                }
-            } else {
-                "unlikely_normal_b12"
-            }
-        }
-        Some(Primary::Disagree) => {
-            if mma_raised && !renal {
-                "deficient_functional_markers"
-            } else if mma_normal {
-                "unlikely_functional_normal"
-            } else {
-                "indeterminate_markers_disagree"
-            }
-        }
-    }
+    crate::status::combine(&crate::status::StatusInputs {
+        total,
+        holo,
+        mma,
+        hcy,
+        nitrous_oxide: finding("nitrous_oxide_use"),
+        pregnant: finding("pregnant"),
+        renal: finding("kidney_disease"),
+    })
 }
 
 /// 4cB12 when holoTC, total B12, MMA and homocysteine are all measured (unverified formula).

@@ -7,6 +7,8 @@ mod case;
 mod eval;
 pub mod interview;
 mod projection;
+pub mod screen;
+pub mod status;
 
 pub use assess::evaluate;
 pub use case::{

@@ -332,3 +332,64 @@ proptest! {
         prop_assert_eq!(a.b12_status.category.as_str(), reference_nhg_status(b12, mma), "{}", request);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// Batch screening and `assess` give the same status for the same data,
+    /// under both profiles: one decision code.
+    #[test]
+    fn screening_status_equals_assess(
+        guideline in prop_oneof![Just(kobalt_contract::Guideline::Nhg), Just(kobalt_contract::Guideline::Nice)],
+        age in 16.0f64..100.0,
+        sex in prop_oneof![Just("female"), Just("male")],
+        b12 in proptest::option::of(20.0f64..1400.0),
+        holo in proptest::option::of(5.0f64..150.0),
+        mma in proptest::option::of(0.05f64..3.0),
+        hcy in proptest::option::of(4.0f64..60.0),
+        mcv in proptest::option::of(60.0f64..130.0),
+        hb in proptest::option::of(4.0f64..11.0),
+        metformin in proptest::option::of(0.0f64..20.0),
+    ) {
+        let mut labs = Vec::new();
+        for (analyte, value, unit) in [
+            ("b12_total", b12, "pmol/L"),
+            ("holotranscobalamin", holo, "pmol/L"),
+            ("mma", mma, "µmol/L"),
+            ("homocysteine", hcy, "µmol/L"),
+            ("mcv", mcv, "fL"),
+            ("haemoglobin", hb, "mmol/L"),
+        ] {
+            if let Some(v) = value {
+                labs.push(json!({ "analyte": analyte, "value": v, "unit": unit }));
+            }
+        }
+        let mut request = json!({
+            "evaluation_date": "2026-11-22",
+            "guideline": guideline.as_str(),
+            "person": { "age_years": age, "sex": sex },
+            "labs": labs,
+        });
+        if let Some(y) = metformin {
+            request["medications"] = json!([{ "id": "metformin", "years": y }]);
+        }
+        let req = parse_request(&request.to_string()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let a = kobalt_engine::assess(&KB, &req, today()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let screened = kobalt_engine::screen::Screener::new(&KB, guideline).screen(
+            &kobalt_engine::screen::PatientData {
+                age_years: Some(age),
+                sex: kobalt_contract::Sex::parse(sex),
+                metformin_years: metformin,
+                b12_total: b12,
+                holotranscobalamin: holo,
+                mma,
+                homocysteine: hcy,
+                haemoglobin: hb,
+                mcv,
+                ..Default::default()
+            },
+        );
+        prop_assert_eq!(screened.category, a.b12_status.category, "{}", request);
+        prop_assert_eq!(screened.outcome, a.b12_status.rule.as_str(), "{}", request);
+    }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Batch screening benchmark (run by hand, not in CI): Kobalt against DuckDB on the same export.
+#   bench/screen.sh [rows]          default 10,000,000
+# Generates the export with shared/bench/gen_b12.py (and an --only-b12-mma one), converts to Parquet,
+# runs Kobalt and DuckDB (shared/bench/rules-nhg.sql, DuckDB from PyPI in a venv made here) alternating,
+# 3 runs each, both writing one row per patient, and prints rows/s, peak memory and the ratio. On the
+# --only-b12-mma file it checks that Kobalt's status equals DuckDB's for every patient.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows="${1:-10000000}"
+work="target/bench-screen"
+mkdir -p "$work"
+shared="../shared/bench"
+
+if [ ! -x "$work/venv/bin/python" ]; then
+  python3 -m venv "$work/venv"
+  "$work/venv/bin/pip" install -q duckdb
+fi
+py="$work/venv/bin/python"
+cargo build -q --release -p kobalt-cli
+kobalt="./target/release/kobalt"
+
+csv="$work/b12_${rows}.csv"
+mma="$work/b12_${rows}_mma.csv"
+[ -f "$csv" ] || python3 "$shared/gen_b12.py" "$rows" "$csv" --seed 1 --procs 2
+[ -f "$mma" ] || python3 "$shared/gen_b12.py" "$rows" "$mma" --seed 2 --procs 2 --only-b12-mma
+parquet="${csv%.csv}.parquet"
+[ -f "$parquet" ] || "$py" -c "import duckdb; duckdb.sql(\"COPY (SELECT * FROM read_csv('$csv')) TO '$parquet' (FORMAT parquet)\")"
+
+# The reference SQL with DuckDB, one row per patient written to OUT: duck SRC OUT.
+cat > "$work/duck.py" <<'PY'
+import sys, duckdb
+src, out = sys.argv[1], sys.argv[2]
+sql = open("../shared/bench/rules-nhg.sql").read().replace("{SRC}", src)
+con = duckdb.connect()
+con.execute("SET threads TO 2")
+con.execute(f"COPY ({sql}) TO '{out}' (HEADER, DELIMITER ',')")
+PY
+duck() { "$py" "$work/duck.py" "$1" "$2"; }
+
+peak() { /usr/bin/time -f "%M" -o "$work/time.txt" "$@" >/dev/null; cat "$work/time.txt"; }
+
+report() { # name seconds... : median
+  printf "%s\n" "${@:2}" | sort -n | sed -n 2p
+}
+
+echo "rows: $rows"
+for input in "$csv" "$parquet"; do
+  [ "${input##*.}" = parquet ] && ! $kobalt screen --help | grep -q parquet && { echo "parquet: not supported by this build"; continue; }
+  k=(); d=()
+  for run in 1 2 3; do
+    start=$(date +%s.%N)
+    kmem=$(peak $kobalt screen "$input" --out "$work/kobalt.csv" --threads 2)
+    k+=("$(echo "$(date +%s.%N) - $start" | bc)")
+    src="read_csv('$input')"; [ "${input##*.}" = parquet ] && src="read_parquet('$input')"
+    start=$(date +%s.%N)
+    dmem=$(peak "$py" "$work/duck.py" "$src" "$work/duck.csv")
+    d+=("$(echo "$(date +%s.%N) - $start" | bc)")
+  done
+  km=$(report k "${k[@]}"); dm=$(report d "${d[@]}")
+  echo "${input##*.}: kobalt ${km}s ($(echo "$rows / $km" | bc) rows/s, peak ${kmem} KB); duckdb ${dm}s ($(echo "$rows / $dm" | bc) rows/s, peak ${dmem} KB); ratio $(echo "scale=2; $dm / $km" | bc)x"
+done
+
+# Same status for every patient on the B12 + MMA export.
+$kobalt screen "$mma" --out "$work/kobalt_mma.csv" --threads 2 >/dev/null
+duck "read_csv('$mma')" "$work/duck_mma.csv" >/dev/null
+"$py" - "$work/kobalt_mma.csv" "$work/duck_mma.csv" <<'PY'
+import csv, sys
+k = {r["patient_id"]: r["status"] for r in csv.DictReader(open(sys.argv[1]))}
+d = {r["patient_id"]: r["status"] for r in csv.DictReader(open(sys.argv[2]))}
+diff = [p for p in d if k.get(p) != d[p]]
+print(f"status equality on {len(d)} patients: {'OK' if not diff and len(k) == len(d) else f'{len(diff)} differ, e.g. {diff[:5]}'}")
+sys.exit(1 if diff or len(k) != len(d) else 0)
+PY

@@ -1,0 +1,133 @@
+//! `kobalt screen`: batch screening with a progress bar on a terminal.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kobalt_contract::Guideline;
+use kobalt_screen::{Mapping, Options, Progress};
+
+pub(crate) struct Args {
+    pub input: PathBuf,
+    pub out: PathBuf,
+    pub rejects: Option<PathBuf>,
+    pub report: Option<PathBuf>,
+    pub mapping: Option<PathBuf>,
+    pub guideline: Guideline,
+    pub threads: Option<usize>,
+}
+
+/// indicatif on a terminal, nothing otherwise (indicatif hides itself).
+struct Bar {
+    bar: ProgressBar,
+    rows: std::sync::atomic::AtomicU64,
+    started: Instant,
+}
+
+impl Progress for Bar {
+    fn start(&self, total: Option<u64>) {
+        if let Some(t) = total {
+            self.bar.set_length(t);
+        }
+    }
+
+    fn advance(&self, bytes: u64, rows: u64) {
+        let rows = self
+            .rows
+            .fetch_add(rows, std::sync::atomic::Ordering::Relaxed)
+            + rows;
+        self.bar.inc(bytes);
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        self.bar
+            .set_message(format!("{rows} rows, {:.0} rows/s", rows as f64 / secs));
+    }
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let kb = kobalt_kb::bundled()?;
+    let mapping = match &args.mapping {
+        Some(p) => Mapping::parse(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("mapping {}", p.display()))?,
+        None => Mapping::builtin(),
+    };
+    let rejects = args.rejects.clone().unwrap_or_else(|| {
+        let stem = args
+            .out
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        args.out.with_file_name(format!("{stem}.rejects.csv"))
+    });
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} eta {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let progress = Bar {
+        bar,
+        rows: Default::default(),
+        started: Instant::now(),
+    };
+    let started = Instant::now();
+    let outcome = kobalt_screen::run(
+        &kb,
+        &Options {
+            input: args.input.clone(),
+            out: args.out.clone(),
+            rejects: rejects.clone(),
+            guideline: args.guideline,
+            mapping,
+            threads,
+            block_bytes: 4 << 20,
+        },
+        &progress,
+    )?;
+    progress.bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    let s = &outcome.summary;
+    print!("{}", s.text());
+    println!(
+        "{:.2} s, {:.0} rows/s; output {}, rejects {}",
+        secs,
+        s.rows_in as f64 / secs.max(1e-9),
+        args.out.display(),
+        rejects.display()
+    );
+    if let Some(dir) = &args.report {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let limits: Vec<(String, f64)> = ["low", "high"]
+            .iter()
+            .filter_map(|n| {
+                Some((
+                    format!("b12_total {n}"),
+                    kb.limit(args.guideline, "b12_total", n)?,
+                ))
+            })
+            .collect();
+        let json = serde_json::to_string_pretty(&s.json(&limits))?;
+        std::fs::write(dir.join("summary.json"), json)?;
+        let title = format!("Kobalt screening of {}", args.input.display());
+        std::fs::write(dir.join("summary.html"), s.html(&title, &limits))?;
+        println!("report: {}", dir.display());
+    }
+    if let Some(t) = &outcome.truncated {
+        eprintln!(
+            "kobalt: input truncated ({t}); the rows read were screened, the partial row is in the rejects"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if !s.conserved() {
+        eprintln!("kobalt: row count mismatch (see the summary)");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,201 @@
+//! Screening one patient of a lab export: the B12 status under a profile
+//! (the same `status::combine` that `assess` uses, with the same limits),
+//! flags for follow-up and the reflex test. Built once per run, then cheap per
+//! row: no allocation, no text.
+
+use kobalt_contract::{B12Category, Guideline, Sex};
+use kobalt_kb::{Knowledge, LimitsBySex};
+
+use crate::status::{StatusInputs, combine};
+
+/// One patient's data, in the analytes' canonical units; `None` is not known.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PatientData {
+    pub age_years: Option<f64>,
+    pub sex: Option<Sex>,
+    pub pregnant: bool,
+    pub metformin_years: Option<f64>,
+    pub acid_suppressant_years: Option<f64>,
+    pub b12_total: Option<f64>,
+    pub holotranscobalamin: Option<f64>,
+    pub mma: Option<f64>,
+    pub homocysteine: Option<f64>,
+    pub haemoglobin: Option<f64>,
+    pub mcv: Option<f64>,
+}
+
+/// Follow-up flags, each backed by knowledge-base rules (`Flag::rules`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flag {
+    /// Deficient with a raised MCV and a low haemoglobin.
+    DeficientMacrocyticAnaemia,
+    /// A risk group (long-term metformin or acid suppressant, 65 or over) without a total B12.
+    AtRiskUntested,
+    /// Total B12 in the grey zone without MMA: reflex MMA.
+    ReflexMma,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 3] = [
+        Flag::DeficientMacrocyticAnaemia,
+        Flag::AtRiskUntested,
+        Flag::ReflexMma,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::DeficientMacrocyticAnaemia => "deficient_macrocytic_anaemia",
+            Flag::AtRiskUntested => "at_risk_untested",
+            Flag::ReflexMma => "reflex_mma",
+        }
+    }
+
+    /// The knowledge-base rules the flag stands on.
+    pub fn rules(self) -> &'static [&'static str] {
+        match self {
+            Flag::DeficientMacrocyticAnaemia => {
+                &["triage_soon_anaemia", "triage_routine_deficient"]
+            }
+            Flag::AtRiskUntested => &[
+                "triage_soon_risk_medication",
+                "triage_soon_older_fatigue_neurological",
+            ],
+            Flag::ReflexMma => &["test_mma_grey_zone"],
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// Risk groups of the screening summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RiskGroup {
+    Medication,
+    Age65,
+    None,
+}
+
+impl RiskGroup {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskGroup::Medication => "long_term_medication",
+            RiskGroup::Age65 => "age_65_plus",
+            RiskGroup::None => "none",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Screened {
+    /// The status outcome id of rules/status.toml.
+    pub outcome: &'static str,
+    pub category: B12Category,
+    pub risk: RiskGroup,
+    flags: u8,
+}
+
+impl Screened {
+    pub fn has(&self, f: Flag) -> bool {
+        self.flags & f.bit() != 0
+    }
+
+    pub fn flags(&self) -> impl Iterator<Item = Flag> + '_ {
+        Flag::ALL.into_iter().filter(|f| self.has(*f))
+    }
+
+    /// The reflex test to add, if any.
+    pub fn reflex(&self) -> Option<&'static str> {
+        self.has(Flag::ReflexMma).then_some("mma")
+    }
+}
+
+/// The limits of a profile, resolved once for screening.
+pub struct Screener<'a> {
+    kb: &'a Knowledge,
+    b12_total: Option<&'a LimitsBySex>,
+    holo: Option<&'a LimitsBySex>,
+    mma: Option<&'a LimitsBySex>,
+    hcy: Option<&'a LimitsBySex>,
+    haemoglobin: Option<&'a LimitsBySex>,
+    mcv: Option<&'a LimitsBySex>,
+    long_term_years: f64,
+    /// Outcome id → category, resolved once (the ids are `combine`'s statics).
+    categories: Vec<(&'static str, B12Category)>,
+}
+
+impl<'a> Screener<'a> {
+    pub fn new(kb: &'a Knowledge, guideline: Guideline) -> Screener<'a> {
+        let profile = kb.profile(guideline);
+        let limits = |id: &str| {
+            kb.analyte(id)
+                .and_then(|a| profile.limits.get(a as usize))
+                .and_then(Option::as_ref)
+        };
+        Screener {
+            kb,
+            b12_total: limits("b12_total"),
+            holo: limits("holotranscobalamin"),
+            mma: limits("mma"),
+            hcy: limits("homocysteine"),
+            haemoglobin: limits("haemoglobin"),
+            mcv: limits("mcv"),
+            long_term_years: kb.values.long_term_medication_years.value,
+            categories: kobalt_kb::REQUIRED_OUTCOMES
+                .iter()
+                .map(|id| (*id, kb.outcome(id).category))
+                .collect(),
+        }
+    }
+
+    pub fn screen(&self, p: &PatientData) -> Screened {
+        let sex = p.sex.unwrap_or(Sex::Unknown);
+        let band = |limits: Option<&'a LimitsBySex>, value: Option<f64>| -> Option<&'a str> {
+            let (l, _) = limits?.for_sex(sex);
+            Some(l.band_of(value?).band.as_str())
+        };
+        let total = band(self.b12_total, p.b12_total);
+        let outcome = combine(&StatusInputs {
+            total,
+            holo: band(self.holo, p.holotranscobalamin),
+            mma: band(self.mma, p.mma),
+            hcy: band(self.hcy, p.homocysteine),
+            nitrous_oxide: false,
+            pregnant: p.pregnant,
+            renal: false,
+        });
+        let category = self
+            .categories
+            .iter()
+            .find(|(id, _)| std::ptr::eq(*id, outcome) || *id == outcome)
+            .map_or_else(|| self.kb.outcome(outcome).category, |(_, c)| *c);
+        let long_term = |y: Option<f64>| y.is_some_and(|y| y > self.long_term_years);
+        let risk = if long_term(p.metformin_years) || long_term(p.acid_suppressant_years) {
+            RiskGroup::Medication
+        } else if p.age_years.is_some_and(|a| a >= 65.0) {
+            RiskGroup::Age65
+        } else {
+            RiskGroup::None
+        };
+        let mut flags = 0u8;
+        let macrocytic = band(self.mcv, p.mcv) == Some("high");
+        let anaemic = band(self.haemoglobin, p.haemoglobin).is_some_and(|b| b.contains("low"));
+        if category == B12Category::Deficient && macrocytic && anaemic {
+            flags |= Flag::DeficientMacrocyticAnaemia.bit();
+        }
+        if p.b12_total.is_none() && p.holotranscobalamin.is_none() && risk != RiskGroup::None {
+            flags |= Flag::AtRiskUntested.bit();
+        }
+        if total == Some("low_normal") && p.mma.is_none() && category == B12Category::Indeterminate
+        {
+            flags |= Flag::ReflexMma.bit();
+        }
+        Screened {
+            outcome,
+            category,
+            risk,
+            flags,
+        }
+    }
+}

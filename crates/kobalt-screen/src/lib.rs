@@ -1,0 +1,599 @@
+//! Batch screening of lab exports: every row becomes one output row (the
+//! patient's status, flags, reflex test and rules) or one rejects row (the
+//! input line and why). The status comes from `kobalt_engine::screen`, the
+//! same decision code and knowledge as `kobalt assess`.
+//!
+//! Wide CSV is read in blocks of whole lines by one thread, parsed and
+//! classified by the others, and written in input order: memory stays bounded
+//! by the blocks in flight (plus 8 bytes per patient for the duplicate check).
+//! Output goes to a temporary name and is renamed at the end.
+
+mod long;
+pub mod mapping;
+mod row;
+pub mod summary;
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use kobalt_contract::Guideline;
+use kobalt_engine::screen::Screener;
+use kobalt_kb::Knowledge;
+use rustc_hash::FxHashSet;
+
+pub use mapping::{Format, Mapping};
+pub use summary::Summary;
+
+use row::{Block, BlockResult, RowPlan};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("mapping: {0}")]
+    Mapping(String),
+    #[error("the input has no header row")]
+    NoHeader,
+    #[error("column '{column}' ({what}) is not in the header: {header}")]
+    MissingColumn {
+        column: String,
+        what: String,
+        header: String,
+    },
+    #[error(
+        "unsupported input {0}: use .csv, .tsv, .txt or .ndjson (FHIR Observations), optionally .gz"
+    )]
+    UnsupportedInput(String),
+    #[error("unsupported output {0}: use .csv")]
+    UnsupportedOutput(String),
+}
+
+/// What the progress display is told.
+pub trait Progress: Sync {
+    /// Total input bytes, when known (plain files).
+    fn start(&self, total_bytes: Option<u64>);
+    fn advance(&self, bytes: u64, rows: u64);
+}
+
+/// No progress display.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: Option<u64>) {}
+    fn advance(&self, _: u64, _: u64) {}
+}
+
+pub struct Options {
+    pub input: PathBuf,
+    pub out: PathBuf,
+    pub rejects: PathBuf,
+    pub guideline: Guideline,
+    pub mapping: Mapping,
+    pub threads: usize,
+    /// Bytes per block of lines handed to a worker.
+    pub block_bytes: usize,
+}
+
+/// What a run produced.
+pub struct Outcome {
+    pub summary: Summary,
+    /// Set when the input ended early (a truncated gzip): what was read is screened.
+    pub truncated: Option<String>,
+}
+
+/// Output header: one row per patient.
+pub const OUTPUT_HEADER: &str = "patient_id,status,outcome,risk_group,flags,reflex_test,rules\n";
+/// Rejects header: the input line number and why.
+pub const REJECTS_HEADER: &str = "line,reason,row\n";
+
+/// A file written under a temporary name and renamed when complete.
+struct AtomicFile {
+    tmp: PathBuf,
+    path: PathBuf,
+    writer: BufWriter<File>,
+}
+
+impl AtomicFile {
+    fn create(path: &Path) -> Result<AtomicFile, ScreenError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+        let file = File::create(&tmp).map_err(|source| ScreenError::Write {
+            path: tmp.display().to_string(),
+            source,
+        })?;
+        Ok(AtomicFile {
+            tmp,
+            path: path.to_owned(),
+            writer: BufWriter::with_capacity(1 << 20, file),
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), ScreenError> {
+        self.writer
+            .write_all(bytes)
+            .map_err(|source| ScreenError::Write {
+                path: self.tmp.display().to_string(),
+                source,
+            })
+    }
+
+    /// The file for positional writes from several threads (after this
+    /// buffer is flushed); `len` is where the buffered writes ended.
+    fn positional(&mut self, len: u64) -> Result<(&File, u64), ScreenError> {
+        self.writer.flush().map_err(|source| ScreenError::Write {
+            path: self.tmp.display().to_string(),
+            source,
+        })?;
+        Ok((self.writer.get_ref(), len))
+    }
+
+    fn finish(mut self) -> Result<(), ScreenError> {
+        let err = |source| ScreenError::Write {
+            path: self.path.display().to_string(),
+            source,
+        };
+        self.writer.flush().map_err(err)?;
+        std::fs::rename(&self.tmp, &self.path).map_err(err)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // Not renamed (an error or an interruption): leave no half file.
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// An opened input: the (decompressed) bytes, the size when known, and the
+/// file name without `.gz`.
+struct Input {
+    reader: Box<dyn Read + Send>,
+    size: Option<u64>,
+    name: String,
+}
+
+fn open(path: &Path) -> Result<Input, ScreenError> {
+    let file = File::open(path).map_err(|source| ScreenError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if let Some(inner) = name.strip_suffix(".gz") {
+        let reader =
+            flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, file));
+        Ok(Input {
+            reader: Box::new(reader),
+            size: None,
+            name: inner.to_owned(),
+        })
+    } else {
+        let size = file.metadata().ok().map(|m| m.len());
+        Ok(Input {
+            reader: Box::new(file),
+            size,
+            name,
+        })
+    }
+}
+
+/// Screens `opts.input` into `opts.out` and `opts.rejects`.
+pub fn run(
+    kb: &Knowledge,
+    opts: &Options,
+    progress: &dyn Progress,
+) -> Result<Outcome, ScreenError> {
+    let out_name = opts.out.to_string_lossy().to_lowercase();
+    if !out_name.ends_with(".csv") {
+        return Err(ScreenError::UnsupportedOutput(
+            opts.out.display().to_string(),
+        ));
+    }
+    let Input {
+        reader,
+        size,
+        name: inner,
+    } = open(&opts.input)?;
+    progress.start(size);
+    let screener = Screener::new(kb, opts.guideline);
+    let mut out = AtomicFile::create(&opts.out)?;
+    let mut rejects = AtomicFile::create(&opts.rejects)?;
+    out.write(OUTPUT_HEADER.as_bytes())?;
+    rejects.write(REJECTS_HEADER.as_bytes())?;
+    let outcome = if inner.ends_with(".ndjson") || inner.ends_with(".jsonl") {
+        long::run_fhir(
+            kb,
+            &screener,
+            opts,
+            reader,
+            &mut out,
+            &mut rejects,
+            progress,
+        )?
+    } else if [".csv", ".tsv", ".txt"].iter().any(|e| inner.ends_with(e)) {
+        match opts.mapping.format {
+            Format::Wide => run_wide(
+                kb,
+                &screener,
+                opts,
+                reader,
+                &mut out,
+                &mut rejects,
+                progress,
+            )?,
+            Format::Long => long::run_long_csv(
+                kb,
+                &screener,
+                opts,
+                reader,
+                &mut out,
+                &mut rejects,
+                progress,
+            )?,
+        }
+    } else {
+        return Err(ScreenError::UnsupportedInput(
+            opts.input.display().to_string(),
+        ));
+    };
+    out.finish()?;
+    rejects.finish()?;
+    Ok(outcome)
+}
+
+/// Reads the header line (up to and including '\n').
+fn header_line(reader: &mut dyn Read, path: &Path) -> Result<(Vec<u8>, Vec<u8>), ScreenError> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut filled = 0;
+    loop {
+        if let Some(nl) = memchr::memchr(b'\n', &buf[..filled]) {
+            let rest = buf[nl + 1..filled].to_vec();
+            buf.truncate(nl);
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            return Ok((buf, rest));
+        }
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = reader
+            .read(&mut buf[filled..])
+            .map_err(|source| ScreenError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+        if n == 0 {
+            if filled == 0 {
+                return Err(ScreenError::NoHeader);
+            }
+            buf.truncate(filled);
+            return Ok((buf, Vec::new()));
+        }
+        filled += n;
+    }
+}
+
+/// The delimiter: the mapping's, or the most frequent of , ; tab | in the header.
+fn delimiter(mapping: &Mapping, header: &[u8]) -> u8 {
+    if let Some(d) = mapping.delimiter.as_ref().and_then(|d| d.bytes().next()) {
+        return d;
+    }
+    [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|d| header.iter().filter(|b| *b == d).count())
+        .unwrap_or(b',')
+}
+
+fn split_header(header: &[u8], delim: u8) -> Vec<String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delim)
+        .from_reader(header);
+    let mut record = csv::ByteRecord::new();
+    match rdr.read_byte_record(&mut record) {
+        Ok(true) => record
+            .iter()
+            .map(|f| {
+                String::from_utf8_lossy(f)
+                    .trim()
+                    .trim_start_matches('\u{feff}')
+                    .to_owned()
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_wide(
+    kb: &Knowledge,
+    screener: &Screener<'_>,
+    opts: &Options,
+    mut reader: Box<dyn Read + Send>,
+    out: &mut AtomicFile,
+    rejects: &mut AtomicFile,
+    progress: &dyn Progress,
+) -> Result<Outcome, ScreenError> {
+    let (header, rest) = header_line(&mut *reader, &opts.input)?;
+    let delim = delimiter(&opts.mapping, &header);
+    let columns = split_header(&header, delim);
+    let plan = RowPlan::new(kb, &opts.mapping, &columns)?;
+    let size_hint = std::fs::metadata(&opts.input).ok().map(|m| m.len());
+    let threads = opts.threads.max(1);
+    let block_bytes = opts.block_bytes.max(1 << 12);
+    let (block_tx, block_rx) = crossbeam_channel::bounded::<Block>(threads * 2);
+    let (result_tx, result_rx) = crossbeam_channel::bounded::<BlockResult>(threads * 2);
+    // Buffers go back for reuse: fresh ones would cost a page fault per 4 KB.
+    let (input_pool_tx, input_pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
+    let (output_pool_tx, output_pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
+    let (write_tx, write_rx) = crossbeam_channel::unbounded::<WriteJob>();
+    let write_failed = std::sync::Mutex::new(None::<std::io::Error>);
+    let (out_file, mut offset) = out.positional(OUTPUT_HEADER.len() as u64)?;
+    let out_path = opts.out.display().to_string();
+    let mut summary = Summary::default();
+    let mut truncated = None;
+    let mut write_error = None;
+    std::thread::scope(|scope| {
+        // Reader: blocks of whole lines, numbered, with the first line's number.
+        let input_path = opts.input.display().to_string();
+        let reader_handle = scope.spawn(move || -> Option<String> {
+            let mut carry = rest;
+            let mut index = 0u64;
+            loop {
+                // A block: the partial line left over, then up to block_bytes more.
+                let mut block = input_pool_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(block_bytes + (1 << 16)));
+                block.clear();
+                block.append(&mut carry);
+                let read = (&mut reader)
+                    .take(block_bytes as u64)
+                    .read_to_end(&mut block);
+                let eof = match read {
+                    Ok(0) => true,
+                    Ok(_) => false,
+                    Err(e) => {
+                        // A truncated gzip: complete lines are screened, the partial last one rejected.
+                        let cut = memchr::memrchr(b'\n', &block).map_or(0, |l| l + 1);
+                        let partial = block.split_off(cut);
+                        let _ = block_tx.send(Block::lines(index, block));
+                        if !partial.is_empty() {
+                            let _ = block_tx.send(Block::partial(index + 1, partial));
+                        }
+                        return Some(format!("{input_path}: {e}"));
+                    }
+                };
+                if eof {
+                    if !block.is_empty() {
+                        let _ = block_tx.send(Block::lines(index, block));
+                    }
+                    return None;
+                }
+                match memchr::memrchr(b'\n', &block) {
+                    Some(last) => {
+                        carry = block.split_off(last + 1);
+                        if block_tx.send(Block::lines(index, block)).is_err() {
+                            return None;
+                        }
+                        index += 1;
+                    }
+                    None => carry = block,
+                }
+            }
+        });
+        // Workers: parse, screen, format; and write finished blocks at the
+        // offsets the writer gives them, so that output copies run in parallel.
+        for _ in 0..threads {
+            let (rx, tx) = (block_rx.clone(), result_tx.clone());
+            let (input_back, output_pool) = (input_pool_tx.clone(), output_pool_rx.clone());
+            let (writes, output_back) = (write_rx.clone(), output_pool_tx.clone());
+            let (plan, write_failed) = (&plan, &write_failed);
+            scope.spawn(move || {
+                let write = |job: WriteJob| {
+                    if let Err(source) = out_file.write_all_at(&job.data, job.offset)
+                        && let Ok(mut slot) = write_failed.lock()
+                    {
+                        slot.get_or_insert(source);
+                    }
+                    let _ = output_back.send(job.data);
+                };
+                let (mut blocks_open, mut writes_open) = (true, true);
+                while blocks_open && writes_open {
+                    crossbeam_channel::select_biased! {
+                        recv(writes) -> job => match job {
+                            Ok(job) => write(job),
+                            Err(_) => writes_open = false,
+                        },
+                        recv(rx) -> block => match block {
+                            Ok(block) => {
+                                let out = output_pool.try_recv().unwrap_or_default();
+                                let (result, data) = plan.process(screener, block, delim, out);
+                                let _ = input_back.send(data);
+                                if tx.send(result).is_err() {
+                                    blocks_open = false;
+                                }
+                            }
+                            Err(_) => blocks_open = false,
+                        },
+                    }
+                }
+                drop(tx);
+                if writes_open {
+                    for job in writes.iter() {
+                        write(job);
+                    }
+                }
+            });
+        }
+        drop(input_pool_tx);
+        drop(write_rx);
+        drop(block_rx);
+        drop(result_tx);
+        // Writer: in input order, with the duplicate-patient check.
+        let mut pending = std::collections::BTreeMap::new();
+        let mut next = 0u64;
+        // Line number of the next block's first line (the header is line 1).
+        let mut line_base = 2u64;
+        let mut seen = Seen::new(size_hint.map_or(0, |b| (b / 48).min(1 << 26) as usize));
+        for result in result_rx {
+            pending.insert(result.index, result);
+            while let Some(r) = pending.remove(&next) {
+                next += 1;
+                match write_block(r, line_base, &mut seen, rejects, &mut summary) {
+                    Ok((lines, bytes, rows, data)) => {
+                        line_base += lines;
+                        let len = data.len() as u64;
+                        let _ = write_tx.send(WriteJob { offset, data });
+                        offset += len;
+                        progress.advance(bytes, rows);
+                    }
+                    Err(e) => {
+                        write_error.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        drop(write_tx);
+        truncated = reader_handle
+            .join()
+            .unwrap_or(Some("the reader stopped".into()));
+    });
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    if let Some(source) = write_failed.into_inner().ok().flatten() {
+        return Err(ScreenError::Write {
+            path: out_path,
+            source,
+        });
+    }
+    Ok(Outcome { summary, truncated })
+}
+
+/// A block's output bytes and where they go in the output file.
+struct WriteJob {
+    offset: u64,
+    data: Vec<u8>,
+}
+
+/// In input order: drops duplicate patients, writes the rejects, merges the
+/// counts; returns the block's lines, bytes and rows, and its output bytes.
+fn write_block(
+    r: BlockResult,
+    line_base: u64,
+    seen: &mut Seen,
+    rejects: &mut AtomicFile,
+    summary: &mut Summary,
+) -> Result<(u64, u64, u64, Vec<u8>), ScreenError> {
+    let mut s = r.summary;
+    // Rejects of the block, by line: the worker's and the duplicates found here.
+    let mut lines: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut dropped = Vec::new();
+    for (i, k) in r.keys.iter().enumerate() {
+        let id = &r.out[k.out_start as usize..k.id_end as usize];
+        if !seen.insert(id, k.id_hash) {
+            dropped.push(i);
+        }
+    }
+    let out = if dropped.is_empty() {
+        r.out
+    } else {
+        // The block without the duplicates; they go to the rejects.
+        let mut kept = Vec::with_capacity(r.out.len());
+        let mut start = 0usize;
+        for &i in &dropped {
+            let k = &r.keys[i];
+            kept.extend_from_slice(&r.out[start..k.out_start as usize]);
+            start = k.out_end as usize;
+            let mut text = Vec::new();
+            let line = line_base + u64::from(k.line);
+            row::reject_line(
+                &mut text,
+                line,
+                "duplicate patient_id: an earlier row has the same patient (row shown as screened)",
+                r.out[k.out_start as usize..k.out_end as usize].trim_ascii_end(),
+            );
+            lines.push((line, text));
+            s.rows_out -= 1;
+            s.rows_rejected += 1;
+            s.uncount(k.counted);
+        }
+        kept.extend_from_slice(&r.out[start..]);
+        kept
+    };
+    for rej in &r.rejects {
+        let mut text = Vec::new();
+        row::reject_line(&mut text, line_base + rej.line, &rej.reason, &rej.raw);
+        lines.push((line_base + rej.line, text));
+    }
+    lines.sort_by_key(|(line, _)| *line);
+    for (_, text) in &lines {
+        rejects.write(text)?;
+    }
+    summary.merge(&s);
+    Ok((r.lines, r.bytes, s.rows_in, out))
+}
+
+/// The duplicate-patient check. Exports are usually sorted by patient: while
+/// every id is greater than the one before (shorter first, then bytewise), a
+/// repeat can only be the previous id, and the ids' hashes are just appended.
+/// At the first id out of order the hashes go into a hash set, which takes
+/// over for the rest of the file.
+enum Seen {
+    Sorted { last: Vec<u8>, hashes: Vec<u64> },
+    Hashed(FxHashSet<u64>),
+}
+
+impl Seen {
+    fn new(expected_rows: usize) -> Seen {
+        Seen::Sorted {
+            last: Vec::new(),
+            hashes: Vec::with_capacity(expected_rows),
+        }
+    }
+
+    /// False when the patient was seen before.
+    fn insert(&mut self, id: &[u8], hash: u64) -> bool {
+        match self {
+            Seen::Sorted { last, hashes } => {
+                let order = (id.len(), id).cmp(&(last.len(), last.as_slice()));
+                match order {
+                    std::cmp::Ordering::Greater => {
+                        last.clear();
+                        last.extend_from_slice(id);
+                        hashes.push(hash);
+                        true
+                    }
+                    std::cmp::Ordering::Equal if !hashes.is_empty() => false,
+                    _ => {
+                        let mut set: FxHashSet<u64> = FxHashSet::with_capacity_and_hasher(
+                            hashes.len() * 2,
+                            Default::default(),
+                        );
+                        set.extend(hashes.iter().copied());
+                        let fresh = set.insert(hash);
+                        *self = Seen::Hashed(set);
+                        fresh
+                    }
+                }
+            }
+            Seen::Hashed(set) => set.insert(hash),
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! Long exports (one row per observation) and FHIR NDJSON Observations:
+//! pivoted per patient, keeping the latest result per analyte within the
+//! window, then screened like a wide row. Memory grows with patients, not rows.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+
+use kobalt_contract::Sex;
+use kobalt_engine::screen::{PatientData, Screener};
+use kobalt_kb::Knowledge;
+use serde_json::Value;
+
+use crate::row::{number, reject_line, unit_factor, unit_table, write_output};
+use crate::summary::Summary;
+use crate::{AtomicFile, Options, Outcome, Progress, ScreenError};
+
+const ANALYTES: [&str; 6] = [
+    "b12_total",
+    "holotranscobalamin",
+    "mma",
+    "homocysteine",
+    "haemoglobin",
+    "mcv",
+];
+
+#[derive(Default)]
+struct Patient {
+    /// (date, canonical value) per analyte of `ANALYTES`.
+    latest: [Option<(String, f64)>; 6],
+    age: Option<f64>,
+    sex: Option<Sex>,
+    birth_date: Option<String>,
+}
+
+struct Pivot {
+    codes: HashMap<String, usize>,
+    units: Vec<Vec<(Vec<u8>, f64)>>,
+    plausible: Vec<Option<(f64, f64)>>,
+    patients: HashMap<String, Patient>,
+    order: Vec<String>,
+    summary: Summary,
+    rejects: Vec<u8>,
+}
+
+impl Pivot {
+    fn new(kb: &Knowledge, extra_codes: &std::collections::BTreeMap<String, String>) -> Pivot {
+        let mut codes = HashMap::new();
+        for (slot, id) in ANALYTES.iter().enumerate() {
+            codes.insert((*id).to_owned(), slot);
+            if let Some(a) = kb.analyte(id).map(|i| &kb.analytes[i as usize]) {
+                for l in &a.loinc {
+                    codes.insert(l.clone(), slot);
+                }
+            }
+        }
+        for (code, analyte) in extra_codes {
+            if let Some(slot) = ANALYTES.iter().position(|a| a == analyte) {
+                codes.insert(code.clone(), slot);
+            }
+        }
+        Pivot {
+            codes,
+            units: ANALYTES.iter().map(|a| unit_table(kb, a)).collect(),
+            plausible: ANALYTES
+                .iter()
+                .map(|a| {
+                    kb.analyte(a)
+                        .and_then(|i| kb.analytes[i as usize].plausible)
+                })
+                .collect(),
+            patients: HashMap::new(),
+            order: Vec::new(),
+            summary: Summary::default(),
+            rejects: Vec::new(),
+        }
+    }
+
+    fn reject(&mut self, line: u64, reason: &str, raw: &[u8]) {
+        self.summary.rows_rejected += 1;
+        reject_line(&mut self.rejects, line, reason, raw);
+    }
+
+    fn patient(&mut self, id: &str) -> &mut Patient {
+        if !self.patients.contains_key(id) {
+            self.order.push(id.to_owned());
+        }
+        self.patients.entry(id.to_owned()).or_default()
+    }
+
+    /// One observation: code, value, unit, date; `Err` is the reject reason.
+    fn observe(
+        &mut self,
+        id: &str,
+        code: &str,
+        value: &str,
+        unit: &str,
+        date: &str,
+    ) -> Result<(), String> {
+        if id.is_empty() {
+            return Err("patient id is empty".into());
+        }
+        let slot = *self
+            .codes
+            .get(code)
+            .ok_or_else(|| format!("code '{code}' is not a screening analyte"))?;
+        let v = number(value.trim().as_bytes())
+            .map_err(|t| format!("value '{t}' is not a number"))?
+            .ok_or("value is empty")?;
+        if v < 0.0 {
+            return Err(format!("negative value {v}"));
+        }
+        let factor = unit_factor(&self.units[slot], unit.trim().as_bytes())
+            .ok_or_else(|| format!("unknown unit '{unit}' for {}", ANALYTES[slot]))?;
+        let canonical = v * factor;
+        if let Some((lo, hi)) = self.plausible[slot]
+            && !(lo..=hi).contains(&canonical)
+        {
+            return Err(format!("{v} {unit} is implausible for {}", ANALYTES[slot]));
+        }
+        let p = self.patient(id);
+        let newer = p.latest[slot]
+            .as_ref()
+            .is_none_or(|(d, _)| date >= d.as_str());
+        if newer {
+            p.latest[slot] = Some((date.to_owned(), canonical));
+        }
+        Ok(())
+    }
+
+    fn finish(
+        mut self,
+        screener: &Screener<'_>,
+        window_days: Option<u32>,
+        out: &mut AtomicFile,
+        rejects: &mut AtomicFile,
+    ) -> Result<Summary, ScreenError> {
+        let mut buf = Vec::with_capacity(1 << 20);
+        for id in std::mem::take(&mut self.order) {
+            let Some(p) = self.patients.remove(&id) else {
+                continue;
+            };
+            let newest = p
+                .latest
+                .iter()
+                .flatten()
+                .map(|(d, _)| d.as_str())
+                .max()
+                .unwrap_or("")
+                .to_owned();
+            let within = |d: &str| match (window_days, days_between(d, &newest)) {
+                (Some(w), Some(days)) => days <= i64::from(w),
+                _ => true,
+            };
+            let value = |slot: usize| {
+                p.latest[slot]
+                    .as_ref()
+                    .filter(|(d, _)| within(d))
+                    .map(|(_, v)| *v)
+            };
+            let age = p.age.or_else(|| {
+                let days = days_between(p.birth_date.as_deref()?, &newest)?;
+                Some((days as f64 / 365.25).floor())
+            });
+            let data = PatientData {
+                age_years: age,
+                sex: p.sex,
+                b12_total: value(0),
+                holotranscobalamin: value(1),
+                mma: value(2),
+                homocysteine: value(3),
+                haemoglobin: value(4),
+                mcv: value(5),
+                ..PatientData::default()
+            };
+            let s = screener.screen(&data);
+            let _ = write_output(&mut buf, id.as_bytes(), &s);
+            let _ = self.summary.count(&s, data.age_years, data.b12_total);
+            if buf.len() > 1 << 20 {
+                out.write(&buf)?;
+                buf.clear();
+            }
+        }
+        out.write(&buf)?;
+        rejects.write(&self.rejects)?;
+        Ok(self.summary)
+    }
+}
+
+fn civil(date: &str) -> Option<jiff::civil::Date> {
+    date.get(..10)?.parse().ok()
+}
+
+/// Whole days from `a` to `b` (dates as YYYY-MM-DD, possibly with a time).
+fn days_between(a: &str, b: &str) -> Option<i64> {
+    let span = civil(a)?.until(civil(b)?).ok()?;
+    Some(i64::from(span.get_days()))
+}
+
+fn lines(
+    reader: Box<dyn Read + Send>,
+) -> impl Iterator<Item = (u64, Result<String, std::io::Error>)> {
+    BufReader::with_capacity(1 << 20, reader)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 1, l))
+}
+
+pub(crate) fn run_fhir(
+    kb: &Knowledge,
+    screener: &Screener<'_>,
+    opts: &Options,
+    reader: Box<dyn Read + Send>,
+    out: &mut AtomicFile,
+    rejects: &mut AtomicFile,
+    progress: &dyn Progress,
+) -> Result<Outcome, ScreenError> {
+    let mut pivot = Pivot::new(kb, &Default::default());
+    let mut truncated = None;
+    for (line, text) in lines(reader) {
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => {
+                truncated = Some(format!("{}: {e}", opts.input.display()));
+                break;
+            }
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        pivot.summary.rows_in += 1;
+        progress.advance(text.len() as u64 + 1, 1);
+        let v: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                pivot.reject(line, &format!("not JSON: {e}"), text.as_bytes());
+                continue;
+            }
+        };
+        let result = match v["resourceType"].as_str() {
+            Some("Observation") => fhir_observation(&mut pivot, &v),
+            Some("Patient") => {
+                let id = v["id"].as_str().unwrap_or_default().to_owned();
+                if id.is_empty() {
+                    Err("Patient without id".to_owned())
+                } else {
+                    let p = pivot.patient(&id);
+                    p.birth_date = v["birthDate"].as_str().map(str::to_owned);
+                    p.sex = v["gender"].as_str().and_then(Sex::parse);
+                    Ok(())
+                }
+            }
+            other => Err(format!(
+                "resourceType {other:?} is not Observation or Patient"
+            )),
+        };
+        match result {
+            Ok(()) => pivot.summary.rows_out += 1,
+            Err(reason) => pivot.reject(line, &reason, text.as_bytes()),
+        }
+    }
+    let summary = pivot.finish(screener, opts.mapping.window_days, out, rejects)?;
+    Ok(Outcome { summary, truncated })
+}
+
+fn fhir_observation(pivot: &mut Pivot, v: &Value) -> Result<(), String> {
+    if matches!(v["status"].as_str(), Some("entered-in-error" | "cancelled")) {
+        return Err(format!("status {}", v["status"]));
+    }
+    let subject = v["subject"]["reference"]
+        .as_str()
+        .ok_or("no subject.reference")?;
+    let id = subject.rsplit('/').next().unwrap_or(subject).to_owned();
+    let code = v["code"]["coding"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["code"].as_str())
+        .find(|c| pivot.codes.contains_key(*c))
+        .ok_or("no LOINC code of a screening analyte in code.coding")?
+        .to_owned();
+    let q = &v["valueQuantity"];
+    let value = match &q["value"] {
+        Value::Number(n) => n.to_string(),
+        _ => return Err("no valueQuantity.value".into()),
+    };
+    let unit = q["unit"]
+        .as_str()
+        .or(q["code"].as_str())
+        .ok_or("no valueQuantity unit")?
+        .to_owned();
+    let date = v["effectiveDateTime"].as_str().unwrap_or("").to_owned();
+    pivot.observe(&id, &code, &value, &unit, &date)
+}
+
+pub(crate) fn run_long_csv(
+    kb: &Knowledge,
+    screener: &Screener<'_>,
+    opts: &Options,
+    mut reader: Box<dyn Read + Send>,
+    out: &mut AtomicFile,
+    rejects: &mut AtomicFile,
+    progress: &dyn Progress,
+) -> Result<Outcome, ScreenError> {
+    let m = &opts.mapping;
+    let Some(cols) = &m.long else {
+        return Err(ScreenError::Mapping(
+            "format = \"long\" needs a [long] table".into(),
+        ));
+    };
+    let (header, rest) = crate::header_line(&mut *reader, &opts.input)?;
+    let delim = crate::delimiter(m, &header);
+    let columns = crate::split_header(&header, delim);
+    let col = |name: &str, what: &str| {
+        columns
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(|| ScreenError::MissingColumn {
+                column: name.to_owned(),
+                what: what.to_owned(),
+                header: columns.join(", "),
+            })
+    };
+    let (id_c, code_c, value_c, unit_c) = (
+        col(&m.patient_id, "patient id")?,
+        col(&cols.code, "code")?,
+        col(&cols.value, "value")?,
+        col(&cols.unit, "unit")?,
+    );
+    let date_c = cols.date.as_deref().map(|d| col(d, "date")).transpose()?;
+    let age_c = m.age.as_deref().map(|a| col(a, "age")).transpose()?;
+    let sex_c = m.sex.as_deref().map(|s| col(s, "sex")).transpose()?;
+    let mut pivot = Pivot::new(kb, &cols.codes);
+    let chained = std::io::Cursor::new(rest).chain(reader);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delim)
+        .flexible(true)
+        .from_reader(chained);
+    let mut rec = csv::StringRecord::new();
+    let mut truncated = None;
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                truncated = Some(format!("{}: {e}", opts.input.display()));
+                break;
+            }
+            Err(e) => {
+                pivot.summary.rows_in += 1;
+                let line = e.position().map_or(0, |p| p.line() + 1);
+                pivot.reject(line, &format!("unreadable row: {e}"), b"");
+                continue;
+            }
+        }
+        let line = rec.position().map_or(0, |p| p.line() + 1);
+        pivot.summary.rows_in += 1;
+        progress.advance(rec.as_slice().len() as u64 + 1, 1);
+        if rec.len() != columns.len() {
+            let raw = rec
+                .iter()
+                .collect::<Vec<_>>()
+                .join(&(delim as char).to_string());
+            pivot.reject(
+                line,
+                &format!("expected {} fields, found {}", columns.len(), rec.len()),
+                raw.as_bytes(),
+            );
+            continue;
+        }
+        let f = |i: usize| rec.get(i).unwrap_or_default().trim();
+        let id = f(id_c).to_owned();
+        let result = pivot.observe(&id, f(code_c), f(value_c), f(unit_c), date_c.map_or("", f));
+        match result {
+            Ok(()) => {
+                pivot.summary.rows_out += 1;
+                let (age, sex) = (age_c.map(f).and_then(|a| a.parse().ok()), sex_c.map(f));
+                let sex = sex.and_then(|s| {
+                    m.sex_values
+                        .get(s)
+                        .map(String::as_str)
+                        .or(Some(s))
+                        .and_then(Sex::parse)
+                });
+                let p = pivot.patient(&id);
+                p.age = p.age.or(age);
+                p.sex = p.sex.or(sex);
+            }
+            Err(reason) => {
+                let raw = rec
+                    .iter()
+                    .collect::<Vec<_>>()
+                    .join(&(delim as char).to_string());
+                pivot.reject(line, &reason, raw.as_bytes());
+            }
+        }
+    }
+    let summary = pivot.finish(screener, m.window_days, out, rejects)?;
+    Ok(Outcome { summary, truncated })
+}

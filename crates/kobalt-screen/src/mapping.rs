@@ -1,0 +1,126 @@
+//! Which columns of an export are which analyte, unit and patient field
+//! (TOML). A built-in mapping reads the benchmark export of shared/bench.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::ScreenError;
+
+/// The benchmark export's mapping, used when no `--mapping` is given.
+pub const BUILTIN: &str = include_str!("../mappings/bench.toml");
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// One row per patient.
+    #[default]
+    Wide,
+    /// One row per observation: pivoted per patient.
+    Long,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabColumn {
+    pub analyte: String,
+    pub value: String,
+    /// A column holding each row's unit, or
+    #[serde(default)]
+    pub unit_column: Option<String>,
+    /// one unit for the whole column.
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+/// Long format: the columns of an observation row.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LongColumns {
+    pub code: String,
+    pub value: String,
+    pub unit: String,
+    #[serde(default)]
+    pub date: Option<String>,
+    /// Codes (LOINC or local) that name each analyte; LOINC codes of the
+    /// knowledge base are known without being listed.
+    #[serde(default)]
+    pub codes: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    #[serde(default)]
+    pub format: Format,
+    /// The field delimiter; sniffed from the header row when absent.
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    pub patient_id: String,
+    #[serde(default)]
+    pub age: Option<String>,
+    #[serde(default)]
+    pub sex: Option<String>,
+    /// Codes of the sex column: `F = "female"`.
+    #[serde(default)]
+    pub sex_values: BTreeMap<String, String>,
+    #[serde(default)]
+    pub pregnant: Option<String>,
+    #[serde(default)]
+    pub metformin_years: Option<String>,
+    #[serde(default)]
+    pub acid_suppressant_years: Option<String>,
+    #[serde(default)]
+    pub lab: Vec<LabColumn>,
+    #[serde(default)]
+    pub long: Option<LongColumns>,
+    /// Long format: only results this many days before the newest one count.
+    #[serde(default)]
+    pub window_days: Option<u32>,
+}
+
+impl Mapping {
+    pub fn parse(text: &str) -> Result<Mapping, ScreenError> {
+        let m: Mapping =
+            toml::from_str(text).map_err(|e| ScreenError::Mapping(e.message().to_owned()))?;
+        for lab in &m.lab {
+            if lab.unit.is_none() == lab.unit_column.is_none() {
+                return Err(ScreenError::Mapping(format!(
+                    "lab {}: give either unit or unit_column",
+                    lab.analyte
+                )));
+            }
+        }
+        if m.format == Format::Long && m.long.is_none() {
+            return Err(ScreenError::Mapping(
+                "format = \"long\" needs a [long] table (code, value, unit)".into(),
+            ));
+        }
+        if let Some(d) = &m.delimiter
+            && d.len() != 1
+        {
+            return Err(ScreenError::Mapping(format!(
+                "delimiter must be one byte, not {d:?}"
+            )));
+        }
+        Ok(m)
+    }
+
+    pub fn builtin() -> Mapping {
+        // The built-in mapping is tested to parse; fall back to an empty one if it ever does not.
+        Mapping::parse(BUILTIN).unwrap_or(Mapping {
+            format: Format::Wide,
+            delimiter: None,
+            patient_id: "patient_id".into(),
+            age: None,
+            sex: None,
+            sex_values: BTreeMap::new(),
+            pregnant: None,
+            metformin_years: None,
+            acid_suppressant_years: None,
+            lab: Vec::new(),
+            long: None,
+            window_days: None,
+        })
+    }
+}

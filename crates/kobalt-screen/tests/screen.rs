@@ -1,0 +1,321 @@
+//! Small exports with every kind of bad row, FHIR NDJSON with mixed units,
+//! long-format pivoting, gzip (whole and truncated) and row conservation.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use kobalt_contract::Guideline;
+use kobalt_screen::{Mapping, Options, Silent, run};
+
+static KB: LazyLock<kobalt_kb::Knowledge> =
+    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kobalt-screen-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
+    d
+}
+
+struct Run {
+    out: Vec<Vec<String>>,
+    rejects: Vec<Vec<String>>,
+    summary: kobalt_screen::Summary,
+    truncated: Option<String>,
+}
+
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let mut rdr =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    rdr.records()
+        .map(|r| {
+            r.unwrap_or_else(|e| panic!("{e}"))
+                .iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+fn screen(d: &Path, input: &Path, mapping: Mapping, threads: usize) -> Run {
+    let (out, rejects) = (d.join("out.csv"), d.join("rejects.csv"));
+    let outcome = run(
+        &KB,
+        &Options {
+            input: input.to_owned(),
+            out: out.clone(),
+            rejects: rejects.clone(),
+            guideline: Guideline::Nhg,
+            mapping,
+            threads,
+            block_bytes: 4096,
+        },
+        &Silent,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    Run {
+        out: read_csv(&out),
+        rejects: read_csv(&rejects),
+        summary: outcome.summary,
+        truncated: outcome.truncated,
+    }
+}
+
+const HEADER: &str = "patient_id,age,sex,metformin_years,ppi_years,b12_value,b12_unit,b12_date,holotc_pmol,mma_umol,hcy_umol,hb_gdl,mcv_fl,folate_ngml,ferritin_ngml";
+
+#[test]
+fn every_kind_of_bad_row_is_rejected_with_its_reason() {
+    let d = dir("bad");
+    let input = d.join("export.csv");
+    let rows = [
+        HEADER,
+        "1,70,F,,,120,pmol/L,2025-01-01,,,,10.5,104.0,,", // line 2: deficient, anaemic
+        "2,55,M,,,200,pmol/L,2025-01-01,,,,,,,",          // line 3: grey zone, reflex MMA
+        "3,60,F,,,abc,pmol/L,2025-01-01,,,,,,,",          // line 4: not a number
+        "4,60,F,,,300,mmol/dag,2025-01-01,,,,,,,",        // line 5: unknown unit
+        "5,60,F,,,-5,pmol/L,2025-01-01,,,,,,,",           // line 6: negative
+        "6,60,F,,,300,pmol/L",                            // line 7: missing columns
+        "2,41,M,,,400,pmol/L,2025-01-01,,,,,,,",          // line 8: duplicate patient
+        "7;60;F;;;300;pmol/L;2025-01-01;;;;;;;",          // line 9: wrong delimiter
+        ",60,F,,,300,pmol/L,2025-01-01,,,,,,,",           // line 10: no patient id
+        "8,70,F,6.0,,,,,,,,,,,",                          // line 11: at risk, untested
+        "9,45,F,,,250,pg/mL,2025-01-01,,,,,,,",           // line 12: 184.5 pmol/L, grey
+        "10,200,F,,,250,pmol/L,2025-01-01,,,,,,,",        // line 13: age out of range
+    ];
+    std::fs::write(&input, rows.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+    for threads in [1, 3] {
+        let r = screen(&d, &input, Mapping::builtin(), threads);
+        assert!(r.summary.conserved(), "{}", r.summary.text());
+        assert_eq!(r.summary.rows_in, 12);
+        assert_eq!(r.summary.rows_rejected, 8, "{:?}", r.rejects);
+        let status = |id: &str| {
+            r.out
+                .iter()
+                .find(|row| row[0] == id)
+                .map(|row| row[1].clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(status("1"), "deficient");
+        assert_eq!(status("2"), "indeterminate");
+        assert_eq!(status("8"), "not_tested");
+        assert_eq!(status("9"), "indeterminate");
+        let row1 = r
+            .out
+            .iter()
+            .find(|row| row[0] == "1")
+            .cloned()
+            .unwrap_or_default();
+        assert!(row1[4].contains("deficient_macrocytic_anaemia"), "{row1:?}");
+        let row2 = r
+            .out
+            .iter()
+            .find(|row| row[0] == "2")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(row2[5], "mma");
+        let row8 = r
+            .out
+            .iter()
+            .find(|row| row[0] == "8")
+            .cloned()
+            .unwrap_or_default();
+        assert!(row8[4].contains("at_risk_untested"));
+        let reason = |line: &str| {
+            r.rejects
+                .iter()
+                .find(|row| row[0] == line)
+                .map(|row| row[1].clone())
+                .unwrap_or_else(|| panic!("line {line} not rejected: {:?}", r.rejects))
+        };
+        assert!(reason("4").contains("'abc' is not a number"));
+        assert!(reason("5").contains("unknown unit 'mmol/dag'"));
+        assert!(reason("6").contains("negative value"));
+        assert!(reason("7").contains("expected 15 fields, found 7"));
+        assert!(reason("8").contains("duplicate patient_id"));
+        assert!(reason("9").contains("wrong delimiter"));
+        assert!(reason("10").contains("patient_id is empty"));
+        assert!(reason("13").contains("age"));
+        assert_eq!(r.out.len(), 4);
+        let lines: Vec<u64> = r
+            .rejects
+            .iter()
+            .filter_map(|row| row[0].parse().ok())
+            .collect();
+        assert!(
+            lines.windows(2).all(|w| w[0] < w[1]),
+            "rejects in input order: {lines:?}"
+        );
+    }
+}
+
+#[test]
+fn semicolon_exports_with_decimal_commas_are_read() {
+    let d = dir("semicolon");
+    let input = d.join("export.csv");
+    let text = format!(
+        "{}\n1;70;F;;;120;pmol/L;2025-01-01;;;;12,1;104,5;;\n",
+        HEADER.replace(',', ";")
+    );
+    std::fs::write(&input, text).unwrap_or_else(|e| panic!("{e}"));
+    let r = screen(&d, &input, Mapping::builtin(), 2);
+    assert_eq!(r.out.len(), 1, "{:?}", r.rejects);
+    assert_eq!(r.out[0][1], "deficient");
+}
+
+#[test]
+fn gzip_whole_and_truncated() {
+    let d = dir("gzip");
+    let mut text = String::from(HEADER);
+    text.push('\n');
+    for i in 0..2000 {
+        text.push_str(&format!(
+            "{i},60,F,,,{},pmol/L,2025-01-01,,,,,,,\n",
+            100 + i % 300
+        ));
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(text.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let gz = enc.finish().unwrap_or_else(|e| panic!("{e}"));
+    let whole = d.join("export.csv.gz");
+    std::fs::write(&whole, &gz).unwrap_or_else(|e| panic!("{e}"));
+    let r = screen(&d, &whole, Mapping::builtin(), 2);
+    assert_eq!(r.out.len(), 2000);
+    assert!(r.truncated.is_none());
+
+    let cut = d.join("cut.csv.gz");
+    std::fs::write(&cut, &gz[..gz.len() * 2 / 3]).unwrap_or_else(|e| panic!("{e}"));
+    let r = screen(&d, &cut, Mapping::builtin(), 2);
+    assert!(r.truncated.is_some(), "a truncated gzip is reported");
+    assert!(r.summary.conserved(), "{}", r.summary.text());
+    assert!(r.out.len() < 2000);
+    assert!(
+        r.rejects.iter().all(|row| row[1].contains("truncated")),
+        "{:?}",
+        r.rejects
+    );
+}
+
+#[test]
+fn fhir_ndjson_with_mixed_units_is_pivoted_per_patient() {
+    let d = dir("fhir");
+    let input = d.join("observations.ndjson");
+    let obs = |patient: &str, loinc: &str, value: f64, unit: &str, date: &str| {
+        format!(
+            r#"{{"resourceType":"Observation","status":"final","subject":{{"reference":"Patient/{patient}"}},"code":{{"coding":[{{"system":"http://loinc.org","code":"{loinc}"}}]}},"valueQuantity":{{"value":{value},"unit":"{unit}"}},"effectiveDateTime":"{date}"}}"#
+        )
+    };
+    let lines = [
+        r#"{"resourceType":"Patient","id":"p1","birthDate":"1950-03-01","gender":"female"}"#
+            .to_owned(),
+        obs("p1", "2132-9", 180.0, "pg/mL", "2025-05-01"), // 132.8 pmol/L: deficient
+        obs("p1", "2132-9", 400.0, "pmol/L", "2024-01-01"), // older: superseded
+        obs("p2", "14685-2", 300.0, "pmol/L", "2025-05-01"),
+        obs("p2", "2132-9", 1.0, "furlongs", "2025-05-01"), // unknown unit
+        "not json".to_owned(),
+        r#"{"resourceType":"Encounter"}"#.to_owned(),
+    ];
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+    let r = screen(&d, &input, Mapping::builtin(), 1);
+    assert!(r.summary.conserved(), "{}", r.summary.text());
+    assert_eq!(r.summary.rows_in, 7);
+    assert_eq!(r.summary.rows_rejected, 3);
+    assert_eq!(r.out.len(), 2);
+    let p1 = r
+        .out
+        .iter()
+        .find(|row| row[0] == "p1")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(p1[1], "deficient");
+    assert_eq!(p1[3], "age_65_plus");
+    let p2 = r
+        .out
+        .iter()
+        .find(|row| row[0] == "p2")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(p2[1], "unlikely");
+}
+
+#[test]
+fn long_csv_keeps_the_latest_result_within_the_window() {
+    let d = dir("long");
+    let input = d.join("long.csv");
+    std::fs::write(
+        &input,
+        "patient,code,value,unit,date\n\
+         a,B12,120,pmol/L,2025-06-01\n\
+         a,B12,400,pmol/L,2024-01-01\n\
+         a,MMA,0.6,umol/L,2023-01-01\n\
+         b,B12,200,pmol/L,2025-06-01\n\
+         b,XYZ,1,pmol/L,2025-06-01\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mapping = Mapping::parse(
+        r#"
+format = "long"
+patient_id = "patient"
+window_days = 365
+[long]
+code = "code"
+value = "value"
+unit = "unit"
+date = "date"
+codes = { B12 = "b12_total", MMA = "mma" }
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let r = screen(&d, &input, mapping, 1);
+    assert!(r.summary.conserved(), "{}", r.summary.text());
+    assert_eq!(r.summary.rows_rejected, 1);
+    let a = r
+        .out
+        .iter()
+        .find(|row| row[0] == "a")
+        .cloned()
+        .unwrap_or_default();
+    // The MMA of 2023 is outside the 365-day window of a's newest result.
+    assert_eq!(a[1], "deficient");
+    let b = r
+        .out
+        .iter()
+        .find(|row| row[0] == "b")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(b[1], "indeterminate");
+}
+
+#[test]
+fn a_missing_column_stops_with_its_name() {
+    let d = dir("missing");
+    let input = d.join("export.csv");
+    std::fs::write(&input, "patient_id,age\n1,40\n").unwrap_or_else(|e| panic!("{e}"));
+    let err = run(
+        &KB,
+        &Options {
+            input: input.clone(),
+            out: d.join("out.csv"),
+            rejects: d.join("rejects.csv"),
+            guideline: Guideline::Nhg,
+            mapping: Mapping::builtin(),
+            threads: 1,
+            block_bytes: 4096,
+        },
+        &Silent,
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        err.contains("is not in the header: patient_id, age"),
+        "{err}"
+    );
+    assert!(!d.join("out.csv").exists(), "no half output is left");
+}
+
+#[test]
+fn the_builtin_mapping_parses() {
+    assert!(Mapping::parse(kobalt_screen::mapping::BUILTIN).is_ok());
+}
