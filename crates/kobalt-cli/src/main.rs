@@ -54,36 +54,10 @@ enum Command {
     )]
     Simulate {
         /// Scenario file (JSON; see examples/scenario-*.json) instead of the flags below.
-        #[arg(conflicts_with_all = ["diet", "food_ug", "condition", "start", "then", "n2o_cartridges", "pregnant"])]
+        #[arg(conflicts_with_all = ["diet", "food_ug", "conditions", "start", "then", "n2o_cartridges", "pregnant"])]
         scenario: Option<String>,
-        /// Diet of the first phase: omnivore, pescatarian, vegetarian, low_animal, vegan.
-        #[arg(long)]
-        diet: Option<String>,
-        /// Intake from food instead of the diet's typical one, µg/day.
-        #[arg(long)]
-        food_ug: Option<f64>,
-        /// A condition (repeatable): pernicious_anaemia, acid_suppression, gastric_bypass,
-        /// sleeve_gastrectomy, ileal_resection.
-        #[arg(long)]
-        condition: Vec<String>,
-        /// Starting stores: omnivore (default), pernicious-anaemia (at diagnosis) or µg.
-        #[arg(long)]
-        start: Option<String>,
-        /// Length of the first phase in years.
-        #[arg(long, default_value_t = 5.0)]
-        years: f64,
-        /// A treatment for a second phase, e.g. 'oral 1000 ug daily'.
-        #[arg(long)]
-        then: Option<String>,
-        /// Length of the treatment phase in years.
-        #[arg(long, default_value_t = 2.0)]
-        then_years: f64,
-        /// Recreational nitrous oxide in the first phase, 8-g cartridges per day.
-        #[arg(long, default_value_t = 0.0)]
-        n2o_cartridges: f64,
-        /// Pregnant during the first phase (extra loss).
-        #[arg(long)]
-        pregnant: bool,
+        #[command(flatten)]
+        flags: simulate::Flags,
         #[arg(long, default_value_t = 1000)]
         draws: usize,
         #[arg(long, default_value_t = 1)]
@@ -282,15 +256,7 @@ fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Simulate {
             scenario,
-            diet,
-            food_ug,
-            condition,
-            start,
-            years,
-            then,
-            then_years,
-            n2o_cartridges,
-            pregnant,
+            flags,
             draws,
             seed,
             format,
@@ -305,18 +271,7 @@ fn run() -> anyhow::Result<ExitCode> {
                     let text = read_input(&path)?;
                     simulate::read_scenario(&text, &path)?
                 }
-                None => simulate::Flags {
-                    diet,
-                    food_ug,
-                    conditions: condition,
-                    start,
-                    years,
-                    then,
-                    then_years,
-                    n2o_cartridges,
-                    pregnant,
-                }
-                .scenario()?,
+                None => flags.scenario()?,
             };
             let out = simulate::Output {
                 kb: &kb,

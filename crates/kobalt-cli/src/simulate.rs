@@ -11,15 +11,35 @@ use kobalt_kinetics::{
 use serde::Serialize;
 
 /// The scenario flags of the command line, before they become a `ScenarioSpec`.
+#[derive(clap::Args)]
 pub(crate) struct Flags {
+    /// Diet of the first phase: omnivore, pescatarian, vegetarian, low_animal, vegan.
+    #[arg(long)]
     pub diet: Option<String>,
+    /// Intake from food instead of the diet's typical one, µg/day.
+    #[arg(long)]
     pub food_ug: Option<f64>,
+    /// A condition (repeatable): pernicious_anaemia, acid_suppression, gastric_bypass,
+    /// sleeve_gastrectomy, ileal_resection.
+    #[arg(long = "condition")]
     pub conditions: Vec<String>,
+    /// Starting stores: omnivore (default), pernicious-anaemia (at diagnosis) or µg.
+    #[arg(long)]
     pub start: Option<String>,
+    /// Length of the first phase in years.
+    #[arg(long, default_value_t = 5.0)]
     pub years: f64,
+    /// A treatment for a second phase, e.g. 'oral 1000 ug daily'.
+    #[arg(long)]
     pub then: Option<String>,
+    /// Length of the treatment phase in years.
+    #[arg(long, default_value_t = 2.0)]
     pub then_years: f64,
+    /// Recreational nitrous oxide in the first phase, 8-g cartridges per day.
+    #[arg(long, default_value_t = 0.0)]
     pub n2o_cartridges: f64,
+    /// Pregnant during the first phase (extra loss).
+    #[arg(long)]
     pub pregnant: bool,
 }
 

@@ -215,36 +215,17 @@ pub fn run(
     let mut rejects = AtomicFile::create(&opts.rejects)?;
     out.write(OUTPUT_HEADER.as_bytes())?;
     rejects.write(REJECTS_HEADER.as_bytes())?;
+    let mut sink = Sink {
+        out: &mut out,
+        rejects: &mut rejects,
+        progress,
+    };
     let outcome = if inner.ends_with(".ndjson") || inner.ends_with(".jsonl") {
-        long::run_fhir(
-            kb,
-            &screener,
-            opts,
-            reader,
-            &mut out,
-            &mut rejects,
-            progress,
-        )?
+        long::run_fhir(kb, &screener, opts, reader, &mut sink)?
     } else if [".csv", ".tsv", ".txt"].iter().any(|e| inner.ends_with(e)) {
         match opts.mapping.format {
-            Format::Wide => run_wide(
-                kb,
-                &screener,
-                opts,
-                reader,
-                &mut out,
-                &mut rejects,
-                progress,
-            )?,
-            Format::Long => long::run_long_csv(
-                kb,
-                &screener,
-                opts,
-                reader,
-                &mut out,
-                &mut rejects,
-                progress,
-            )?,
+            Format::Wide => run_wide(kb, &screener, opts, reader, &mut sink)?,
+            Format::Long => long::run_long_csv(kb, &screener, opts, reader, &mut sink)?,
         }
     } else {
         return Err(ScreenError::UnsupportedInput(
@@ -320,16 +301,26 @@ fn split_header(header: &[u8], delim: u8) -> Vec<String> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where a run's results go.
+pub(crate) struct Sink<'a> {
+    out: &'a mut AtomicFile,
+    rejects: &'a mut AtomicFile,
+    progress: &'a dyn Progress,
+}
+
 fn run_wide(
     kb: &Knowledge,
     screener: &Screener<'_>,
     opts: &Options,
     mut reader: Box<dyn Read + Send>,
-    out: &mut AtomicFile,
-    rejects: &mut AtomicFile,
-    progress: &dyn Progress,
+    sink: &mut Sink<'_>,
 ) -> Result<Outcome, ScreenError> {
+    let Sink {
+        out,
+        rejects,
+        progress,
+    } = sink;
+    let progress = *progress;
     let (header, rest) = header_line(&mut *reader, &opts.input)?;
     let delim = delimiter(&opts.mapping, &header);
     let columns = split_header(&header, delim);

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::row::{number, reject_line, unit_factor, unit_table, write_output};
 use crate::summary::Summary;
-use crate::{AtomicFile, Options, Outcome, Progress, ScreenError};
+use crate::{AtomicFile, Options, Outcome, ScreenError, Sink};
 
 const ANALYTES: [&str; 6] = [
     "b12_total",
@@ -210,10 +210,9 @@ pub(crate) fn run_fhir(
     screener: &Screener<'_>,
     opts: &Options,
     reader: Box<dyn Read + Send>,
-    out: &mut AtomicFile,
-    rejects: &mut AtomicFile,
-    progress: &dyn Progress,
+    sink: &mut Sink<'_>,
 ) -> Result<Outcome, ScreenError> {
+    let progress = sink.progress;
     let mut pivot = Pivot::new(kb, &Default::default());
     let mut truncated = None;
     for (line, text) in lines(reader) {
@@ -258,7 +257,7 @@ pub(crate) fn run_fhir(
             Err(reason) => pivot.reject(line, &reason, text.as_bytes()),
         }
     }
-    let summary = pivot.finish(screener, opts.mapping.window_days, out, rejects)?;
+    let summary = pivot.finish(screener, opts.mapping.window_days, sink.out, sink.rejects)?;
     Ok(Outcome { summary, truncated })
 }
 
@@ -297,10 +296,9 @@ pub(crate) fn run_long_csv(
     screener: &Screener<'_>,
     opts: &Options,
     mut reader: Box<dyn Read + Send>,
-    out: &mut AtomicFile,
-    rejects: &mut AtomicFile,
-    progress: &dyn Progress,
+    sink: &mut Sink<'_>,
 ) -> Result<Outcome, ScreenError> {
+    let progress = sink.progress;
     let m = &opts.mapping;
     let Some(cols) = &m.long else {
         return Err(ScreenError::Mapping(
@@ -310,16 +308,7 @@ pub(crate) fn run_long_csv(
     let (header, rest) = crate::header_line(&mut *reader, &opts.input)?;
     let delim = crate::delimiter(m, &header);
     let columns = crate::split_header(&header, delim);
-    let col = |name: &str, what: &str| {
-        columns
-            .iter()
-            .position(|c| c == name)
-            .ok_or_else(|| ScreenError::MissingColumn {
-                column: name.to_owned(),
-                what: what.to_owned(),
-                header: columns.join(", "),
-            })
-    };
+    let col = |name: &str, what: &str| crate::row::column(&columns, name, what);
     let (id_c, code_c, value_c, unit_c) = (
         col(&m.patient_id, "patient id")?,
         col(&cols.code, "code")?,
@@ -395,6 +384,6 @@ pub(crate) fn run_long_csv(
             }
         }
     }
-    let summary = pivot.finish(screener, m.window_days, out, rejects)?;
+    let summary = pivot.finish(screener, m.window_days, sink.out, sink.rejects)?;
     Ok(Outcome { summary, truncated })
 }

@@ -108,7 +108,7 @@ pub(crate) struct RowPlan {
     labs: Vec<LabPlan>,
 }
 
-fn column(columns: &[String], name: &str, what: &str) -> Result<usize, ScreenError> {
+pub(crate) fn column(columns: &[String], name: &str, what: &str) -> Result<usize, ScreenError> {
     columns
         .iter()
         .position(|c| c == name)
