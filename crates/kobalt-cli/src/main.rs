@@ -47,6 +47,12 @@ enum Command {
         /// Leave out the projection of B12 stores.
         #[arg(long)]
         no_projection: bool,
+        /// The input is FHIR R4: a Bundle, a resource or an array of resources.
+        #[arg(long)]
+        fhir: bool,
+        /// Evaluation date for FHIR input (default: today).
+        #[arg(long)]
+        date: Option<jiff::civil::Date>,
     },
     /// Project body B12 stores and serum markers over time (a model estimate).
     #[command(
@@ -165,6 +171,43 @@ impl From<Profile> for Guideline {
     }
 }
 
+/// A request from FHIR JSON; what could not be used is reported on stderr.
+/// On failure, the OperationOutcome.
+fn fhir_request(
+    kb: &kobalt_kb::Knowledge,
+    text: &str,
+    today: jiff::civil::Date,
+) -> Result<kobalt_contract::Request, serde_json::Value> {
+    let input: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        eprintln!("kobalt: the FHIR input is not JSON: {e}");
+        kobalt_fhir::operation_outcome(&[kobalt_fhir::Issue {
+            severity: "error",
+            resource: "input".into(),
+            element: String::new(),
+            text: format!("not JSON: {e}"),
+        }])
+    })?;
+    match kobalt_fhir::map(kb, &input, today, &serde_json::json!({})) {
+        Ok(mapped) => {
+            for i in mapped.issues.iter().filter(|i| i.severity != "information") {
+                eprintln!(
+                    "kobalt: {} {}: {} ({})",
+                    i.severity, i.resource, i.text, i.element
+                );
+            }
+            Ok(mapped.request)
+        }
+        Err(failed) => {
+            for i in &failed.issues {
+                if i.severity == "error" {
+                    eprintln!("kobalt: {}: {} ({})", i.resource, i.text, i.element);
+                }
+            }
+            Err(failed.operation_outcome())
+        }
+    }
+}
+
 /// Monte Carlo settings for projections: every core of the machine.
 fn projection_options(draws: usize, seed: u64) -> kobalt_kinetics::Options {
     kobalt_kinetics::Options {
@@ -209,11 +252,26 @@ fn run() -> anyhow::Result<ExitCode> {
             audience,
             draws,
             no_projection,
+            fhir,
+            date,
         } => {
             let text = read_input(&input)?;
             let kb = kobalt_kb::bundled()?;
-            let today = jiff::Zoned::now().date();
-            let result = kobalt_contract::parse_request(&text).and_then(|mut req| {
+            let today = date.unwrap_or_else(|| jiff::Zoned::now().date());
+            let parsed = if fhir {
+                match fhir_request(&kb, &text, today) {
+                    Ok(req) => Ok(req),
+                    Err(outcome) => {
+                        if let Format::Json = format {
+                            println!("{}", serde_json::to_string_pretty(&outcome)?);
+                        }
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            } else {
+                kobalt_contract::parse_request(&text)
+            };
+            let result = parsed.and_then(|mut req| {
                 if let Some(l) = lang {
                     req.language = Some(l.into());
                 }

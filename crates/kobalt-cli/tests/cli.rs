@@ -369,3 +369,36 @@ fn screen_writes_output_rejects_and_report() {
     assert_eq!(json["by_status"]["deficient"], 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn assess_reads_a_fhir_bundle() {
+    let output = kobalt()
+        .args([
+            "assess",
+            "--fhir",
+            "--date",
+            "2026-11-22",
+            "--format",
+            "json",
+            "--no-projection",
+        ])
+        .arg(root().join("examples/fhir-bundle.json"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let a: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a["b12_status"]["category"], "indeterminate");
+    assert_eq!(a["causes"][0]["id"], "metformin");
+    let output = kobalt()
+        .args(["assess", "--fhir", "--format", "json", "-"])
+        .write_stdin(r#"[{"resourceType":"Observation","status":"final"}]"#)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+    let outcome: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+}

@@ -454,6 +454,7 @@ impl<'a> Compiler<'a> {
         };
 
         let interview = self.interview();
+        let fhir = self.fhir_maps();
         self.check_catalogue();
         self.check_claim_coverage(&mut claims);
         let mut messages = self.names.clone();
@@ -499,6 +500,7 @@ impl<'a> Compiler<'a> {
             values,
             kinetics,
             interview,
+            fhir,
             messages,
         })
         .map(|mut k| {
@@ -701,6 +703,94 @@ impl<'a> Compiler<'a> {
                 );
                 TriageLevel::Routine
             }
+        }
+    }
+
+    /// FHIR code maps: known systems and sources, identifiers of the vocabulary.
+    fn fhir_maps(&mut self) -> CodeMaps {
+        let file = "fhir.toml";
+        let Some(f) = self.parse::<FhirFile>(file) else {
+            return CodeMaps::default();
+        };
+        for (alias, source) in &f.source {
+            if !self.sources.contains_key(source) {
+                self.problem(
+                    file,
+                    format!("source.{alias}"),
+                    format!("unknown source id '{source}'"),
+                );
+            }
+        }
+        let (c, m, s, p) = (
+            self.conditions.clone(),
+            self.medications.clone(),
+            self.supplements.clone(),
+            self.procedures.clone(),
+        );
+        let mut rules = |kind: &str,
+                         entries: &[CodeEntryFile],
+                         known: &dyn Fn(&str) -> bool|
+         -> Vec<CodeRule> {
+            let mut out = Vec::new();
+            for e in entries {
+                if !known(&e.id) {
+                    self.problem(
+                        file,
+                        format!("{kind}.{}", e.id),
+                        format!("unknown {kind} '{}'", e.id),
+                    );
+                }
+                for c in &e.codes {
+                    let Some((alias, code)) = c.split_once('|') else {
+                        self.problem(
+                            file,
+                            format!("{kind}.{}", e.id),
+                            format!("'{c}' is not system|code"),
+                        );
+                        continue;
+                    };
+                    let (Some(system), Some(source)) = (f.system.get(alias), f.source.get(alias))
+                    else {
+                        self.problem(
+                            file,
+                            format!("{kind}.{}", e.id),
+                            format!("unknown system '{alias}'"),
+                        );
+                        continue;
+                    };
+                    out.push(CodeRule {
+                        system: system.clone(),
+                        code: code.to_owned(),
+                        prefix: alias.starts_with("icd10") || alias == "atc",
+                        id: e.id.clone(),
+                        source: source.clone(),
+                    });
+                }
+            }
+            out
+        };
+        let conditions = rules("condition", &f.condition, &|id| c.get(id).is_some());
+        let medications = rules("medication", &f.medication, &|id| m.get(id).is_some());
+        let supplements = rules("supplement", &f.supplement, &|id| s.get(id).is_some());
+        let procedures = rules("procedure", &f.procedure, &|id| p.get(id).is_some());
+        let result_entries: Vec<CodeEntryFile> = f
+            .result
+            .iter()
+            .map(|(id, codes)| CodeEntryFile {
+                id: id.clone(),
+                codes: codes.clone(),
+            })
+            .collect();
+        let results = rules("result", &result_entries, &|id| {
+            kobalt_contract::QualitativeResult::parse(id).is_some()
+        });
+        CodeMaps {
+            status: f.status,
+            conditions,
+            medications,
+            supplements,
+            procedures,
+            results,
         }
     }
 

@@ -415,6 +415,8 @@ pub struct Knowledge {
     pub outcomes: HashMap<String, Outcome>,
     pub combined_indicator: CombinedIndicatorParams,
     pub values: Values,
+    /// FHIR code maps (fhir.toml).
+    pub fhir: CodeMaps,
     /// The adaptive interview, in asking order (interview.toml).
     pub interview: Vec<Question>,
     /// Parameters of the body-store model (kinetics.toml).
@@ -554,4 +556,48 @@ pub struct Question {
     pub text: Text,
     pub why: Text,
     pub sources: Vec<String>,
+}
+
+/// One code that means a Kobalt identifier.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CodeRule {
+    pub system: String,
+    pub code: String,
+    /// ICD-10 and ATC: sub-codes match too.
+    pub prefix: bool,
+    pub id: String,
+    pub source: String,
+}
+
+impl CodeRule {
+    pub fn matches(&self, system: &str, code: &str) -> bool {
+        system == self.system
+            && if self.prefix {
+                code.starts_with(&self.code)
+            } else {
+                code == self.code
+            }
+    }
+}
+
+/// The FHIR code maps: conditions, medications, supplements, procedures and
+/// qualitative results.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CodeMaps {
+    pub status: Status,
+    pub conditions: Vec<CodeRule>,
+    pub medications: Vec<CodeRule>,
+    pub supplements: Vec<CodeRule>,
+    pub procedures: Vec<CodeRule>,
+    /// `id` is a qualitative result (`positive`, `negative`, `equivocal`).
+    pub results: Vec<CodeRule>,
+}
+
+impl CodeMaps {
+    /// The identifier for the first coding that a rule of `rules` matches.
+    pub fn find<'a>(rules: &'a [CodeRule], codings: &[(&str, &str)]) -> Option<&'a CodeRule> {
+        codings
+            .iter()
+            .find_map(|(system, code)| rules.iter().find(|r| r.matches(system, code)))
+    }
 }

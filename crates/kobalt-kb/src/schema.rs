@@ -507,3 +507,28 @@ pub(crate) struct QuestionWhenFile {
     #[serde(default)]
     pub age_max: Option<f64>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FhirFile {
+    pub status: Status,
+    pub source: BTreeMap<String, String>,
+    pub system: BTreeMap<String, String>,
+    #[serde(default)]
+    pub condition: Vec<CodeEntryFile>,
+    #[serde(default)]
+    pub medication: Vec<CodeEntryFile>,
+    #[serde(default)]
+    pub supplement: Vec<CodeEntryFile>,
+    #[serde(default)]
+    pub procedure: Vec<CodeEntryFile>,
+    #[serde(default)]
+    pub result: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CodeEntryFile {
+    pub id: String,
+    pub codes: Vec<String>,
+}

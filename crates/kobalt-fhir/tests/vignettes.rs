@@ -1,0 +1,309 @@
+//! Every shared vignette expressed as a FHIR Bundle gives the same assessment
+//! as its contract request; fixtures with mixed units and codes; what is not
+//! used is named in the OperationOutcome.
+
+use std::sync::LazyLock;
+
+use kobalt_kb::Knowledge;
+use serde_json::{Value, json};
+
+static KB: LazyLock<Knowledge> =
+    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+
+fn date(s: &str) -> jiff::civil::Date {
+    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+/// The first code of a map for an identifier, as a CodeableConcept.
+fn concept(rules: &[kobalt_kb::CodeRule], id: &str) -> Value {
+    let r = rules
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("no code for {id}"));
+    json!({ "coding": [{ "system": r.system, "code": r.code }] })
+}
+
+/// A contract request as the FHIR resources an EHR (and Kobalt's questionnaire) would send.
+fn bundle(req: &Value, today: jiff::civil::Date) -> Value {
+    let mut entries = Vec::new();
+    let age = req["person"]["age_years"].as_f64().unwrap_or(40.0);
+    let birth = today
+        .checked_sub(jiff::Span::new().years(age as i64))
+        .unwrap_or(today);
+    let mut patient =
+        json!({ "resourceType": "Patient", "id": "p", "birthDate": birth.to_string() });
+    if let Some(s) = req["person"]["sex"].as_str() {
+        patient["gender"] = json!(s);
+    }
+    entries.push(patient);
+    let ago = |years: f64| {
+        today
+            .checked_sub(jiff::Span::new().days((years * 365.25).round() as i64))
+            .unwrap_or(today)
+            .to_string()
+    };
+    for (i, lab) in req["labs"].as_array().into_iter().flatten().enumerate() {
+        let analyte = lab["analyte"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                let code = lab["loinc"].as_str().unwrap_or("");
+                KB.analytes[KB.loinc_index[code] as usize].id.clone()
+            });
+        let a = &KB.analytes[KB.analyte(&analyte).unwrap_or(0) as usize];
+        let coding = match lab["loinc"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| a.loinc.first().cloned())
+        {
+            Some(loinc) => json!({ "system": "http://loinc.org", "code": loinc }),
+            None => json!({ "system": kobalt_fhir::ANALYTE_SYSTEM, "code": analyte }),
+        };
+        let mut obs = json!({
+            "resourceType": "Observation", "id": format!("o{i}"), "status": "final",
+            "code": { "coding": [coding] },
+            "subject": { "reference": "Patient/p" },
+        });
+        if let Some(d) = lab["date"].as_str() {
+            obs["effectiveDateTime"] = json!(d);
+        }
+        if let Some(r) = lab["result"].as_str() {
+            obs["valueCodeableConcept"] = concept(&KB.fhir.results, r);
+        } else {
+            obs["valueQuantity"] = json!({ "value": lab["value"], "unit": lab["unit"] });
+        }
+        entries.push(obs);
+    }
+    for c in req["conditions"].as_array().into_iter().flatten() {
+        let id = c["id"].as_str().unwrap_or("");
+        entries
+            .push(json!({ "resourceType": "Condition", "code": concept(&KB.fhir.conditions, id) }));
+    }
+    for m in req["medications"].as_array().into_iter().flatten() {
+        let id = m["id"].as_str().unwrap_or("");
+        let mut st = json!({ "resourceType": "MedicationStatement", "status": "active",
+            "medicationCodeableConcept": concept(&KB.fhir.medications, id) });
+        if let Some(y) = m["years"].as_f64() {
+            st["effectivePeriod"] = json!({ "start": ago(y) });
+        }
+        entries.push(st);
+    }
+    for p in req["procedures"].as_array().into_iter().flatten() {
+        let id = p["id"].as_str().unwrap_or("");
+        let mut pr = json!({ "resourceType": "Procedure", "status": "completed", "code": concept(&KB.fhir.procedures, id) });
+        if let Some(y) = p["years_ago"].as_f64() {
+            pr["performedDateTime"] = json!(ago(y));
+        }
+        entries.push(pr);
+    }
+    // What only the patient can tell: Kobalt's questionnaire.
+    let mut items = Vec::new();
+    let answer = |v: &Value| match v {
+        Value::Bool(b) => json!([{ "valueBoolean": b }]),
+        Value::Number(n) => json!([{ "valueDecimal": n }]),
+        other => json!([{ "valueString": other }]),
+    };
+    for key in ["pregnant", "breastfeeding"] {
+        if let Some(v) = req["person"].get(key) {
+            items.push(json!({ "linkId": format!("person.{key}"), "answer": answer(v) }));
+        }
+    }
+    if let Some(d) = req.get("diet") {
+        items.push(json!({ "linkId": "diet", "answer": answer(d) }));
+    }
+    for s in req["symptoms"].as_array().into_iter().flatten() {
+        let mut sub = Vec::new();
+        for k in ["course", "weeks", "severity"] {
+            if let Some(v) = s.get(k) {
+                sub.push(json!({ "linkId": k, "answer": answer(v) }));
+            }
+        }
+        items.push(json!({
+            "linkId": format!("symptom.{}", s["id"].as_str().unwrap_or("")),
+            "answer": answer(&json!(s["present"].as_bool().unwrap_or(true))),
+            "item": sub,
+        }));
+    }
+    for e in req["exposures"].as_array().into_iter().flatten() {
+        let v = e.get("pattern").cloned().unwrap_or(json!(true));
+        items.push(json!({ "linkId": format!("exposure.{}", e["id"].as_str().unwrap_or("")), "answer": answer(&v) }));
+    }
+    for list in [
+        "supplements",
+        "conditions",
+        "medications",
+        "procedures",
+        "exposures",
+    ] {
+        if req[list].as_array().is_some_and(Vec::is_empty) {
+            items.push(json!({ "linkId": format!("{list}.none"), "answer": answer(&json!(true)) }));
+        }
+    }
+    for s in req["supplements"].as_array().into_iter().flatten() {
+        let id = s["id"].as_str().unwrap_or("");
+        let mut st = json!({ "resourceType": "MedicationStatement", "status": "active",
+            "medicationCodeableConcept": concept(&KB.fhir.supplements, id) });
+        let dose = s["dose_mg"]
+            .as_f64()
+            .map(|v| (v, "mg"))
+            .or_else(|| s["dose_ug"].as_f64().map(|v| (v, "ug")));
+        if let Some((v, unit)) = dose {
+            let period = match s["per"].as_str() {
+                Some("week") => "wk",
+                Some("month") => "mo",
+                _ => "d",
+            };
+            st["dosage"] = json!([{ "timing": { "repeat": { "frequency": 1, "period": 1, "periodUnit": period } },
+                "doseAndRate": [{ "doseQuantity": { "value": v, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit } }] }]);
+        }
+        entries.push(st);
+    }
+    if let Some(t) = req["treatment"].as_object() {
+        for (k, v) in t {
+            items.push(json!({ "linkId": format!("treatment.{k}"), "answer": answer(v) }));
+        }
+    }
+    entries.push(
+        json!({ "resourceType": "QuestionnaireResponse", "status": "completed", "item": items }),
+    );
+    json!({ "resourceType": "Bundle", "type": "collection",
+        "entry": entries.into_iter().map(|r| json!({ "resource": r })).collect::<Vec<_>>() })
+}
+
+fn summary(a: &kobalt_contract::Assessment) -> Value {
+    json!({
+        "triage": a.triage.level,
+        "category": a.b12_status.category,
+        "causes": a.causes.iter().map(|c| &c.id).collect::<Vec<_>>(),
+        "differential": a.differential.iter().map(|d| &d.id).collect::<Vec<_>>(),
+        "tests": a.next_tests.iter().map(|t| &t.analyte).collect::<Vec<_>>(),
+        "treatment": a.treatment.recommended,
+        "regimens": a.treatment.regimens.iter().map(|r| &r.id).collect::<Vec<_>>(),
+        "warnings": a.warnings.iter().map(|w| &w.id).collect::<Vec<_>>(),
+        "decision": a.follow_up.decision,
+    })
+}
+
+#[test]
+fn every_vignette_as_a_bundle_gives_the_same_assessment() {
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vignettes");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+    {
+        if entry.path().extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let req_json = &v["request"];
+        let Ok(req) = kobalt_contract::parse_request(&req_json.to_string()) else {
+            continue;
+        };
+        let today = date(req_json["evaluation_date"].as_str().unwrap_or("2026-11-22"));
+        let Ok(direct) = kobalt_engine::assess(&KB, &req, today) else {
+            continue;
+        };
+        let base = json!({ "guideline": req_json["guideline"], "language": req_json["language"], "audience": req_json["audience"] });
+        let base: Value = base
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into()
+            })
+            .unwrap_or_default();
+        let mapped = kobalt_fhir::map(&KB, &bundle(req_json, today), today, &base)
+            .unwrap_or_else(|f| panic!("{name}: {}", f.operation_outcome()));
+        let via_fhir = kobalt_engine::assess(&KB, &mapped.request, today)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(summary(&via_fhir), summary(&direct), "{name}");
+        compared += 1;
+    }
+    assert!(compared >= 20, "compared {compared} vignettes");
+}
+
+#[test]
+fn mixed_units_codes_and_unusable_resources() {
+    let today = date("2026-11-22");
+    let input = json!({ "resourceType": "Bundle", "type": "searchset", "entry": [
+        { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1950-05", "gender": "female" } },
+        // Total B12 in pg/mL by its mass LOINC code (UCUM code preferred over the display unit).
+        { "resource": { "resourceType": "Observation", "id": "b12", "status": "final",
+            "code": { "coding": [{ "system": "http://loinc.org", "code": "2132-9" }] },
+            "effectiveDateTime": "2026-11-01T08:00:00+01:00",
+            "valueQuantity": { "value": 180, "unit": "picogram per millilitre", "system": "http://unitsofmeasure.org", "code": "pg/mL" } } },
+        // An older result of the same analyte is superseded.
+        { "resource": { "resourceType": "Observation", "id": "b12old", "status": "final",
+            "code": { "coding": [{ "system": "http://loinc.org", "code": "14685-2" }] },
+            "effectiveDateTime": "2025-01-01", "valueQuantity": { "value": 400, "unit": "pmol/L" } } },
+        // MMA in nmol/L.
+        { "resource": { "resourceType": "Observation", "id": "mma", "status": "final",
+            "code": { "coding": [{ "system": "http://loinc.org", "code": "13964-2" }] },
+            "effectiveDateTime": "2026-11-01", "valueQuantity": { "value": 520, "unit": "nmol/L" } } },
+        { "resource": { "resourceType": "Observation", "id": "bad", "status": "entered-in-error",
+            "code": { "coding": [{ "system": "http://loinc.org", "code": "2132-9" }] }, "valueQuantity": { "value": 5, "unit": "pg/mL" } } },
+        { "resource": { "resourceType": "Observation", "id": "lt", "status": "final",
+            "code": { "coding": [{ "system": "http://loinc.org", "code": "13965-9" }] },
+            "valueQuantity": { "value": 5, "comparator": "<", "unit": "umol/L" } } },
+        { "resource": { "resourceType": "Condition", "id": "c1",
+            "code": { "coding": [{ "system": "http://hl7.org/fhir/sid/icd-10", "code": "E11.9" }] } } },
+        { "resource": { "resourceType": "Condition", "id": "c2",
+            "verificationStatus": { "coding": [{ "code": "refuted" }] },
+            "code": { "coding": [{ "system": "http://snomed.info/sct", "code": "84027009" }] } } },
+        { "resource": { "resourceType": "MedicationRequest", "id": "m1", "status": "active",
+            "medicationReference": { "reference": "Medication/met" }, "authoredOn": "2019-06-01" } },
+        { "resource": { "resourceType": "Medication", "id": "met",
+            "code": { "coding": [{ "system": "http://www.whocc.no/atc", "code": "A10BA02" }] } } },
+        { "resource": { "resourceType": "Encounter", "id": "e1" } },
+    ]});
+    let mapped = kobalt_fhir::map(&KB, &input, today, &json!({}))
+        .unwrap_or_else(|f| panic!("{}", f.operation_outcome()));
+    let r = serde_json::to_value(&mapped.request).unwrap_or_default();
+    assert_eq!(r["person"]["age_years"], 76.0);
+    assert_eq!(r["conditions"], json!([{ "id": "type_2_diabetes" }]));
+    assert_eq!(r["medications"][0]["id"], "metformin");
+    assert!(
+        r["medications"][0]["years"]
+            .as_f64()
+            .is_some_and(|y| y > 7.0)
+    );
+    let labs = r["labs"].as_array().cloned().unwrap_or_default();
+    assert_eq!(labs.len(), 2, "{labs:?}");
+    let a = kobalt_engine::assess(&KB, &mapped.request, today).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a.b12_status.category.as_str(), "deficient");
+    let outcome = kobalt_fhir::operation_outcome(&mapped.issues).to_string();
+    for named in [
+        "Observation/bad",
+        "Observation/lt",
+        "Condition/c2",
+        "Encounter/e1",
+    ] {
+        assert!(outcome.contains(named), "{named} not named in {outcome}");
+    }
+}
+
+#[test]
+fn no_patient_is_an_error_outcome() {
+    let failed = kobalt_fhir::map(
+        &KB,
+        &json!([{ "resourceType": "Observation" }]),
+        date("2026-11-22"),
+        &json!({}),
+    )
+    .err()
+    .map(|f| f.operation_outcome())
+    .unwrap_or_default();
+    assert_eq!(failed["resourceType"], "OperationOutcome");
+    assert_eq!(
+        failed["issue"]
+            .as_array()
+            .map(|i| i.iter().any(|x| x["severity"] == "error")),
+        Some(true)
+    );
+}
