@@ -112,6 +112,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
+        /// CDS Hooks settings (TOML: base_url, issuers with their JWK Set files).
+        /// Without it the CDS Hooks endpoints refuse every call.
+        #[arg(long)]
+        cds_settings: Option<std::path::PathBuf>,
     },
     /// Validate or inspect the knowledge base.
     Knowledge {
@@ -206,6 +210,33 @@ fn fhir_request(
             Err(failed.operation_outcome())
         }
     }
+}
+
+/// CDS Hooks settings and the JWK Sets they name (paths relative to the file).
+fn read_cds_settings(
+    path: &std::path::Path,
+) -> anyhow::Result<(kobalt_cds::CdsSettings, Vec<kobalt_cds::Issuer>)> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let settings: kobalt_cds::CdsSettings =
+        toml::from_str(&text).with_context(|| format!("CDS settings {}", path.display()))?;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let mut issuers = Vec::new();
+    for i in &settings.issuer {
+        let file = dir.join(&i.jwks_file);
+        let jwks = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        issuers.push(kobalt_cds::Issuer {
+            iss: i.iss.clone(),
+            jwks: serde_json::from_str(&jwks)
+                .with_context(|| format!("JWK Set {}", file.display()))?,
+            jku: i.jku.clone(),
+        });
+    }
+    if settings.allow_unauthenticated {
+        eprintln!("kobalt: CDS Hooks development mode: calls without a token are accepted");
+    }
+    Ok((settings, issuers))
 }
 
 /// Monte Carlo settings for projections: every core of the machine.
@@ -373,15 +404,20 @@ fn run() -> anyhow::Result<ExitCode> {
             guideline: guideline.into(),
             threads,
         }),
-        Command::Serve { addr } => {
+        Command::Serve { addr, cds_settings } => {
             let kb = kobalt_kb::bundled()?;
+            let mut state = kobalt_server::AppState::new(kb);
+            if let Some(path) = cds_settings {
+                let (settings, issuers) = read_cds_settings(&path)?;
+                state = state.with_cds(&settings, issuers);
+            }
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
             eprintln!("kobalt: serving on http://{addr} (Ctrl-C stops)");
             runtime
-                .block_on(kobalt_server::serve(addr, kobalt_server::AppState::new(kb)))
+                .block_on(kobalt_server::serve(addr, state))
                 .with_context(|| format!("serving on {addr}"))?;
             Ok(ExitCode::SUCCESS)
         }

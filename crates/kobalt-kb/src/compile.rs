@@ -536,6 +536,7 @@ impl<'a> Compiler<'a> {
             "projection-",
             "option-",
             "web-",
+            "cds-",
         ];
         let unused: Vec<String> = known
             .iter()

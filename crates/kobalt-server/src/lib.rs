@@ -30,14 +30,35 @@ pub struct AppState {
     pub kb: Arc<Knowledge>,
     /// Monte Carlo draws for projections on the result page and on request.
     pub projection_draws: usize,
+    /// The CDS Hooks endpoints; without configured issuers every call is refused.
+    pub cds: kobalt_cds::CdsState,
 }
 
 impl AppState {
     pub fn new(kb: Knowledge) -> Self {
+        let kb = Arc::new(kb);
+        let settings = kobalt_cds::CdsSettings {
+            base_url: "http://127.0.0.1:8080".into(),
+            allow_unauthenticated: false,
+            leeway_seconds: 30,
+            guideline: None,
+            issuer: Vec::new(),
+        };
         AppState {
-            kb: Arc::new(kb),
+            cds: kobalt_cds::state(kb.clone(), &settings, Vec::new()),
+            kb,
             projection_draws: 500,
         }
+    }
+
+    /// CDS Hooks with these settings and trusted issuers.
+    pub fn with_cds(
+        mut self,
+        settings: &kobalt_cds::CdsSettings,
+        issuers: Vec<kobalt_cds::Issuer>,
+    ) -> Self {
+        self.cds = kobalt_cds::state(self.kb.clone(), settings, issuers);
+        self
     }
 }
 
@@ -70,7 +91,8 @@ pub fn router(state: AppState) -> Router {
         .route("/result.json", post(web::result_json))
         .route("/static/kobalt.css", get(web::stylesheet))
         .fallback(web::not_found)
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(kobalt_cds::router(state.cds))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

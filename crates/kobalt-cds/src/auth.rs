@@ -1,0 +1,119 @@
+//! JWT bearer validation as CDS Hooks requires (interop.md A.9): an asymmetric
+//! algorithm of the allowed set (ES384, RS384), `typ` JWT, a `kid` from the
+//! issuer's JWK Set, `iss` on the allow list, `aud` equal to the called
+//! endpoint's public URL, `exp` / `iat` with a small leeway, and a `jti` that
+//! is not replayed within the token's lifetime.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use serde::Deserialize;
+
+/// A trusted issuer and its keys.
+#[derive(Clone, Debug)]
+pub struct Issuer {
+    pub iss: String,
+    pub jwks: JwkSet,
+    /// `jku` values this issuer may send (its keys still come from `jwks`).
+    pub jku: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("no bearer token")]
+    Missing,
+    #[error("the token is not acceptable: {0}")]
+    Invalid(&'static str),
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub exp: u64,
+    pub iat: u64,
+    pub jti: String,
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+pub struct Verifier {
+    issuers: Vec<Issuer>,
+    leeway: u64,
+    /// jti → expiry, for the replay check.
+    seen: Mutex<HashMap<String, u64>>,
+}
+
+const ALLOWED: [Algorithm; 2] = [Algorithm::ES384, Algorithm::RS384];
+
+impl Verifier {
+    pub fn new(issuers: Vec<Issuer>, leeway_seconds: u64) -> Verifier {
+        Verifier {
+            issuers,
+            leeway: leeway_seconds,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Checks `Authorization: Bearer <jwt>` for a call to `audience` at time `now`.
+    pub fn verify(
+        &self,
+        authorization: Option<&str>,
+        audience: &str,
+        now: u64,
+    ) -> Result<Claims, AuthError> {
+        let token = authorization
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::Missing)?;
+        // The header decides nothing before it is checked against the allowed set.
+        let header = decode_header(token).map_err(|_| AuthError::Invalid("malformed header"))?;
+        if !ALLOWED.contains(&header.alg) {
+            return Err(AuthError::Invalid("algorithm not allowed"));
+        }
+        if header.typ.as_deref() != Some("JWT") {
+            return Err(AuthError::Invalid("typ must be JWT"));
+        }
+        let kid = header.kid.as_deref().ok_or(AuthError::Invalid("no kid"))?;
+        let (issuer, jwk) = self
+            .issuers
+            .iter()
+            .find_map(|i| i.jwks.find(kid).map(|k| (i, k)))
+            .ok_or(AuthError::Invalid("unknown key"))?;
+        if let Some(jku) = &header.jku
+            && !issuer.jku.iter().any(|a| a == jku)
+        {
+            return Err(AuthError::Invalid("jku not on the allow list"));
+        }
+        let key = DecodingKey::from_jwk(jwk).map_err(|_| AuthError::Invalid("unusable key"))?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_audience(&[audience]);
+        validation.set_issuer(&[issuer.iss.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "jti"]);
+        validation.leeway = self.leeway;
+        validation.validate_exp = true;
+        let data = decode::<Claims>(token, &key, &validation)
+            .map_err(|_| AuthError::Invalid("signature or claims"))?;
+        let claims = data.claims;
+        // `exp` was checked by the library against the system clock; check
+        // against the caller's clock too, and that `iat` is not in the future.
+        if claims.exp + self.leeway < now {
+            return Err(AuthError::Invalid("expired"));
+        }
+        if claims.iat > now + self.leeway {
+            return Err(AuthError::Invalid("issued in the future"));
+        }
+        let mut seen = self
+            .seen
+            .lock()
+            .map_err(|_| AuthError::Invalid("replay cache"))?;
+        seen.retain(|_, exp| *exp + self.leeway >= now);
+        if seen.contains_key(&claims.jti) {
+            return Err(AuthError::Invalid("replayed jti"));
+        }
+        seen.insert(claims.jti.clone(), claims.exp);
+        Ok(claims)
+    }
+}

@@ -1,0 +1,235 @@
+//! Kobalt as a CDS Hooks 3.0 service (interop.md part A): discovery at
+//! `GET /cds-services`, `patient-view` and `order-select` / `order-sign`
+//! services, the feedback endpoint, and JWT bearer validation (ES384 / RS384,
+//! issuer allow list with JWK Sets, exact `aud`, `exp` / `iat`, `jti` replay).
+//! An unauthenticated development mode exists behind a setting that is off by
+//! default. Errors are OperationOutcomes; 412 names the missing prefetch keys.
+
+pub mod auth;
+pub mod service;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use kobalt_contract::{Guideline, Language};
+use kobalt_kb::Knowledge;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub use auth::{AuthError, Issuer, Verifier};
+use service::{HookError, Services};
+
+/// How the CDS Hooks endpoints are configured (a TOML file for `kobalt serve`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CdsSettings {
+    /// The public base URL clients call (the `aud` of their tokens is this URL
+    /// plus the endpoint path), e.g. `https://kobalt.example`.
+    pub base_url: String,
+    /// Development only: accept calls without a token.
+    #[serde(default)]
+    pub allow_unauthenticated: bool,
+    #[serde(default = "default_leeway")]
+    pub leeway_seconds: u64,
+    #[serde(default)]
+    pub guideline: Option<Guideline>,
+    #[serde(default)]
+    pub issuer: Vec<IssuerSettings>,
+}
+
+fn default_leeway() -> u64 {
+    30
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerSettings {
+    pub iss: String,
+    /// A JWK Set file, relative to the settings file.
+    pub jwks_file: String,
+    #[serde(default)]
+    pub jku: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct CdsState {
+    pub kb: Arc<Knowledge>,
+    pub base_url: String,
+    pub allow_unauthenticated: bool,
+    pub guideline: Guideline,
+    pub verifier: Arc<Verifier>,
+}
+
+fn outcome(status: StatusCode, code: &str, text: &str, diagnostics: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/fhir+json")],
+        Json(json!({
+            "resourceType": "OperationOutcome",
+            "issue": [{ "severity": "error", "code": code, "details": { "text": text }, "diagnostics": diagnostics }],
+        })),
+    )
+        .into_response()
+}
+
+fn language(headers: &HeaderMap) -> Language {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.trim_start().to_lowercase().starts_with("en") {
+        Language::En
+    } else {
+        Language::Nl
+    }
+}
+
+fn now() -> u64 {
+    jiff::Timestamp::now().as_second().max(0) as u64
+}
+
+impl CdsState {
+    /// A 401 unless the call carries a valid token for `path` (or dev mode is on).
+    fn authorize(&self, headers: &HeaderMap, path: &str) -> Option<Response> {
+        if self.allow_unauthenticated {
+            return None;
+        }
+        let audience = format!("{}{}", self.base_url.trim_end_matches('/'), path);
+        let auth = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        // No detail that helps an attacker.
+        self.verifier.verify(auth, &audience, now()).err().map(|_| {
+            outcome(
+                StatusCode::UNAUTHORIZED,
+                "security",
+                "authentication required",
+                "KOBALT-AUTH",
+            )
+        })
+    }
+
+    fn services(&self) -> Services<'_> {
+        Services {
+            kb: &self.kb,
+            guideline: self.guideline,
+        }
+    }
+}
+
+async fn discovery(State(state): State<CdsState>, headers: HeaderMap) -> Response {
+    if let Some(r) = state.authorize(&headers, "/cds-services") {
+        return r;
+    }
+    Json(state.services().discovery(language(&headers))).into_response()
+}
+
+async fn call(
+    State(state): State<CdsState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = state.authorize(&headers, &format!("/cds-services/{id}")) {
+        return r;
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return outcome(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "the body is not JSON",
+            "KOBALT-INVALID-JSON",
+        );
+    };
+    let today = jiff::Zoned::now().date();
+    match state.services().call(&id, &body, language(&headers), today) {
+        Ok(cards) => Json(cards).into_response(),
+        Err(HookError::Bad(why)) => outcome(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            &why,
+            "KOBALT-INVALID-REQUEST",
+        ),
+        Err(HookError::Missing(keys)) => outcome(
+            StatusCode::PRECONDITION_FAILED,
+            "required",
+            &format!(
+                "prefetch missing and no FHIR server access: {}",
+                keys.join(", ")
+            ),
+            &format!("KOBALT-PREFETCH-MISSING {}", keys.join(" ")),
+        ),
+    }
+}
+
+/// Feedback is checked and acknowledged; the service is stateless and keeps
+/// no record of it.
+async fn feedback(
+    State(state): State<CdsState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = state.authorize(&headers, &format!("/cds-services/{id}/feedback")) {
+        return r;
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return outcome(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "the body is not JSON",
+            "KOBALT-INVALID-JSON",
+        );
+    };
+    let Some(items) = body["feedback"].as_array() else {
+        return outcome(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "feedback must be an array",
+            "KOBALT-FEEDBACK",
+        );
+    };
+    for (i, f) in items.iter().enumerate() {
+        let ok = f["card"].as_str().is_some()
+            && matches!(f["outcome"].as_str(), Some("accepted" | "overridden"))
+            && f["outcomeTimestamp"].as_str().is_some()
+            && (f["outcome"] != "accepted" || f["acceptedSuggestions"].is_array());
+        if !ok {
+            return outcome(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                &format!(
+                    "feedback[{i}] needs card, outcome (accepted or overridden), outcomeTimestamp and, when accepted, acceptedSuggestions"
+                ),
+                "KOBALT-FEEDBACK",
+            );
+        }
+    }
+    StatusCode::OK.into_response()
+}
+
+/// The CDS Hooks routes, to merge into the server's router.
+pub fn router(state: CdsState) -> Router {
+    Router::new()
+        .route("/cds-services", get(discovery))
+        .route("/cds-services/{id}", post(call))
+        .route("/cds-services/{id}/feedback", post(feedback))
+        .with_state(state)
+}
+
+/// The state from settings and the JWK Sets read for them.
+pub fn state(kb: Arc<Knowledge>, settings: &CdsSettings, issuers: Vec<Issuer>) -> CdsState {
+    CdsState {
+        kb,
+        base_url: settings.base_url.clone(),
+        allow_unauthenticated: settings.allow_unauthenticated,
+        guideline: settings.guideline.unwrap_or(Guideline::Nhg),
+        verifier: Arc::new(Verifier::new(issuers, settings.leeway_seconds)),
+    }
+}

@@ -1,0 +1,491 @@
+//! CDS Hooks over the real router: discovery, patient-view and order hooks
+//! with fixtures shaped like the specification's examples, 412 and 400
+//! OperationOutcomes, card conformance, feedback, and JWT negatives (401).
+
+use std::sync::{Arc, LazyLock};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use kobalt_cds::{CdsSettings, Issuer, router, service, state};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+static KB: LazyLock<Arc<kobalt_kb::Knowledge>> =
+    LazyLock::new(|| Arc::new(kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"))));
+
+const BASE: &str = "https://kobalt.example";
+const ISS: &str = "https://ehr.example";
+
+fn key(name: &str) -> String {
+    let path = format!("{}/tests/keys/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn app(dev: bool) -> axum::Router {
+    let settings = CdsSettings {
+        base_url: BASE.into(),
+        allow_unauthenticated: dev,
+        leeway_seconds: 5,
+        guideline: None,
+        issuer: vec![],
+    };
+    let jwks = serde_json::from_str(&key("client-jwks.json")).unwrap_or_else(|e| panic!("{e}"));
+    router(state(
+        KB.clone(),
+        &settings,
+        vec![Issuer {
+            iss: ISS.into(),
+            jwks,
+            jku: vec![],
+        }],
+    ))
+}
+
+fn now() -> u64 {
+    jiff::Timestamp::now().as_second() as u64
+}
+
+struct Token {
+    alg: Algorithm,
+    key: &'static str,
+    kid: &'static str,
+    iss: String,
+    aud: String,
+    exp: u64,
+    iat: u64,
+    jti: String,
+}
+
+impl Token {
+    fn valid(path: &str) -> Token {
+        Token {
+            alg: Algorithm::ES384,
+            key: "client-es384.pem",
+            kid: "client-key-1",
+            iss: ISS.into(),
+            aud: format!("{BASE}{path}"),
+            exp: now() + 300,
+            iat: now(),
+            jti: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    fn sign(&self) -> String {
+        let mut h = Header::new(self.alg);
+        h.kid = Some(self.kid.into());
+        h.typ = Some("JWT".into());
+        let claims = json!({ "iss": self.iss, "aud": self.aud, "exp": self.exp, "iat": self.iat, "jti": self.jti });
+        let key =
+            EncodingKey::from_ec_pem(key(self.key).as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        encode(&h, &claims, &key).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+async fn send(
+    app: axum::Router,
+    method: &str,
+    path: &str,
+    token: Option<String>,
+    body: Option<String>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::ACCEPT_LANGUAGE, "en");
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let req = req
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.map_or_else(Body::empty, Body::from))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let res = app.oneshot(req).await.unwrap_or_else(|e| panic!("{e}"));
+    let status = res.status();
+    let bytes = res
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn observation(id: &str, loinc: &str, value: f64, unit: &str, date: &str) -> Value {
+    json!({ "resourceType": "Observation", "id": id, "status": "final",
+        "code": { "coding": [{ "system": "http://loinc.org", "code": loinc }] },
+        "subject": { "reference": "Patient/1288992" }, "effectiveDateTime": date,
+        "valueQuantity": { "value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit } })
+}
+
+fn bundle(resources: Vec<Value>) -> Value {
+    json!({ "resourceType": "Bundle", "type": "searchset",
+        "entry": resources.into_iter().map(|r| json!({ "resource": r })).collect::<Vec<_>>() })
+}
+
+fn today_minus(days: i64) -> String {
+    jiff::Zoned::now()
+        .date()
+        .checked_sub(jiff::Span::new().days(days))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_string()
+}
+
+fn patient_view(labs: Option<Value>) -> Value {
+    let mut prefetch = json!({
+        "patient": { "resourceType": "Patient", "id": "1288992", "birthDate": "1952-04-01", "gender": "male" },
+        "medicationStatements": bundle(vec![json!({ "resourceType": "MedicationStatement", "id": "ms1", "status": "active",
+            "medicationCodeableConcept": { "coding": [{ "system": "http://www.whocc.no/atc", "code": "A10BA02" }] },
+            "effectivePeriod": { "start": "2015-01-01" } })]),
+        "conditions": Value::Null,
+    });
+    if let Some(l) = labs {
+        prefetch["labs"] = l;
+    }
+    json!({
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "fhirServer": "https://ehr.example/r4",
+        "hook": "patient-view",
+        "context": { "userId": "Practitioner/example", "patientId": "1288992" },
+        "prefetch": prefetch,
+    })
+}
+
+#[tokio::test]
+async fn discovery_lists_the_services() {
+    let (status, body) = send(
+        app(false),
+        "GET",
+        "/cds-services",
+        Some(Token::valid("/cds-services").sign()),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let services = body["services"].as_array().cloned().unwrap_or_default();
+    assert_eq!(services.len(), 3);
+    assert!(
+        services
+            .iter()
+            .all(|s| s["version"] == "3.0.0" && s["description"].is_string())
+    );
+    assert!(
+        services[0]["prefetch"]["labs"]
+            .as_str()
+            .is_some_and(|t| t.contains("14685-2"))
+    );
+}
+
+#[tokio::test]
+async fn patient_view_grey_zone_card_with_mma_suggestion() {
+    let labs = bundle(vec![observation(
+        "b12",
+        "14685-2",
+        180.0,
+        "pmol/L",
+        &today_minus(20),
+    )]);
+    let path = "/cds-services/kobalt-b12";
+    let (status, body) = send(
+        app(false),
+        "POST",
+        path,
+        Some(Token::valid(path).sign()),
+        Some(patient_view(Some(labs)).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cards = body["cards"].as_array().cloned().unwrap_or_default();
+    let grey = cards
+        .iter()
+        .find(|c| c["source"]["topic"]["code"] == "b12-grey-zone")
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(grey["indicator"], "warning");
+    assert_eq!(grey["selectionBehavior"], "at-most-one");
+    assert_eq!(
+        grey["suggestions"][0]["actions"][0]["resource"]["resourceType"],
+        "ServiceRequest"
+    );
+    assert_eq!(
+        grey["suggestions"][0]["actions"][0]["resource"]["code"]["coding"][0]["code"],
+        "13964-2"
+    );
+    assert!(
+        grey["overrideReasons"]
+            .as_array()
+            .is_some_and(|r| r.iter().all(|x| x["display"].is_string()))
+    );
+    for c in &cards {
+        service::conformant(c).unwrap_or_else(|e| panic!("{e}: {c}"));
+        assert!(uuid::Uuid::parse_str(c["uuid"].as_str().unwrap_or("")).is_ok());
+    }
+    // B12 was measured within the year: no risk-medication card.
+    assert!(
+        !cards
+            .iter()
+            .any(|c| c["source"]["topic"]["code"] == "b12-risk-medication")
+    );
+}
+
+#[tokio::test]
+async fn patient_view_risk_medication_without_a_recent_b12() {
+    let labs = bundle(vec![observation(
+        "b12",
+        "14685-2",
+        400.0,
+        "pmol/L",
+        &today_minus(800),
+    )]);
+    let path = "/cds-services/kobalt-b12";
+    let (status, body) = send(
+        app(false),
+        "POST",
+        path,
+        Some(Token::valid(path).sign()),
+        Some(patient_view(Some(labs)).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let card = body["cards"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["source"]["topic"]["code"] == "b12-risk-medication")
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(
+        card["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("metformin"))
+    );
+}
+
+#[tokio::test]
+async fn missing_prefetch_is_412_with_the_keys() {
+    let path = "/cds-services/kobalt-b12";
+    let (status, body) = send(
+        app(false),
+        "POST",
+        path,
+        Some(Token::valid(path).sign()),
+        Some(patient_view(None).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(body["resourceType"], "OperationOutcome");
+    assert!(
+        body["issue"][0]["diagnostics"]
+            .as_str()
+            .is_some_and(|d| d.contains("labs"))
+    );
+}
+
+#[tokio::test]
+async fn invalid_json_and_wrong_hook_are_400() {
+    let path = "/cds-services/kobalt-b12";
+    let (status, body) = send(
+        app(false),
+        "POST",
+        path,
+        Some(Token::valid(path).sign()),
+        Some("{not json".into()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["resourceType"], "OperationOutcome");
+    let mut wrong = patient_view(Some(Value::Null));
+    wrong["hook"] = json!("order-sign");
+    let (status, _) = send(
+        app(false),
+        "POST",
+        path,
+        Some(Token::valid(path).sign()),
+        Some(wrong.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn order_sign_folic_acid_without_b12_status() {
+    let path = "/cds-services/kobalt-b12-order";
+    let body = json!({
+        "hookInstance": "5b7e3a4f-5a4b-4a0e-9c9f-2b1e8f0c4d11",
+        "hook": "order-sign",
+        "context": { "userId": "Practitioner/example", "patientId": "1288992",
+            "draftOrders": bundle(vec![json!({ "resourceType": "MedicationRequest", "id": "mr1", "status": "draft", "intent": "order",
+                "medicationCodeableConcept": { "coding": [{ "system": "http://www.whocc.no/atc", "code": "B03BB01" }] } })]) },
+        "prefetch": { "patient": { "resourceType": "Patient", "id": "1288992", "birthDate": "1980-01-01", "gender": "female" } },
+    });
+    let (status, out) = send(
+        app(false),
+        "POST",
+        path,
+        Some(Token::valid(path).sign()),
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let card = out["cards"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["source"]["topic"]["code"] == "b12-folic-acid")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(card["indicator"], "warning");
+}
+
+#[tokio::test]
+async fn feedback_is_checked() {
+    let path = "/cds-services/kobalt-b12/feedback";
+    let good = json!({ "feedback": [{ "card": "8f0c2b3e-0d7a-4c43-9a55-2f4f3b1f6a10", "outcome": "accepted",
+        "acceptedSuggestions": [{ "id": "1d9e4a52-6f0b-4e8e-b3c4-7c0f7d7a9e21" }], "outcomeTimestamp": "2026-03-02T10:05:31Z" }] });
+    let (status, _) = send(
+        app(false),
+        "POST",
+        path,
+        Some(Token::valid(path).sign()),
+        Some(good.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let bad = json!({ "feedback": [{ "card": "x", "outcome": "maybe" }] });
+    let (status, _) = send(
+        app(false),
+        "POST",
+        path,
+        Some(Token::valid(path).sign()),
+        Some(bad.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn bad_tokens_are_401() {
+    let path = "/cds-services";
+    let mut cases: Vec<(&str, Option<String>)> = vec![("no token", None)];
+    let mut t = Token::valid(path);
+    t.aud = format!("{BASE}/cds-services/kobalt-b12");
+    cases.push(("wrong aud", Some(t.sign())));
+    let mut t = Token::valid(path);
+    t.exp = now() - 600;
+    t.iat = now() - 900;
+    cases.push(("expired", Some(t.sign())));
+    let mut t = Token::valid(path);
+    t.iss = "https://evil.example".into();
+    cases.push(("unknown iss", Some(t.sign())));
+    let mut t = Token::valid(path);
+    t.key = "other-es384.pem";
+    cases.push(("wrong key", Some(t.sign())));
+    let mut t = Token::valid(path);
+    t.iat = now() + 3600;
+    cases.push(("issued in the future", Some(t.sign())));
+    // alg none: header and claims, no signature.
+    let b64 = |v: &Value| {
+        use std::fmt::Write;
+        let bytes = v.to_string().into_bytes();
+        let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |a, (i, b)| a | (u32::from(*b) << (16 - 8 * i)));
+            for i in 0..=chunk.len() {
+                let _ = write!(
+                    out,
+                    "{}",
+                    table[((n >> (18 - 6 * i)) & 63) as usize] as char
+                );
+            }
+        }
+        out
+    };
+    let claims = json!({ "iss": ISS, "aud": format!("{BASE}{path}"), "exp": now() + 300, "iat": now(), "jti": "none-1" });
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({ "alg": "none", "typ": "JWT", "kid": "client-key-1" })),
+        b64(&claims)
+    );
+    cases.push(("alg none", Some(none)));
+    let mut h = Header::new(Algorithm::HS256);
+    h.kid = Some("client-key-1".into());
+    h.typ = Some("JWT".into());
+    let hs =
+        encode(&h, &claims, &EncodingKey::from_secret(b"secret")).unwrap_or_else(|e| panic!("{e}"));
+    cases.push(("HS256", Some(hs)));
+    for (name, token) in cases {
+        let (status, body) = send(app(false), "GET", path, token, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: {body}");
+        assert_eq!(body["resourceType"], "OperationOutcome", "{name}");
+    }
+    // A replayed jti: the second use of the same token is refused.
+    let app = app(false);
+    let token = Token::valid(path).sign();
+    let (first, _) = send(app.clone(), "GET", path, Some(token.clone()), None).await;
+    let (second, _) = send(app, "GET", path, Some(token), None).await;
+    assert_eq!((first, second), (StatusCode::OK, StatusCode::UNAUTHORIZED));
+}
+
+#[tokio::test]
+async fn development_mode_needs_no_token_and_is_off_by_default() {
+    let (status, _) = send(app(true), "GET", "/cds-services", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let settings: CdsSettings =
+        toml::from_str("base_url = \"https://kobalt.example\"").unwrap_or_else(|e| panic!("{e}"));
+    assert!(!settings.allow_unauthenticated);
+}
+
+#[test]
+fn summaries_fit_in_both_languages_and_markdown_is_escaped() {
+    use kobalt_contract::{Audience, Language};
+    let longest_medication = KB
+        .medications
+        .names
+        .iter()
+        .map(|n| {
+            n.get(Language::Nl, Audience::Clinician)
+                .len()
+                .max(n.get(Language::En, Audience::Clinician).len())
+        })
+        .max()
+        .unwrap_or(0);
+    for id in KB
+        .messages
+        .keys()
+        .filter(|k| k.starts_with("cds-") && k.ends_with("-summary"))
+    {
+        for lang in [Language::Nl, Language::En] {
+            let text = kobalt_kb::fill(
+                KB.message(id, lang, Audience::Clinician),
+                &[
+                    ("value", "1000"),
+                    ("medication", &"x".repeat(longest_medication)),
+                ],
+            );
+            assert!(
+                text.chars().count() <= service::SUMMARY_MAX,
+                "{id} ({lang}): {} characters",
+                text.chars().count()
+            );
+        }
+    }
+    assert_eq!(
+        service::escape("<script>alert(1)</script> *x*"),
+        "&lt;script&gt;alert(1)&lt;/script&gt; \\*x\\*"
+    );
+    let long = "word ".repeat(60);
+    let clipped = service::clip(&long);
+    assert!(clipped.chars().count() <= service::SUMMARY_MAX && clipped.ends_with('…'));
+    let mut card = json!({ "summary": long, "indicator": "info", "source": { "label": "x" } });
+    assert!(
+        service::conformant(&card).is_err(),
+        "an overlong summary is refused"
+    );
+    card["summary"] = json!("ok");
+    assert!(service::conformant(&card).is_ok());
+}
