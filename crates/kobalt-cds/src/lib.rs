@@ -51,8 +51,12 @@ fn default_leeway() -> u64 {
 #[serde(deny_unknown_fields)]
 pub struct IssuerSettings {
     pub iss: String,
-    /// A JWK Set file, relative to the settings file.
-    pub jwks_file: String,
+    /// A JWK Set file, relative to the settings file, or
+    #[serde(default)]
+    pub jwks_file: Option<String>,
+    /// a JWK Set URL (read when the server starts).
+    #[serde(default)]
+    pub jwks_url: Option<String>,
     #[serde(default)]
     pub jku: Vec<String>,
 }
@@ -119,6 +123,7 @@ impl CdsState {
         Services {
             kb: &self.kb,
             guideline: self.guideline,
+            base_url: &self.base_url,
         }
     }
 }
@@ -214,13 +219,23 @@ async fn feedback(
     StatusCode::OK.into_response()
 }
 
-/// The CDS Hooks routes, to merge into the server's router.
+/// The CDS Hooks routes, to merge into the server's router. CORS is open
+/// for them (browser-based CDS clients); the bearer token is the protection.
 pub fn router(state: CdsState) -> Router {
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT_LANGUAGE,
+        ]);
     Router::new()
         .route("/cds-services", get(discovery))
         .route("/cds-services/{id}", post(call))
         .route("/cds-services/{id}/feedback", post(feedback))
         .with_state(state)
+        .layer(cors)
 }
 
 /// The state from settings and the JWK Sets read for them.

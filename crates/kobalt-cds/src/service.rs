@@ -28,6 +28,8 @@ pub enum HookError {
 pub struct Services<'a> {
     pub kb: &'a Knowledge,
     pub guideline: Guideline,
+    /// Kobalt's public base URL, for links to the explanation of a card's rule.
+    pub base_url: &'a str,
 }
 
 fn loinc_list(kb: &Knowledge) -> String {
@@ -180,6 +182,7 @@ impl Services<'_> {
         summary: String,
         indicator: &str,
         topic: &str,
+        rule: &str,
         detail: String,
         suggestions: Vec<Value>,
         lang: Language,
@@ -201,7 +204,10 @@ impl Services<'_> {
             "detail": detail,
             "source": source,
             "overrideReasons": overrides,
-            "links": [{ "label": self.m("cds-link-explanation", lang), "url": self.source()["url"], "type": "absolute" }],
+            "links": [
+                { "label": self.m("cds-link-rule", lang), "url": format!("{}/api/v1/knowledge/{rule}", self.base_url.trim_end_matches('/')), "type": "absolute" },
+                { "label": self.m("cds-link-explanation", lang), "url": self.source()["url"], "type": "absolute" },
+            ],
         });
         if !suggestions.is_empty() {
             card["selectionBehavior"] = json!(if topic == "b12-grey-zone" {
@@ -303,14 +309,20 @@ impl Services<'_> {
             .and_then(|m| m.value);
         let value = b12.map_or("?".to_owned(), |v| format!("{}", v.round()));
         if a.triage.level >= TriageLevel::Urgent24h {
-            cards.push(self.card(
-                self.m("cds-red-flag-summary", lang),
-                "critical",
-                "b12-red-flag",
-                self.detail(a, lang),
-                Vec::new(),
-                lang,
-            ));
+            cards.push(
+                self.card(
+                    self.m("cds-red-flag-summary", lang),
+                    "critical",
+                    "b12-red-flag",
+                    a.triage
+                        .reasons
+                        .first()
+                        .map_or("red_flags_not_asked", |r| r.rule.as_str()),
+                    self.detail(a, lang),
+                    Vec::new(),
+                    lang,
+                ),
+            );
         }
         match a.b12_status.category {
             B12Category::Deficient if a.treatment.recommended => {
@@ -347,6 +359,7 @@ impl Services<'_> {
                     fill(&self.m("cds-deficient-summary", lang), &[("value", &value)]),
                     indicator,
                     "b12-deficient",
+                    &a.b12_status.rule,
                     self.detail(a, lang),
                     suggestions,
                     lang,
@@ -377,6 +390,7 @@ impl Services<'_> {
                         fill(&self.m("cds-grey-summary", lang), &[("value", &value)]),
                         "warning",
                         "b12-grey-zone",
+                        "test_mma_grey_zone",
                         self.detail(a, lang),
                         suggestions,
                         lang,
@@ -393,6 +407,7 @@ impl Services<'_> {
                 ),
                 "info",
                 "b12-risk-medication",
+                "triage_soon_risk_medication",
                 self.detail(a, lang),
                 vec![self.service_request("b12_total", patient, lang)],
                 lang,
@@ -448,6 +463,7 @@ impl Services<'_> {
                 self.m("cds-order-metformin-summary", lang),
                 "info",
                 "b12-risk-medication",
+                "triage_soon_risk_medication",
                 self.detail(a, lang),
                 vec![self.service_request("b12_total", patient, lang)],
                 lang,
@@ -460,6 +476,7 @@ impl Services<'_> {
                 self.m("cds-order-folic-summary", lang),
                 "warning",
                 "b12-folic-acid",
+                "folic_acid_before_b12",
                 self.detail(a, lang),
                 vec![self.service_request("b12_total", patient, lang)],
                 lang,

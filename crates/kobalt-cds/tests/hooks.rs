@@ -489,3 +489,23 @@ fn summaries_fit_in_both_languages_and_markdown_is_escaped() {
     card["summary"] = json!("ok");
     assert!(service::conformant(&card).is_ok());
 }
+
+#[tokio::test]
+async fn cors_preflight_for_browser_clients() {
+    let req = Request::builder()
+        .method("OPTIONS")
+        .uri("/cds-services/kobalt-b12")
+        .header(header::ORIGIN, "https://ehr.example")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .header(
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            "authorization,content-type",
+        )
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let res = app(false)
+        .oneshot(req)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+}

@@ -223,13 +223,25 @@ fn read_cds_settings(
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     let mut issuers = Vec::new();
     for i in &settings.issuer {
-        let file = dir.join(&i.jwks_file);
-        let jwks = std::fs::read_to_string(&file)
-            .with_context(|| format!("reading {}", file.display()))?;
+        let (origin, text) = match (&i.jwks_file, &i.jwks_url) {
+            (Some(f), None) => {
+                let file = dir.join(f);
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                (file.display().to_string(), text)
+            }
+            (None, Some(url)) => {
+                let text = ureq::get(url)
+                    .call()
+                    .and_then(|mut r| r.body_mut().read_to_string())
+                    .with_context(|| format!("fetching the JWK Set {url}"))?;
+                (url.clone(), text)
+            }
+            _ => anyhow::bail!("issuer {}: give jwks_file or jwks_url", i.iss),
+        };
         issuers.push(kobalt_cds::Issuer {
             iss: i.iss.clone(),
-            jwks: serde_json::from_str(&jwks)
-                .with_context(|| format!("JWK Set {}", file.display()))?,
+            jwks: serde_json::from_str(&text).with_context(|| format!("JWK Set {origin}"))?,
             jku: i.jku.clone(),
         });
     }

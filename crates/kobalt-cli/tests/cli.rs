@@ -402,3 +402,58 @@ fn assess_reads_a_fhir_bundle() {
     let outcome: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(outcome["resourceType"], "OperationOutcome");
 }
+
+/// `kobalt serve --cds-settings` reads an issuer's JWK Set from a URL at start.
+#[test]
+fn serve_reads_a_jwks_url() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let jwks = std::fs::read_to_string(root().join("examples/cds-jwks.example.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let jwks_port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{jwks}",
+                jwks.len()
+            );
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("kobalt-cds-url-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let settings = dir.join("cds.toml");
+    std::fs::write(
+        &settings,
+        format!("base_url = \"http://127.0.0.1:1\"\n[[issuer]]\niss = \"https://ehr.example\"\njwks_url = \"http://127.0.0.1:{jwks_port}/jwks.json\"\n"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_default();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kobalt"))
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--cds-settings",
+        ])
+        .arg(&settings)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut line = String::new();
+    if let Some(err) = child.stderr.take() {
+        let _ = BufReader::new(err).read_line(&mut line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        line.contains("serving on"),
+        "the server did not start: {line}"
+    );
+}

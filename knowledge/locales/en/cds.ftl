@@ -17,3 +17,4 @@ cds-link-explanation = Guideline source
 cds-why = Why
 cds-missing = Not known
 cds-version = Kobalt engine { $engine }, knowledge base { $version } (sha256 { $hash })
+cds-link-rule = Kobalt: the rule and its sources

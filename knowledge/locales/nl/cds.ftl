@@ -17,3 +17,4 @@ cds-link-explanation = Bron in de richtlijn
 cds-why = Waarom
 cds-missing = Niet bekend
 cds-version = Kobalt-engine { $engine }, kennisbank { $version } (sha256 { $hash })
+cds-link-rule = Kobalt: de regel en zijn bronnen
