@@ -46,7 +46,7 @@ report() { # name seconds... : median
 
 echo "rows: $rows"
 for input in "$csv" "$parquet"; do
-  [ "${input##*.}" = parquet ] && ! $kobalt screen --help | grep -q parquet && { echo "parquet: not supported by this build"; continue; }
+  [ "${input##*.}" = parquet ] && ! $kobalt screen --help | grep -qi parquet && { echo "parquet: not supported by this build"; continue; }
   k=(); d=()
   for run in 1 2 3; do
     start=$(date +%s.%N)

@@ -87,7 +87,7 @@ enum Command {
         after_help = "Examples:\n  kobalt screen b12_export.csv --out flagged.csv\n  kobalt screen results.ndjson.gz --out flagged.csv --rejects rejects.csv --report report/\n  kobalt screen long.csv --mapping mapping.toml --guideline nice --out flagged.csv"
     )]
     Screen {
-        /// CSV (any delimiter), or NDJSON of FHIR Observations; plain or .gz.
+        /// CSV (any delimiter), Parquet, or NDJSON of FHIR Observations; CSV and NDJSON plain or .gz.
         input: std::path::PathBuf,
         /// Output file (.csv).
         #[arg(long)]

@@ -10,6 +10,7 @@
 
 mod long;
 pub mod mapping;
+mod parquet;
 mod row;
 pub mod summary;
 
@@ -97,7 +98,7 @@ pub const OUTPUT_HEADER: &str = "patient_id,status,outcome,risk_group,flags,refl
 pub const REJECTS_HEADER: &str = "line,reason,row\n";
 
 /// A file written under a temporary name and renamed when complete.
-struct AtomicFile {
+pub(crate) struct AtomicFile {
     tmp: PathBuf,
     path: PathBuf,
     writer: BufWriter<File>,
@@ -121,7 +122,7 @@ impl AtomicFile {
         })
     }
 
-    fn write(&mut self, bytes: &[u8]) -> Result<(), ScreenError> {
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<(), ScreenError> {
         self.writer
             .write_all(bytes)
             .map_err(|source| ScreenError::Write {
@@ -132,7 +133,7 @@ impl AtomicFile {
 
     /// The file for positional writes from several threads (after this
     /// buffer is flushed); `len` is where the buffered writes ended.
-    fn positional(&mut self, len: u64) -> Result<(&File, u64), ScreenError> {
+    pub(crate) fn positional(&mut self, len: u64) -> Result<(&File, u64), ScreenError> {
         self.writer.flush().map_err(|source| ScreenError::Write {
             path: self.tmp.display().to_string(),
             source,
@@ -222,6 +223,9 @@ pub fn run(
     };
     let outcome = if inner.ends_with(".ndjson") || inner.ends_with(".jsonl") {
         long::run_fhir(kb, &screener, opts, reader, &mut sink)?
+    } else if inner.ends_with(".parquet") {
+        drop(reader);
+        parquet::run_parquet(kb, &screener, opts, &mut sink)?
     } else if [".csv", ".tsv", ".txt"].iter().any(|e| inner.ends_with(e)) {
         match opts.mapping.format {
             Format::Wide => run_wide(kb, &screener, opts, reader, &mut sink)?,
@@ -478,14 +482,14 @@ fn run_wide(
 }
 
 /// A block's output bytes and where they go in the output file.
-struct WriteJob {
+pub(crate) struct WriteJob {
     offset: u64,
     data: Vec<u8>,
 }
 
 /// In input order: drops duplicate patients, writes the rejects, merges the
 /// counts; returns the block's lines, bytes and rows, and its output bytes.
-fn write_block(
+pub(crate) fn write_block(
     r: BlockResult,
     line_base: u64,
     seen: &mut Seen,
@@ -546,13 +550,13 @@ fn write_block(
 /// repeat can only be the previous id, and the ids' hashes are just appended.
 /// At the first id out of order the hashes go into a hash set, which takes
 /// over for the rest of the file.
-enum Seen {
+pub(crate) enum Seen {
     Sorted { last: Vec<u8>, hashes: Vec<u64> },
     Hashed(FxHashSet<u64>),
 }
 
 impl Seen {
-    fn new(expected_rows: usize) -> Seen {
+    pub(crate) fn new(expected_rows: usize) -> Seen {
         Seen::Sorted {
             last: Vec::new(),
             hashes: Vec::with_capacity(expected_rows),

@@ -11,6 +11,29 @@ use crate::ScreenError;
 use crate::mapping::Mapping;
 use crate::summary::{Counted, Summary};
 
+/// The fields of one input row, whatever the input format.
+pub(crate) trait Fields<'r> {
+    fn count(&self) -> usize;
+    /// The field's text, trimmed; empty when missing or null.
+    fn text(&self, i: usize) -> std::borrow::Cow<'r, [u8]>;
+    /// The field as a number: `Ok(None)` when empty, `Err(text)` when not a number.
+    fn number(&self, i: usize) -> Result<Option<f64>, String>;
+}
+
+impl<'r> Fields<'r> for [&'r [u8]] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn text(&self, i: usize) -> std::borrow::Cow<'r, [u8]> {
+        std::borrow::Cow::Borrowed(self.get(i).copied().unwrap_or_default().trim_ascii())
+    }
+
+    fn number(&self, i: usize) -> Result<Option<f64>, String> {
+        number(self.get(i).copied().unwrap_or_default().trim_ascii())
+    }
+}
+
 /// A block of whole input lines.
 pub(crate) struct Block {
     pub index: u64,
@@ -327,7 +350,7 @@ impl RowPlan {
             match rdr.read_byte_record(&mut rec) {
                 Ok(true) => {
                     let unquoted: Vec<&[u8]> = rec.iter().collect();
-                    self.screen_row(screener, result, line, &unquoted, text);
+                    self.screen_row(screener, result, line, unquoted.as_slice(), text);
                 }
                 Ok(false) => self.reject(result, line, "unreadable row", text),
                 Err(e) => self.reject(result, line, &format!("unreadable row: {e}"), text),
@@ -344,16 +367,17 @@ impl RowPlan {
         });
     }
 
-    fn screen_row(
+    pub(crate) fn screen_row<'r, F: Fields<'r> + ?Sized>(
         &self,
         screener: &Screener<'_>,
         result: &mut BlockResult,
         line: u64,
-        fields: &[&[u8]],
+        fields: &F,
         raw: &[u8],
     ) {
         match self.row(fields) {
             Ok((id, data)) => {
+                let id = &*id;
                 let screened = screener.screen(&data);
                 let start = result.out.len();
                 let id_end = write_output(&mut result.out, id, &screened);
@@ -376,9 +400,12 @@ impl RowPlan {
         }
     }
 
-    fn row<'r>(&self, rec: &[&'r [u8]]) -> Result<(&'r [u8], PatientData), String> {
-        if rec.len() != self.columns {
-            let hint = if rec.len() == 1 {
+    pub(crate) fn row<'r, F: Fields<'r> + ?Sized>(
+        &self,
+        rec: &F,
+    ) -> Result<(std::borrow::Cow<'r, [u8]>, PatientData), String> {
+        if rec.count() != self.columns {
+            let hint = if rec.count() == 1 {
                 " (wrong delimiter?)"
             } else {
                 ""
@@ -386,17 +413,18 @@ impl RowPlan {
             return Err(format!(
                 "expected {} fields, found {}{hint}",
                 self.columns,
-                rec.len()
+                rec.count()
             ));
         }
-        let field = |i: usize| rec.get(i).copied().unwrap_or_default().trim_ascii();
+        let field = |i: usize| rec.text(i);
         let id = field(self.id);
         if id.is_empty() {
             return Err("patient_id is empty".into());
         }
         let num = |i: Option<usize>, name: &str| -> Result<Option<f64>, String> {
             let Some(i) = i else { return Ok(None) };
-            number(field(i)).map_err(|t| format!("{name}: '{t}' is not a number"))
+            rec.number(i)
+                .map_err(|t| format!("{name}: '{t}' is not a number"))
         };
         let age = num(self.age, "age")?;
         if let Some(a) = age
@@ -418,18 +446,19 @@ impl RowPlan {
                 let v = field(i);
                 self.sex_values
                     .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(v))
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&v))
                     .map(|(_, s)| *s)
             }),
             pregnant: self
                 .pregnant
-                .is_some_and(|i| matches!(field(i), b"1" | b"true" | b"yes" | b"y" | b"ja")),
+                .is_some_and(|i| matches!(&*field(i), b"1" | b"true" | b"yes" | b"y" | b"ja")),
             metformin_years: years(self.metformin, "metformin years")?,
             acid_suppressant_years: years(self.acid, "acid suppressant years")?,
             ..PatientData::default()
         };
         for lab in &self.labs {
-            let Some(v) = number(field(lab.value))
+            let Some(v) = rec
+                .number(lab.value)
                 .map_err(|t| format!("{}: '{t}' is not a number", lab.value_name))?
             else {
                 continue;
@@ -441,11 +470,11 @@ impl RowPlan {
                 UnitSource::Fixed(f) => f,
                 UnitSource::Column(i) => {
                     let raw = field(i);
-                    unit_factor(&lab.units, raw).ok_or_else(|| {
+                    unit_factor(&lab.units, &raw).ok_or_else(|| {
                         format!(
                             "{}: unknown unit '{}' for {}",
                             lab.unit_name,
-                            String::from_utf8_lossy(raw),
+                            String::from_utf8_lossy(&raw),
                             lab.analyte
                         )
                     })?

@@ -319,3 +319,66 @@ fn a_missing_column_stops_with_its_name() {
 fn the_builtin_mapping_parses() {
     assert!(Mapping::parse(kobalt_screen::mapping::BUILTIN).is_ok());
 }
+
+#[test]
+fn parquet_input_gives_the_same_rows_as_csv() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+    let d = dir("parquet");
+    let ids: ArrayRef = Arc::new(Int64Array::from(vec![1, 2, 3, 2]));
+    let ages: ArrayRef = Arc::new(Int64Array::from(vec![70, 55, 60, 41]));
+    let sex: ArrayRef = Arc::new(StringArray::from(vec!["F", "M", "F", "M"]));
+    let none = || -> ArrayRef { Arc::new(Float64Array::from(vec![None::<f64>; 4])) };
+    let b12: ArrayRef = Arc::new(Float64Array::from(vec![
+        Some(120.0),
+        Some(200.0),
+        Some(-5.0),
+        Some(400.0),
+    ]));
+    let unit: ArrayRef = Arc::new(StringArray::from(vec![
+        "pmol/L", "pmol/L", "pmol/L", "pg/mL",
+    ]));
+    let hb: ArrayRef = Arc::new(Float64Array::from(vec![Some(10.5), None, None, None]));
+    let mcv: ArrayRef = Arc::new(Float64Array::from(vec![Some(104.0), None, None, None]));
+    let batch = RecordBatch::try_from_iter(vec![
+        ("patient_id", ids),
+        ("age", ages),
+        ("sex", sex),
+        ("metformin_years", none()),
+        ("ppi_years", none()),
+        ("b12_value", b12),
+        ("b12_unit", unit),
+        ("holotc_pmol", none()),
+        ("mma_umol", none()),
+        ("hcy_umol", none()),
+        ("hb_gdl", hb),
+        ("mcv_fl", mcv),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let input = d.join("export.parquet");
+    let file = std::fs::File::create(&input).unwrap_or_else(|e| panic!("{e}"));
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    writer.write(&batch).unwrap_or_else(|e| panic!("{e}"));
+    writer.close().unwrap_or_else(|e| panic!("{e}"));
+    let r = screen(&d, &input, Mapping::builtin(), 2);
+    assert!(r.summary.conserved(), "{}", r.summary.text());
+    assert_eq!(r.out.len(), 2, "{:?} {:?}", r.out, r.rejects);
+    assert_eq!(r.out[0][1], "deficient");
+    assert!(r.out[0][4].contains("deficient_macrocytic_anaemia"));
+    assert_eq!(r.out[1][1], "indeterminate");
+    let reason = |row: &str| {
+        r.rejects
+            .iter()
+            .find(|x| x[0] == row)
+            .map(|x| x[1].clone())
+            .unwrap_or_default()
+    };
+    assert!(reason("3").contains("negative value"), "{:?}", r.rejects);
+    assert!(
+        reason("4").contains("duplicate patient_id"),
+        "{:?}",
+        r.rejects
+    );
+}
