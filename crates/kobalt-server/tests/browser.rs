@@ -407,6 +407,9 @@ fn vignette(name: &str) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Chromium and chromedriver: ./test.sh installs them and runs this"]
 async fn questionnaire_in_a_real_browser() {
+    // Two TLS backends are compiled into the workspace (WebDriver client, JWK
+    // Set fetching): name the one this process uses.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let base = start_server().await;
     let (_driver, port) = start_driver();
     let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
