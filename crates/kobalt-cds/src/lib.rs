@@ -135,6 +135,16 @@ async fn discovery(State(state): State<CdsState>, headers: HeaderMap) -> Respons
     Json(state.services().discovery(language(&headers))).into_response()
 }
 
+/// The 400 for a body that is not JSON.
+fn not_json() -> Response {
+    outcome(
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        "the body is not JSON",
+        "KOBALT-INVALID-JSON",
+    )
+}
+
 async fn call(
     State(state): State<CdsState>,
     Path(id): Path<String>,
@@ -145,12 +155,7 @@ async fn call(
         return r;
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return outcome(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            "the body is not JSON",
-            "KOBALT-INVALID-JSON",
-        );
+        return not_json();
     };
     let today = jiff::Zoned::now().date();
     match state.services().call(&id, &body, language(&headers), today) {
@@ -185,12 +190,7 @@ async fn feedback(
         return r;
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return outcome(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            "the body is not JSON",
-            "KOBALT-INVALID-JSON",
-        );
+        return not_json();
     };
     let Some(items) = body["feedback"].as_array() else {
         return outcome(

@@ -162,10 +162,7 @@ fn result_page(
                 p class="hint" { (m("report-score-note")) }
                 ol {
                     @for c in &a.causes {
-                        li {
-                            strong { (c.name) } " — " (c.text) " " (sources(&c.sources))
-                            (evidence(page, &c.supporting, &c.against, &c.missing))
-                        }
+                        (explained(page, &c.name, &c.text, &c.sources, [&c.supporting, &c.against, &c.missing]))
                     }
                 }
             }
@@ -175,10 +172,7 @@ fn result_page(
                 h2 id="diff-h" { (m("report-differential")) }
                 ul {
                     @for d in &a.differential {
-                        li {
-                            strong { (d.name) } " — " (d.text) " " (sources(&d.sources))
-                            (evidence(page, &d.supporting, &d.against, &d.missing))
-                        }
+                        (explained(page, &d.name, &d.text, &d.sources, [&d.supporting, &d.against, &d.missing]))
                     }
                 }
             }
@@ -254,6 +248,22 @@ fn result_page(
         p class="hint" { (a.disclaimer) " " (m("report-knowledge")) " " (a.knowledge.version) }
     };
     page.layout(&m("web-result-title"), switch, body)
+}
+
+/// A cause or differential: name, text, sources, and what argues for and against.
+fn explained(
+    page: &Page,
+    name: &str,
+    text: &str,
+    source_ids: &[String],
+    [supporting, against, missing]: [&Vec<String>; 3],
+) -> Markup {
+    html! {
+        li {
+            strong { (name) } " — " (text) " " (sources(source_ids))
+            (evidence(page, supporting, against, missing))
+        }
+    }
 }
 
 fn evidence(page: &Page, supporting: &[String], against: &[String], missing: &[String]) -> Markup {
