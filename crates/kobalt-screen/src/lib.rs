@@ -11,12 +11,12 @@
 mod long;
 pub mod mapping;
 mod parquet;
+mod pipeline;
 mod row;
 pub mod summary;
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use kobalt_contract::Guideline;
@@ -319,12 +319,6 @@ fn run_wide(
     mut reader: Box<dyn Read + Send>,
     sink: &mut Sink<'_>,
 ) -> Result<Outcome, ScreenError> {
-    let Sink {
-        out,
-        rejects,
-        progress,
-    } = sink;
-    let progress = *progress;
     let (header, rest) = header_line(&mut *reader, &opts.input)?;
     let delim = delimiter(&opts.mapping, &header);
     let columns = split_header(&header, delim);
@@ -333,20 +327,11 @@ fn run_wide(
     let threads = opts.threads.max(1);
     let block_bytes = opts.block_bytes.max(1 << 12);
     let (block_tx, block_rx) = crossbeam_channel::bounded::<Block>(threads * 2);
-    let (result_tx, result_rx) = crossbeam_channel::bounded::<BlockResult>(threads * 2);
-    // Buffers go back for reuse: fresh ones would cost a page fault per 4 KB.
+    // Input buffers go back to the reader for reuse.
     let (input_pool_tx, input_pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
-    let (output_pool_tx, output_pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
-    let (write_tx, write_rx) = crossbeam_channel::unbounded::<WriteJob>();
-    let write_failed = std::sync::Mutex::new(None::<std::io::Error>);
-    let (out_file, mut offset) = out.positional(OUTPUT_HEADER.len() as u64)?;
-    let out_path = opts.out.display().to_string();
-    let mut summary = Summary::default();
-    let mut truncated = None;
-    let mut write_error = None;
+    let input_path = opts.input.display().to_string();
     std::thread::scope(|scope| {
-        // Reader: blocks of whole lines, numbered, with the first line's number.
-        let input_path = opts.input.display().to_string();
+        // Reader: blocks of whole lines, numbered in input order.
         let reader_handle = scope.spawn(move || -> Option<String> {
             let mut carry = rest;
             let mut index = 0u64;
@@ -392,99 +377,29 @@ fn run_wide(
                 }
             }
         });
-        // Workers: parse, screen, format; and write finished blocks at the
-        // offsets the writer gives them, so that output copies run in parallel.
-        for _ in 0..threads {
-            let (rx, tx) = (block_rx.clone(), result_tx.clone());
-            let (input_back, output_pool) = (input_pool_tx.clone(), output_pool_rx.clone());
-            let (writes, output_back) = (write_rx.clone(), output_pool_tx.clone());
-            let (plan, write_failed) = (&plan, &write_failed);
-            scope.spawn(move || {
-                let write = |job: WriteJob| {
-                    if let Err(source) = out_file.write_all_at(&job.data, job.offset)
-                        && let Ok(mut slot) = write_failed.lock()
-                    {
-                        slot.get_or_insert(source);
-                    }
-                    let _ = output_back.send(job.data);
-                };
-                let (mut blocks_open, mut writes_open) = (true, true);
-                while blocks_open && writes_open {
-                    crossbeam_channel::select_biased! {
-                        recv(writes) -> job => match job {
-                            Ok(job) => write(job),
-                            Err(_) => writes_open = false,
-                        },
-                        recv(rx) -> block => match block {
-                            Ok(block) => {
-                                let out = output_pool.try_recv().unwrap_or_default();
-                                let (result, data) = plan.process(screener, block, delim, out);
-                                let _ = input_back.send(data);
-                                if tx.send(result).is_err() {
-                                    blocks_open = false;
-                                }
-                            }
-                            Err(_) => blocks_open = false,
-                        },
-                    }
-                }
-                drop(tx);
-                if writes_open {
-                    for job in writes.iter() {
-                        write(job);
-                    }
-                }
-            });
-        }
-        drop(input_pool_tx);
-        drop(write_rx);
-        drop(block_rx);
-        drop(result_tx);
-        // Writer: in input order, with the duplicate-patient check.
-        let mut pending = std::collections::BTreeMap::new();
-        let mut next = 0u64;
-        // Line number of the next block's first line (the header is line 1).
-        let mut line_base = 2u64;
-        let mut seen = Seen::new(size_hint.map_or(0, |b| (b / 48).min(1 << 26) as usize));
-        for result in result_rx {
-            pending.insert(result.index, result);
-            while let Some(r) = pending.remove(&next) {
-                next += 1;
-                match write_block(r, line_base, &mut seen, rejects, &mut summary) {
-                    Ok((lines, bytes, rows, data)) => {
-                        line_base += lines;
-                        let len = data.len() as u64;
-                        let _ = write_tx.send(WriteJob { offset, data });
-                        offset += len;
-                        progress.advance(bytes, rows);
-                    }
-                    Err(e) => {
-                        write_error.get_or_insert(e);
-                    }
-                }
-            }
-        }
-        drop(write_tx);
-        truncated = reader_handle
+        let process = |block: Block, out: Vec<u8>| {
+            let (result, data) = plan.process(screener, block, delim, out);
+            let _ = input_pool_tx.send(data);
+            Ok(result)
+        };
+        // The header is line 1.
+        let summary = pipeline::ordered(
+            block_rx,
+            threads,
+            &process,
+            2,
+            size_hint.map_or(0, |b| (b / 48).min(1 << 26) as usize),
+            sink,
+            &opts.out.display().to_string(),
+        );
+        let truncated = reader_handle
             .join()
             .unwrap_or(Some("the reader stopped".into()));
-    });
-    if let Some(e) = write_error {
-        return Err(e);
-    }
-    if let Some(source) = write_failed.into_inner().ok().flatten() {
-        return Err(ScreenError::Write {
-            path: out_path,
-            source,
-        });
-    }
-    Ok(Outcome { summary, truncated })
-}
-
-/// A block's output bytes and where they go in the output file.
-pub(crate) struct WriteJob {
-    offset: u64,
-    data: Vec<u8>,
+        Ok(Outcome {
+            summary: summary?,
+            truncated,
+        })
+    })
 }
 
 /// In input order: drops duplicate patients, writes the rejects, merges the

@@ -15,9 +15,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::row::{BlockResult, Fields, RowPlan};
 use crate::summary::Summary;
-use std::os::unix::fs::FileExt;
-
-use crate::{Options, Outcome, ScreenError, Seen, Sink, WriteJob, write_block};
+use crate::{Options, Outcome, ScreenError, Sink, pipeline};
 
 /// A column of a record batch, resolved to its type once per batch.
 enum Col<'a> {
@@ -180,127 +178,54 @@ pub(crate) fn run_parquet(
         let _ = job_tx.send(*g);
     }
     drop(job_tx);
-    let (result_tx, result_rx) =
-        crossbeam_channel::bounded::<Result<BlockResult, ScreenError>>(opts.threads.max(1) * 2);
-    // Finished blocks are written at their offsets by the workers, in parallel.
-    let (write_tx, write_rx) = crossbeam_channel::unbounded::<WriteJob>();
-    let write_failed = std::sync::Mutex::new(None::<std::io::Error>);
-    let (out_file, mut offset) = sink.out.positional(crate::OUTPUT_HEADER.len() as u64)?;
-    let mut summary = Summary::default();
-    let mut failure = None;
-    std::thread::scope(|scope| {
-        for _ in 0..opts.threads.max(1) {
-            let (jobs, tx, plan, mask) = (job_rx.clone(), result_tx.clone(), &plan, mask.clone());
-            let (writes, write_failed) = (write_rx.clone(), &write_failed);
-            scope.spawn(move || {
-                let write = |job: WriteJob| {
-                    if let Err(e) = out_file.write_all_at(&job.data, job.offset)
-                        && let Ok(mut slot) = write_failed.lock()
-                    {
-                        slot.get_or_insert(e);
-                    }
+    let process = |(group, rows): (usize, u64), mut out: Vec<u8>| {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(open()?)
+            .map_err(read_error)?
+            .with_projection(mask.clone())
+            .with_row_groups(vec![group])
+            .with_batch_size(64 * 1024)
+            .build()
+            .map_err(read_error)?;
+        out.clear();
+        out.reserve(rows as usize * 48);
+        let mut result = BlockResult {
+            index: group as u64,
+            bytes: 0,
+            lines: rows,
+            out,
+            rejects: Vec::new(),
+            keys: Vec::with_capacity(rows as usize),
+            summary: Summary::default(),
+        };
+        let mut line = 0u64;
+        for batch in reader {
+            let batch = batch.map_err(|e| ScreenError::Read {
+                path: opts.input.display().to_string(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            let columns: Vec<Col<'_>> = batch.columns().iter().map(Col::of).collect();
+            for row in 0..batch.num_rows() {
+                let fields = ArrowRow {
+                    columns: &columns,
+                    row,
                 };
-                let (mut jobs_open, mut writes_open) = (true, true);
-                while jobs_open && writes_open {
-                    crossbeam_channel::select_biased! {
-                        recv(writes) -> job => match job {
-                            Ok(job) => write(job),
-                            Err(_) => writes_open = false,
-                        },
-                        recv(jobs) -> job => match job {
-                            Ok((group, rows)) => {
-                    let result = (|| {
-                        let reader = ParquetRecordBatchReaderBuilder::try_new(open()?)
-                            .map_err(read_error)?
-                            .with_projection(mask.clone())
-                            .with_row_groups(vec![group])
-                            .with_batch_size(64 * 1024)
-                            .build()
-                            .map_err(read_error)?;
-                        let mut result = BlockResult {
-                            index: group as u64,
-                            bytes: 0,
-                            lines: rows,
-                            out: Vec::with_capacity(rows as usize * 48),
-                            rejects: Vec::new(),
-                            keys: Vec::with_capacity(rows as usize),
-                            summary: Summary::default(),
-                        };
-                        let mut line = 0u64;
-                        for batch in reader {
-                            let batch = batch.map_err(|e| ScreenError::Read {
-                                path: opts.input.display().to_string(),
-                                source: std::io::Error::other(e.to_string()),
-                            })?;
-                            let columns: Vec<Col<'_>> = batch.columns().iter().map(Col::of).collect();
-                            for row in 0..batch.num_rows() {
-                                let fields = ArrowRow { columns: &columns, row };
-                                result.summary.rows_in += 1;
-                                plan.screen_row(screener, &mut result, line, &fields, b"");
-                                line += 1;
-                            }
-                        }
-                        Ok(result)
-                    })();
-                    if tx.send(result).is_err() {
-                        jobs_open = false;
-                    }
-                            }
-                            Err(_) => jobs_open = false,
-                        },
-                    }
-                }
-                drop(tx);
-                if writes_open {
-                    for job in writes.iter() {
-                        write(job);
-                    }
-                }
-            });
-        }
-        drop(result_tx);
-        drop(write_rx);
-        // In file order; row numbers count from 1.
-        let mut pending = std::collections::BTreeMap::new();
-        let (mut next, mut row_base) = (0u64, 1u64);
-        let mut seen = Seen::new(groups.iter().map(|g| g.1 as usize).sum());
-        for result in result_rx {
-            match result {
-                Ok(r) => {
-                    pending.insert(r.index, r);
-                }
-                Err(e) => {
-                    failure.get_or_insert(e);
-                }
-            }
-            while let Some(r) = pending.remove(&next) {
-                next += 1;
-                let rows = r.lines;
-                match write_block(r, row_base, &mut seen, sink.rejects, &mut summary) {
-                    Ok((_, _, n, data)) => {
-                        let len = data.len() as u64;
-                        let _ = write_tx.send(WriteJob { offset, data });
-                        offset += len;
-                        sink.progress.advance(0, n);
-                    }
-                    Err(e) => {
-                        failure.get_or_insert(e);
-                    }
-                }
-                row_base += rows;
+                result.summary.rows_in += 1;
+                plan.screen_row(screener, &mut result, line, &fields, b"");
+                line += 1;
             }
         }
-        drop(write_tx);
-    });
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    if let Some(source) = write_failed.into_inner().ok().flatten() {
-        return Err(ScreenError::Write {
-            path: opts.out.display().to_string(),
-            source,
-        });
-    }
+        Ok(result)
+    };
+    // Rows count from 1.
+    let summary = pipeline::ordered(
+        job_rx,
+        opts.threads,
+        &process,
+        1,
+        groups.iter().map(|g| g.1 as usize).sum(),
+        sink,
+        &opts.out.display().to_string(),
+    )?;
     Ok(Outcome {
         summary,
         truncated: None,

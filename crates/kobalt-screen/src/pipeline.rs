@@ -1,0 +1,127 @@
+//! The parallel part shared by the CSV and Parquet paths: workers screen
+//! blocks, one writer takes the results in input order (duplicate patients,
+//! numbered rejects, counts) and hands each block's output back to a worker
+//! to be written at its offset, so that output copies run in parallel too.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::FileExt;
+use std::sync::Mutex;
+
+use crossbeam_channel::Receiver;
+
+use crate::row::BlockResult;
+use crate::summary::Summary;
+use crate::{OUTPUT_HEADER, ScreenError, Seen, Sink, write_block};
+
+/// A block's output bytes and where they go in the output file.
+struct WriteJob {
+    offset: u64,
+    data: Vec<u8>,
+}
+
+/// Screens every job of `jobs` with `process` (given a recycled output
+/// buffer) on `threads` workers and writes the results in job-index order.
+/// Rejects are numbered from `first_line`.
+pub(crate) fn ordered<J: Send>(
+    jobs: Receiver<J>,
+    threads: usize,
+    process: &(dyn Fn(J, Vec<u8>) -> Result<BlockResult, ScreenError> + Sync),
+    first_line: u64,
+    expected_rows: usize,
+    sink: &mut Sink<'_>,
+    out_path: &str,
+) -> Result<Summary, ScreenError> {
+    let threads = threads.max(1);
+    let (result_tx, result_rx) =
+        crossbeam_channel::bounded::<Result<BlockResult, ScreenError>>(threads * 2);
+    let (write_tx, write_rx) = crossbeam_channel::unbounded::<WriteJob>();
+    // Output buffers go back for reuse: fresh ones would cost a page fault per 4 KB.
+    let (pool_tx, pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
+    let write_failed = Mutex::new(None::<std::io::Error>);
+    let (out_file, mut offset) = sink.out.positional(OUTPUT_HEADER.len() as u64)?;
+    let mut summary = Summary::default();
+    let mut failure = None;
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (jobs, tx, writes) = (jobs.clone(), result_tx.clone(), write_rx.clone());
+            let (pool_rx, pool_tx, write_failed) =
+                (pool_rx.clone(), pool_tx.clone(), &write_failed);
+            scope.spawn(move || {
+                let write = |job: WriteJob| {
+                    if let Err(e) = out_file.write_all_at(&job.data, job.offset)
+                        && let Ok(mut slot) = write_failed.lock()
+                    {
+                        slot.get_or_insert(e);
+                    }
+                    let _ = pool_tx.send(job.data);
+                };
+                let (mut jobs_open, mut writes_open) = (true, true);
+                while jobs_open && writes_open {
+                    crossbeam_channel::select_biased! {
+                        recv(writes) -> job => match job {
+                            Ok(job) => write(job),
+                            Err(_) => writes_open = false,
+                        },
+                        recv(jobs) -> job => match job {
+                            Ok(job) => {
+                                let out = pool_rx.try_recv().unwrap_or_default();
+                                if tx.send(process(job, out)).is_err() {
+                                    jobs_open = false;
+                                }
+                            }
+                            Err(_) => jobs_open = false,
+                        },
+                    }
+                }
+                drop(tx);
+                if writes_open {
+                    for job in writes.iter() {
+                        write(job);
+                    }
+                }
+            });
+        }
+        drop(jobs);
+        drop(result_tx);
+        drop(write_rx);
+        let mut pending = BTreeMap::new();
+        let (mut next, mut line_base) = (0u64, first_line);
+        let mut seen = Seen::new(expected_rows);
+        for result in result_rx {
+            match result {
+                Ok(r) => {
+                    pending.insert(r.index, r);
+                }
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+            while let Some(r) = pending.remove(&next) {
+                next += 1;
+                match write_block(r, line_base, &mut seen, sink.rejects, &mut summary) {
+                    Ok((lines, bytes, rows, data)) => {
+                        line_base += lines;
+                        let len = data.len() as u64;
+                        let _ = write_tx.send(WriteJob { offset, data });
+                        offset += len;
+                        sink.progress.advance(bytes, rows);
+                    }
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        drop(write_tx);
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if let Some(source) = write_failed.into_inner().ok().flatten() {
+        return Err(ScreenError::Write {
+            path: out_path.to_owned(),
+            source,
+        });
+    }
+    Ok(summary)
+}
