@@ -16,6 +16,24 @@ const OVERRIDE_SYSTEM: &str = "urn:kobalt:cds:override-reason";
 /// Card summaries must stay under 140 characters (the specification's limit).
 pub const SUMMARY_MAX: usize = 139;
 
+/// A kind of card: its indicator, topic code and the rule it stands on.
+struct CardTopic {
+    indicator: &'static str,
+    code: &'static str,
+    rule: &'static str,
+}
+
+const RISK_MEDICATION: CardTopic = CardTopic {
+    indicator: "info",
+    code: "b12-risk-medication",
+    rule: "triage_soon_risk_medication",
+};
+const FOLIC_ACID: CardTopic = CardTopic {
+    indicator: "warning",
+    code: "b12-folic-acid",
+    rule: "folic_acid_before_b12",
+};
+
 /// Why a hook call cannot be answered with cards.
 #[derive(Debug, PartialEq)]
 pub enum HookError {
@@ -264,6 +282,26 @@ impl Services<'_> {
         d
     }
 
+    /// A card whose suggestion is a total B12 test.
+    fn b12_test_card(
+        &self,
+        summary: String,
+        topic: &CardTopic,
+        a: &Assessment,
+        patient: &str,
+        lang: Language,
+    ) -> Value {
+        self.card(
+            summary,
+            topic.indicator,
+            topic.code,
+            topic.rule,
+            self.detail(a, lang),
+            vec![self.service_request("b12_total", patient, lang)],
+            lang,
+        )
+    }
+
     fn service_request(&self, analyte: &str, patient: &str, lang: Language) -> Value {
         let a = self
             .kb
@@ -400,18 +438,11 @@ impl Services<'_> {
             _ => {}
         }
         if let Some(med) = self.risk_medication_untested(req, today) {
-            cards.push(self.card(
-                fill(
-                    &self.m("cds-risk-untested-summary", lang),
-                    &[("medication", &med)],
-                ),
-                "info",
-                "b12-risk-medication",
-                "triage_soon_risk_medication",
-                self.detail(a, lang),
-                vec![self.service_request("b12_total", patient, lang)],
-                lang,
-            ));
+            let summary = fill(
+                &self.m("cds-risk-untested-summary", lang),
+                &[("medication", &med)],
+            );
+            cards.push(self.b12_test_card(summary, &RISK_MEDICATION, a, patient, lang));
         }
         cards
     }
@@ -448,39 +479,19 @@ impl Services<'_> {
         let mut cards = Vec::new();
         let ordered = |id: &str| {
             orders.iter().any(|o| {
-                let concept = &o["medicationCodeableConcept"];
-                let codes: Vec<(&str, &str)> = concept["coding"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|c| Some((c["system"].as_str().unwrap_or(""), c["code"].as_str()?)))
-                    .collect();
+                let codes = kobalt_fhir::codings(&o["medicationCodeableConcept"]);
                 CodeMaps::find(&self.kb.fhir.medications, &codes).is_some_and(|r| r.id == id)
             })
         };
         if ordered("metformin") && !recent_b12(req, today) {
-            cards.push(self.card(
-                self.m("cds-order-metformin-summary", lang),
-                "info",
-                "b12-risk-medication",
-                "triage_soon_risk_medication",
-                self.detail(a, lang),
-                vec![self.service_request("b12_total", patient, lang)],
-                lang,
-            ));
+            let summary = self.m("cds-order-metformin-summary", lang);
+            cards.push(self.b12_test_card(summary, &RISK_MEDICATION, a, patient, lang));
         }
         let b12_known = !matches!(a.b12_status.category, B12Category::NotTested);
         if ordered("folic_acid") && (!b12_known || a.b12_status.category == B12Category::Deficient)
         {
-            cards.push(self.card(
-                self.m("cds-order-folic-summary", lang),
-                "warning",
-                "b12-folic-acid",
-                "folic_acid_before_b12",
-                self.detail(a, lang),
-                vec![self.service_request("b12_total", patient, lang)],
-                lang,
-            ));
+            let summary = self.m("cds-order-folic-summary", lang);
+            cards.push(self.b12_test_card(summary, &FOLIC_ACID, a, patient, lang));
         }
         cards
     }

@@ -260,6 +260,12 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
     // Next tests.
     let mut next_tests: Vec<NextTest> = Vec::new();
     let mut offered = vec![false; kb.analytes.len()];
+    let analyte_name = |a: u16| {
+        kb.analytes[a as usize]
+            .name
+            .get(language, audience)
+            .to_owned()
+    };
     for t in &kb.tests {
         if !t.rule.applies_to(case.guideline) {
             continue;
@@ -277,10 +283,7 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
             offered[*a as usize] = true;
             next_tests.push(NextTest {
                 analyte: kb.analytes[*a as usize].id.clone(),
-                name: kb.analytes[*a as usize]
-                    .name
-                    .get(language, audience)
-                    .to_owned(),
+                name: analyte_name(*a),
                 why: why.clone(),
                 rule: t.rule.meta.id.clone(),
                 sources: sources.clone(),
@@ -294,10 +297,7 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
                 offered[*a as usize] = true;
                 next_tests.push(NextTest {
                     analyte: kb.analytes[*a as usize].id.clone(),
-                    name: kb.analytes[*a as usize]
-                        .name
-                        .get(language, audience)
-                        .to_owned(),
+                    name: analyte_name(*a),
                     why: format!(
                         "{} ({})",
                         kb.differential_test_text.get(language, audience),

@@ -86,7 +86,8 @@ fn label(v: &Value, index: usize) -> String {
     }
 }
 
-fn codings(concept: &Value) -> Vec<(&str, &str)> {
+/// The (system, code) pairs of a CodeableConcept.
+pub fn codings(concept: &Value) -> Vec<(&str, &str)> {
     concept["coding"]
         .as_array()
         .into_iter()
