@@ -274,6 +274,23 @@ fn header_line(reader: &mut dyn Read, path: &Path) -> Result<(Vec<u8>, Vec<u8>),
     }
 }
 
+/// A CSV header: its column names, the delimiter, and the bytes read past it.
+pub(crate) struct Header {
+    pub columns: Vec<String>,
+    pub delim: u8,
+    pub rest: Vec<u8>,
+}
+
+pub(crate) fn read_header(reader: &mut dyn Read, opts: &Options) -> Result<Header, ScreenError> {
+    let (header, rest) = header_line(reader, &opts.input)?;
+    let delim = delimiter(&opts.mapping, &header);
+    Ok(Header {
+        columns: split_header(&header, delim),
+        delim,
+        rest,
+    })
+}
+
 /// The delimiter: the mapping's, or the most frequent of , ; tab | in the header.
 fn delimiter(mapping: &Mapping, header: &[u8]) -> u8 {
     if let Some(d) = mapping.delimiter.as_ref().and_then(|d| d.bytes().next()) {
@@ -319,9 +336,11 @@ fn run_wide(
     mut reader: Box<dyn Read + Send>,
     sink: &mut Sink<'_>,
 ) -> Result<Outcome, ScreenError> {
-    let (header, rest) = header_line(&mut *reader, &opts.input)?;
-    let delim = delimiter(&opts.mapping, &header);
-    let columns = split_header(&header, delim);
+    let Header {
+        columns,
+        delim,
+        rest,
+    } = read_header(&mut *reader, opts)?;
     let plan = RowPlan::new(kb, &opts.mapping, &columns)?;
     let size_hint = std::fs::metadata(&opts.input).ok().map(|m| m.len());
     let threads = opts.threads.max(1);

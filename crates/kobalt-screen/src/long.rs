@@ -305,9 +305,11 @@ pub(crate) fn run_long_csv(
             "format = \"long\" needs a [long] table".into(),
         ));
     };
-    let (header, rest) = crate::header_line(&mut *reader, &opts.input)?;
-    let delim = crate::delimiter(m, &header);
-    let columns = crate::split_header(&header, delim);
+    let crate::Header {
+        columns,
+        delim,
+        rest,
+    } = crate::read_header(&mut *reader, opts)?;
     let col = |name: &str, what: &str| crate::row::column(&columns, name, what);
     let (id_c, code_c, value_c, unit_c) = (
         col(&m.patient_id, "patient id")?,
