@@ -50,17 +50,19 @@ pub fn combine(i: &StatusInputs<'_>) -> &'static str {
     let mma_normal = mma == Some("normal");
     let hcy_raised = hcy == Some("raised");
     let total_only = holo.is_none();
+    // Both functional markers raised: deficiency, unless the kidneys explain the MMA.
+    let functional = if renal {
+        "indeterminate_renal_mma"
+    } else {
+        "deficient_functional_markers"
+    };
     match primary {
         None if mma.is_none() && hcy.is_none() => "not_tested",
         None => {
             if n2o && (mma_raised || hcy_raised) {
                 "deficient_functional_nitrous_oxide"
             } else if mma_raised && hcy_raised {
-                if renal {
-                    "indeterminate_renal_mma"
-                } else {
-                    "deficient_functional_markers"
-                }
+                functional
             } else {
                 "not_tested_functional_only"
             }
@@ -94,11 +96,7 @@ pub fn combine(i: &StatusInputs<'_>) -> &'static str {
                     "indeterminate_nitrous_oxide"
                 }
             } else if mma_raised && hcy_raised {
-                if renal {
-                    "indeterminate_renal_mma"
-                } else {
-                    "deficient_functional_markers"
-                }
+                functional
             } else {
                 "unlikely_normal_b12"
             }
