@@ -10,13 +10,15 @@
 
 mod long;
 pub mod mapping;
+mod output;
 mod parquet;
 mod pipeline;
 mod row;
+mod split;
 pub mod summary;
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use kobalt_contract::Guideline;
@@ -25,9 +27,11 @@ use kobalt_kb::Knowledge;
 use rustc_hash::FxHashSet;
 
 pub use mapping::{Format, Mapping};
+pub use output::OUTPUT_COLUMNS;
 pub use summary::Summary;
 
-use row::{Block, BlockResult, RowPlan};
+use output::{AtomicFile, Output, RowBytes};
+use row::{Block, BlockResult, Key, RowPlan};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScreenError {
@@ -55,7 +59,7 @@ pub enum ScreenError {
         "unsupported input {0}: use .csv, .tsv, .txt or .ndjson (FHIR Observations), optionally .gz"
     )]
     UnsupportedInput(String),
-    #[error("unsupported output {0}: use .csv")]
+    #[error("unsupported output {0}: use .csv or .parquet")]
     UnsupportedOutput(String),
 }
 
@@ -92,71 +96,8 @@ pub struct Outcome {
     pub truncated: Option<String>,
 }
 
-/// Output header: one row per patient.
-pub const OUTPUT_HEADER: &str = "patient_id,status,outcome,risk_group,flags,reflex_test,rules\n";
 /// Rejects header: the input line number and why.
 pub const REJECTS_HEADER: &str = "line,reason,row\n";
-
-/// A file written under a temporary name and renamed when complete.
-pub(crate) struct AtomicFile {
-    tmp: PathBuf,
-    path: PathBuf,
-    writer: BufWriter<File>,
-}
-
-impl AtomicFile {
-    fn create(path: &Path) -> Result<AtomicFile, ScreenError> {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".into());
-        let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
-        let file = File::create(&tmp).map_err(|source| ScreenError::Write {
-            path: tmp.display().to_string(),
-            source,
-        })?;
-        Ok(AtomicFile {
-            tmp,
-            path: path.to_owned(),
-            writer: BufWriter::with_capacity(1 << 20, file),
-        })
-    }
-
-    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<(), ScreenError> {
-        self.writer
-            .write_all(bytes)
-            .map_err(|source| ScreenError::Write {
-                path: self.tmp.display().to_string(),
-                source,
-            })
-    }
-
-    /// The file for positional writes from several threads (after this
-    /// buffer is flushed); `len` is where the buffered writes ended.
-    pub(crate) fn positional(&mut self, len: u64) -> Result<(&File, u64), ScreenError> {
-        self.writer.flush().map_err(|source| ScreenError::Write {
-            path: self.tmp.display().to_string(),
-            source,
-        })?;
-        Ok((self.writer.get_ref(), len))
-    }
-
-    fn finish(mut self) -> Result<(), ScreenError> {
-        let err = |source| ScreenError::Write {
-            path: self.path.display().to_string(),
-            source,
-        };
-        self.writer.flush().map_err(err)?;
-        std::fs::rename(&self.tmp, &self.path).map_err(err)
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        // Not renamed (an error or an interruption): leave no half file.
-        let _ = std::fs::remove_file(&self.tmp);
-    }
-}
 
 /// An opened input: the (decompressed) bytes, the size when known, and the
 /// file name without `.gz`.
@@ -199,12 +140,6 @@ pub fn run(
     opts: &Options,
     progress: &dyn Progress,
 ) -> Result<Outcome, ScreenError> {
-    let out_name = opts.out.to_string_lossy().to_lowercase();
-    if !out_name.ends_with(".csv") {
-        return Err(ScreenError::UnsupportedOutput(
-            opts.out.display().to_string(),
-        ));
-    }
     let Input {
         reader,
         size,
@@ -212,9 +147,8 @@ pub fn run(
     } = open(&opts.input)?;
     progress.start(size);
     let screener = Screener::new(kb, opts.guideline);
-    let mut out = AtomicFile::create(&opts.out)?;
+    let mut out = Output::create(&opts.out)?;
     let mut rejects = AtomicFile::create(&opts.rejects)?;
-    out.write(OUTPUT_HEADER.as_bytes())?;
     rejects.write(REJECTS_HEADER.as_bytes())?;
     let mut sink = Sink {
         out: &mut out,
@@ -324,7 +258,7 @@ fn split_header(header: &[u8], delim: u8) -> Vec<String> {
 
 /// Where a run's results go.
 pub(crate) struct Sink<'a> {
-    out: &'a mut AtomicFile,
+    out: &'a mut Output,
     rejects: &'a mut AtomicFile,
     progress: &'a dyn Progress,
 }
@@ -396,8 +330,9 @@ fn run_wide(
                 }
             }
         });
+        let row_bytes = sink.out.row_bytes();
         let process = |block: Block, out: Vec<u8>| {
-            let (result, data) = plan.process(screener, block, delim, out);
+            let (result, data) = plan.process(screener, block, delim, row_bytes, out);
             let _ = input_pool_tx.send(data);
             Ok(result)
         };
@@ -421,54 +356,69 @@ fn run_wide(
     })
 }
 
-/// In input order: drops duplicate patients, writes the rejects, merges the
-/// counts; returns the block's lines, bytes and rows, and its output bytes.
+/// A block's results after the duplicate check, in input order.
+pub(crate) struct Kept {
+    pub lines: u64,
+    pub bytes: u64,
+    pub rows: u64,
+    /// CSV rows without the duplicates; for id-only output the ids as screened.
+    pub out: Vec<u8>,
+    /// The patients kept; with id-only output they point into `out`.
+    pub keys: Vec<Key>,
+}
+
+/// In input order: drops duplicate patients, writes the rejects, merges the counts.
 pub(crate) fn write_block(
     r: BlockResult,
     line_base: u64,
     seen: &mut Seen,
     rejects: &mut AtomicFile,
     summary: &mut Summary,
-) -> Result<(u64, u64, u64, Vec<u8>), ScreenError> {
+) -> Result<Kept, ScreenError> {
     let mut s = r.summary;
+    let id = |k: &Key| &r.out[k.out_start as usize..k.id_end as usize];
     // Rejects of the block, by line: the worker's and the duplicates found here.
     let mut lines: Vec<(u64, Vec<u8>)> = Vec::new();
-    let mut dropped = Vec::new();
+    let mut duplicate = vec![false; r.keys.len()];
     for (i, k) in r.keys.iter().enumerate() {
-        let id = &r.out[k.out_start as usize..k.id_end as usize];
-        if !seen.insert(id, k.id_hash) {
-            dropped.push(i);
-        }
-    }
-    let out = if dropped.is_empty() {
-        r.out
-    } else {
-        // The block without the duplicates; they go to the rejects.
-        let mut kept = Vec::with_capacity(r.out.len());
-        let mut start = 0usize;
-        for &i in &dropped {
-            let k = &r.keys[i];
-            kept.extend_from_slice(&r.out[start..k.out_start as usize]);
-            start = k.out_end as usize;
+        if !seen.insert(id(k), k.id_hash) {
+            duplicate[i] = true;
+            let mut row = Vec::new();
+            output::csv_row(&mut row, id(k), &k.screened);
             let mut text = Vec::new();
             let line = line_base + u64::from(k.line);
-            row::reject_line(
+            output::reject_line(
                 &mut text,
                 line,
                 "duplicate patient_id: an earlier row has the same patient (row shown as screened)",
-                r.out[k.out_start as usize..k.out_end as usize].trim_ascii_end(),
+                row.trim_ascii_end(),
             );
             lines.push((line, text));
             s.rows_out -= 1;
             s.rows_rejected += 1;
             s.uncount(k.counted);
         }
-        kept.extend_from_slice(&r.out[start..]);
-        kept
-    };
+    }
+    let mut out = r.out;
+    let mut keys = r.keys;
+    if duplicate.contains(&true) {
+        if r.row_bytes == RowBytes::Csv {
+            // The CSV rows without the duplicates.
+            let mut kept = Vec::with_capacity(out.len());
+            let mut start = 0usize;
+            for (k, _) in keys.iter().zip(&duplicate).filter(|(_, d)| **d) {
+                kept.extend_from_slice(&out[start..k.out_start as usize]);
+                start = k.out_end as usize;
+            }
+            kept.extend_from_slice(&out[start..]);
+            out = kept;
+        }
+        let mut d = duplicate.iter();
+        keys.retain(|_| !d.next().copied().unwrap_or(false));
+    }
     for rej in &r.rejects {
         let mut text = Vec::new();
-        row::reject_line(&mut text, line_base + rej.line, &rej.reason, &rej.raw);
+        output::reject_line(&mut text, line_base + rej.line, &rej.reason, &rej.raw);
         lines.push((line_base + rej.line, text));
     }
     lines.sort_by_key(|(line, _)| *line);
@@ -476,7 +426,13 @@ pub(crate) fn write_block(
         rejects.write(text)?;
     }
     summary.merge(&s);
-    Ok((r.lines, r.bytes, s.rows_in, out))
+    Ok(Kept {
+        lines: r.lines,
+        bytes: r.bytes,
+        rows: s.rows_in,
+        out,
+        keys,
+    })
 }
 
 /// The duplicate-patient check. Exports are usually sorted by patient: while

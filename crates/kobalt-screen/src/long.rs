@@ -10,9 +10,10 @@ use kobalt_engine::screen::{PatientData, Screener};
 use kobalt_kb::Knowledge;
 use serde_json::Value;
 
-use crate::row::{number, reject_line, unit_factor, unit_table, write_output};
+use crate::output::{AtomicFile, Output, reject_line};
+use crate::row::{number, unit_factor, unit_table};
 use crate::summary::Summary;
-use crate::{AtomicFile, Options, Outcome, ScreenError, Sink};
+use crate::{Options, Outcome, ScreenError, Sink};
 
 const ANALYTES: [&str; 6] = [
     "b12_total",
@@ -131,10 +132,9 @@ impl Pivot {
         mut self,
         screener: &Screener<'_>,
         window_days: Option<u32>,
-        out: &mut AtomicFile,
+        out: &mut Output,
         rejects: &mut AtomicFile,
     ) -> Result<Summary, ScreenError> {
-        let mut buf = Vec::with_capacity(1 << 20);
         for id in std::mem::take(&mut self.order) {
             let Some(p) = self.patients.remove(&id) else {
                 continue;
@@ -173,14 +173,9 @@ impl Pivot {
                 ..PatientData::default()
             };
             let s = screener.screen(&data);
-            let _ = write_output(&mut buf, id.as_bytes(), &s);
+            out.row(id.as_bytes(), &s)?;
             let _ = self.summary.count(&s, data.age_years, data.b12_total);
-            if buf.len() > 1 << 20 {
-                out.write(&buf)?;
-                buf.clear();
-            }
         }
-        out.write(&buf)?;
         rejects.write(&self.rejects)?;
         Ok(self.summary)
     }

@@ -2,6 +2,7 @@
 //! written in file order, through the same row checks as CSV.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::fs::File;
 
 use arrow_array::cast::AsArray;
@@ -14,30 +15,96 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::row::{BlockResult, Fields, RowPlan};
-use crate::summary::Summary;
 use crate::{Options, Outcome, ScreenError, Sink, pipeline};
 
-/// A column of a record batch, resolved to its type once per batch.
+/// A column of a record batch, made ready for row access once per batch:
+/// numbers as one dense vector (a plain load per row instead of a type
+/// dispatch and a null-bitmap test), text as the array itself.
 enum Col<'a> {
-    F64(&'a arrow_array::Float64Array),
-    F32(&'a arrow_array::Float32Array),
-    I64(&'a arrow_array::Int64Array),
-    I32(&'a arrow_array::Int32Array),
+    Numbers {
+        values: Vec<Option<f64>>,
+        array: &'a ArrayRef,
+        /// The numbers as text (ids), formatted on first use.
+        text: OnceCell<Formatted>,
+    },
     Str(&'a arrow_array::StringArray),
     LargeStr(&'a arrow_array::LargeStringArray),
     Other(&'a ArrayRef),
 }
 
+/// A column's values as text, one after the other.
+struct Formatted {
+    bytes: Vec<u8>,
+    /// Where row r ends in `bytes` (it starts where row r - 1 ends).
+    ends: Vec<usize>,
+}
+
+impl Formatted {
+    fn of(array: &ArrayRef, values: &[Option<f64>]) -> Formatted {
+        let mut f = Formatted {
+            bytes: Vec::with_capacity(values.len() * 8),
+            ends: Vec::with_capacity(values.len()),
+        };
+        let mut int = itoa::Buffer::new();
+        let push = |f: &mut Formatted, text: &[u8]| {
+            f.bytes.extend_from_slice(text);
+            f.ends.push(f.bytes.len());
+        };
+        // Integers from the integers themselves: ids past 2^53 stay exact.
+        match array.data_type() {
+            DataType::Int64 => {
+                for v in array.as_primitive::<Int64Type>() {
+                    push(&mut f, v.map_or(&b""[..], |v| int.format(v).as_bytes()));
+                }
+            }
+            DataType::Int32 => {
+                for v in array.as_primitive::<Int32Type>() {
+                    push(&mut f, v.map_or(&b""[..], |v| int.format(v).as_bytes()));
+                }
+            }
+            _ => {
+                for v in values {
+                    push(&mut f, &v.map(format_number).unwrap_or_default());
+                }
+            }
+        }
+        f
+    }
+}
+
 impl<'a> Col<'a> {
     fn of(c: &'a ArrayRef) -> Col<'a> {
-        match c.data_type() {
-            DataType::Float64 => Col::F64(c.as_primitive::<Float64Type>()),
-            DataType::Float32 => Col::F32(c.as_primitive::<Float32Type>()),
-            DataType::Int64 => Col::I64(c.as_primitive::<Int64Type>()),
-            DataType::Int32 => Col::I32(c.as_primitive::<Int32Type>()),
-            DataType::Utf8 => Col::Str(c.as_string::<i32>()),
-            DataType::LargeUtf8 => Col::LargeStr(c.as_string::<i64>()),
-            _ => Col::Other(c),
+        let numbers: Option<Vec<Option<f64>>> = match c.data_type() {
+            DataType::Float64 => Some(c.as_primitive::<Float64Type>().iter().collect()),
+            DataType::Float32 => Some(
+                c.as_primitive::<Float32Type>()
+                    .iter()
+                    .map(|v| v.map(f64::from))
+                    .collect(),
+            ),
+            DataType::Int64 => Some(
+                c.as_primitive::<Int64Type>()
+                    .iter()
+                    .map(|v| v.map(|v| v as f64))
+                    .collect(),
+            ),
+            DataType::Int32 => Some(
+                c.as_primitive::<Int32Type>()
+                    .iter()
+                    .map(|v| v.map(f64::from))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        match (numbers, c.data_type()) {
+            (Some(values), _) => Col::Numbers {
+                values,
+                array: c,
+                text: OnceCell::new(),
+            },
+            (None, DataType::Utf8) => Col::Str(c.as_string::<i32>()),
+            (None, DataType::LargeUtf8) => Col::LargeStr(c.as_string::<i64>()),
+            (None, _) => Col::Other(c),
         }
     }
 }
@@ -56,40 +123,37 @@ fn format_number(v: f64) -> Vec<u8> {
     }
 }
 
-impl<'a> Fields<'a> for ArrowRow<'a, '_> {
+impl<'b> Fields<'b> for ArrowRow<'_, 'b> {
+    #[inline]
     fn count(&self) -> usize {
         self.columns.len()
     }
 
-    fn text(&self, i: usize) -> Cow<'a, [u8]> {
+    #[inline]
+    fn text(&self, i: usize) -> Cow<'b, [u8]> {
         let r = self.row;
-        match self.columns.get(i) {
-            Some(Col::Str(a)) if !a.is_null(r) => Cow::Borrowed(a.value(r).trim().as_bytes()),
-            Some(Col::LargeStr(a)) if !a.is_null(r) => Cow::Borrowed(a.value(r).trim().as_bytes()),
-            Some(Col::Str(_) | Col::LargeStr(_)) | None => Cow::Borrowed(b""),
-            // Integer ids are common: no float detour for them.
-            Some(Col::I64(a)) if !a.is_null(r) => {
-                Cow::Owned(itoa::Buffer::new().format(a.value(r)).as_bytes().to_vec())
+        Cow::Borrowed(match self.columns.get(i) {
+            Some(Col::Str(a)) if !a.is_null(r) => a.value(r).trim().as_bytes(),
+            Some(Col::LargeStr(a)) if !a.is_null(r) => a.value(r).trim().as_bytes(),
+            Some(Col::Numbers {
+                values,
+                array,
+                text,
+            }) => {
+                let f = text.get_or_init(|| Formatted::of(array, values));
+                let start = r.checked_sub(1).map_or(0, |p| f.ends[p]);
+                &f.bytes[start..f.ends[r]]
             }
-            Some(Col::I32(a)) if !a.is_null(r) => {
-                Cow::Owned(itoa::Buffer::new().format(a.value(r)).as_bytes().to_vec())
-            }
-            Some(_) => match self.number(i) {
-                Ok(Some(v)) => Cow::Owned(format_number(v)),
-                _ => Cow::Borrowed(b""),
-            },
-        }
+            _ => b"",
+        })
     }
 
+    #[inline]
     fn number(&self, i: usize) -> Result<Option<f64>, String> {
         let r = self.row;
-        let value = |null: bool, v: f64| Ok((!null).then_some(v));
         match self.columns.get(i) {
+            Some(Col::Numbers { values, .. }) => Ok(values[r]),
             None => Ok(None),
-            Some(Col::F64(a)) => value(a.is_null(r), a.value(r)),
-            Some(Col::F32(a)) => value(a.is_null(r), f64::from(a.value(r))),
-            Some(Col::I64(a)) => value(a.is_null(r), a.value(r) as f64),
-            Some(Col::I32(a)) => value(a.is_null(r), f64::from(a.value(r))),
             Some(Col::Str(_) | Col::LargeStr(_)) => crate::row::number(&self.text(i)),
             Some(Col::Other(a)) if a.is_null(r) => Ok(None),
             Some(Col::Other(a)) => Err(format!("a {} column", a.data_type())),
@@ -178,25 +242,17 @@ pub(crate) fn run_parquet(
         let _ = job_tx.send(*g);
     }
     drop(job_tx);
-    let process = |(group, rows): (usize, u64), mut out: Vec<u8>| {
+    let row_bytes = sink.out.row_bytes();
+    let process = |(group, rows): (usize, u64), out: Vec<u8>| {
         let reader = ParquetRecordBatchReaderBuilder::try_new(open()?)
             .map_err(read_error)?
             .with_projection(mask.clone())
             .with_row_groups(vec![group])
-            .with_batch_size(64 * 1024)
+            .with_batch_size(4096)
             .build()
             .map_err(read_error)?;
-        out.clear();
-        out.reserve(rows as usize * 48);
-        let mut result = BlockResult {
-            index: group as u64,
-            bytes: 0,
-            lines: rows,
-            out,
-            rejects: Vec::new(),
-            keys: Vec::with_capacity(rows as usize),
-            summary: Summary::default(),
-        };
+        let mut result = BlockResult::new(group as u64, 0, row_bytes, out, rows as usize);
+        result.lines = rows;
         let mut line = 0u64;
         for batch in reader {
             let batch = batch.map_err(|e| ScreenError::Read {

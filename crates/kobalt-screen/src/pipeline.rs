@@ -1,7 +1,8 @@
-//! The parallel part shared by the CSV and Parquet paths: workers screen
+//! The parallel part shared by the CSV and Parquet inputs: workers screen
 //! blocks, one writer takes the results in input order (duplicate patients,
-//! numbered rejects, counts) and hands each block's output back to a worker
-//! to be written at its offset, so that output copies run in parallel too.
+//! numbered rejects, counts). CSV output goes back to a worker to be written
+//! at its offset, so that output copies run in parallel too; Parquet output
+//! is built in order by the writer.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::FileExt;
@@ -9,9 +10,10 @@ use std::sync::Mutex;
 
 use crossbeam_channel::Receiver;
 
+use crate::output::Output;
 use crate::row::BlockResult;
 use crate::summary::Summary;
-use crate::{OUTPUT_HEADER, ScreenError, Seen, Sink, write_block};
+use crate::{Kept, ScreenError, Seen, Sink, write_block};
 
 /// A block's output bytes and where they go in the output file.
 struct WriteJob {
@@ -38,7 +40,20 @@ pub(crate) fn ordered<J: Send>(
     // Output buffers go back for reuse: fresh ones would cost a page fault per 4 KB.
     let (pool_tx, pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
     let write_failed = Mutex::new(None::<std::io::Error>);
-    let (out_file, mut offset) = sink.out.positional(OUTPUT_HEADER.len() as u64)?;
+    // CSV: positional writes after what the file has (the header).
+    let (out_file, mut offset) = match &mut *sink.out {
+        Output::Csv(file) => {
+            let f = file.positional()?;
+            let len = f.metadata().map_or(0, |m| m.len());
+            let handle = f.try_clone().map_err(|source| ScreenError::Write {
+                path: out_path.to_owned(),
+                source,
+            })?;
+            (Some(handle), len)
+        }
+        Output::Parquet(_) => (None, 0),
+    };
+    let out_file = out_file.as_ref();
     let mut summary = Summary::default();
     let mut failure = None;
     std::thread::scope(|scope| {
@@ -48,7 +63,8 @@ pub(crate) fn ordered<J: Send>(
                 (pool_rx.clone(), pool_tx.clone(), &write_failed);
             scope.spawn(move || {
                 let write = |job: WriteJob| {
-                    if let Err(e) = out_file.write_all_at(&job.data, job.offset)
+                    if let Some(f) = out_file
+                        && let Err(e) = f.write_all_at(&job.data, job.offset)
                         && let Ok(mut slot) = write_failed.lock()
                     {
                         slot.get_or_insert(e);
@@ -98,17 +114,38 @@ pub(crate) fn ordered<J: Send>(
             }
             while let Some(r) = pending.remove(&next) {
                 next += 1;
-                match write_block(r, line_base, &mut seen, sink.rejects, &mut summary) {
-                    Ok((lines, bytes, rows, data)) => {
+                let written = write_block(r, line_base, &mut seen, sink.rejects, &mut summary)
+                    .and_then(|kept| {
+                        let Kept {
+                            lines,
+                            bytes,
+                            rows,
+                            out,
+                            keys,
+                        } = kept;
                         line_base += lines;
-                        let len = data.len() as u64;
-                        let _ = write_tx.send(WriteJob { offset, data });
-                        offset += len;
                         sink.progress.advance(bytes, rows);
-                    }
-                    Err(e) => {
-                        failure.get_or_insert(e);
-                    }
+                        match &mut *sink.out {
+                            Output::Csv(_) => {
+                                let len = out.len() as u64;
+                                let _ = write_tx.send(WriteJob { offset, data: out });
+                                offset += len;
+                                Ok(())
+                            }
+                            Output::Parquet(p) => {
+                                for k in &keys {
+                                    p.row(
+                                        &out[k.out_start as usize..k.id_end as usize],
+                                        &k.screened,
+                                    )?;
+                                }
+                                let _ = pool_tx.send(out);
+                                Ok(())
+                            }
+                        }
+                    });
+                if let Err(e) = written {
+                    failure.get_or_insert(e);
                 }
             }
         }

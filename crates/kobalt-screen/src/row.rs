@@ -9,6 +9,7 @@ use kobalt_kb::Knowledge;
 
 use crate::ScreenError;
 use crate::mapping::Mapping;
+use crate::output::{RowBytes, csv_row};
 use crate::summary::{Counted, Summary};
 
 /// The fields of one input row, whatever the input format.
@@ -21,14 +22,17 @@ pub(crate) trait Fields<'r> {
 }
 
 impl<'r> Fields<'r> for [&'r [u8]] {
+    #[inline]
     fn count(&self) -> usize {
         self.len()
     }
 
+    #[inline]
     fn text(&self, i: usize) -> std::borrow::Cow<'r, [u8]> {
         std::borrow::Cow::Borrowed(self.get(i).copied().unwrap_or_default().trim_ascii())
     }
 
+    #[inline]
     fn number(&self, i: usize) -> Result<Option<f64>, String> {
         number(self.get(i).copied().unwrap_or_default().trim_ascii())
     }
@@ -70,6 +74,7 @@ pub(crate) struct Key {
     pub id_end: u32,
     pub out_end: u32,
     pub counted: Counted,
+    pub screened: Screened,
 }
 
 /// A rejected row: line within the block (0-based), reason, the row as read.
@@ -84,10 +89,36 @@ pub(crate) struct BlockResult {
     pub bytes: u64,
     /// Lines in the block (blank ones included), to number the next block's.
     pub lines: u64,
+    /// What `out` holds per patient.
+    pub row_bytes: RowBytes,
     pub out: Vec<u8>,
     pub rejects: Vec<Rejected>,
     pub keys: Vec<Key>,
     pub summary: Summary,
+}
+
+impl BlockResult {
+    /// An empty result writing into `out` (a recycled buffer), sized for `rows`.
+    pub(crate) fn new(
+        index: u64,
+        bytes: u64,
+        row_bytes: RowBytes,
+        mut out: Vec<u8>,
+        rows: usize,
+    ) -> BlockResult {
+        out.clear();
+        out.reserve(rows * 40);
+        BlockResult {
+            index,
+            bytes,
+            lines: 0,
+            row_bytes,
+            out,
+            rejects: Vec::new(),
+            keys: Vec::with_capacity(rows),
+            summary: Summary::default(),
+        }
+    }
 }
 
 enum UnitSource {
@@ -157,11 +188,28 @@ pub(crate) fn unit_table(kb: &Knowledge, analyte: &str) -> Vec<(Vec<u8>, f64)> {
     table
 }
 
+/// Equal bytes; units are short, and comparing them as one word saves a call per row.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let word = |s: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..s.len()].copy_from_slice(s);
+        u64::from_ne_bytes(w)
+    };
+    a.len() == b.len()
+        && if a.len() <= 8 {
+            word(a) == word(b)
+        } else {
+            a == b
+        }
+}
+
 /// The factor of a unit spelling: exact bytes first, then the normalised spelling.
+#[inline]
 pub(crate) fn unit_factor(table: &[(Vec<u8>, f64)], raw: &[u8]) -> Option<f64> {
     table
         .iter()
-        .find(|(u, _)| u.as_slice() == raw)
+        .find(|(u, _)| same(u, raw))
         .map(|(_, f)| *f)
         .or_else(|| {
             let norm = kobalt_units::normalize(std::str::from_utf8(raw).ok()?);
@@ -261,57 +309,56 @@ impl RowPlan {
         screener: &Screener<'_>,
         block: Block,
         delim: u8,
-        mut out: Vec<u8>,
+        row_bytes: RowBytes,
+        out: Vec<u8>,
     ) -> (BlockResult, Vec<u8>) {
-        out.clear();
-        out.reserve(block.data.len());
-        let mut result = BlockResult {
-            index: block.index,
-            bytes: block.data.len() as u64,
-            lines: 0,
+        let mut result = BlockResult::new(
+            block.index,
+            block.data.len() as u64,
+            row_bytes,
             out,
-            rejects: Vec::new(),
-            keys: Vec::with_capacity(block.data.len() / 48),
-            summary: Summary::default(),
-        };
+            block.data.len() / 48,
+        );
         let data = &block.data[..];
         let block_quoted = memchr::memchr(b'"', data).is_some();
         let mut fields: Vec<&[u8]> = Vec::with_capacity(self.columns + 1);
-        let mut pos = 0;
-        while pos < data.len() {
-            let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
-            let mut text = &data[pos..end];
-            pos = end + 1;
-            if text.last() == Some(&b'\r') {
-                text = &text[..text.len() - 1];
-            }
+        // Quotes only need looking for when the block has any.
+        let (mut line_start, mut field_start) = (0, 0);
+        let mut line_end = |end: usize, fields: &mut Vec<&'_ [u8]>, line_start: usize| {
             let line = result.lines;
             result.lines += 1;
+            let cr = usize::from(end > line_start && data[end - 1] == b'\r');
+            let text = &data[line_start..end - cr];
             if text.is_empty() {
-                continue;
+                return;
             }
-            // Fields are short: a plain loop beats a vectorised search per field.
-            // Quotes only need looking for when the block has any.
-            fields.clear();
+            if let Some(last) = fields.last_mut() {
+                *last = &last[..last.len() - cr.min(last.len())];
+            }
             let quoted = block_quoted && memchr::memchr(b'"', text).is_some();
-            let mut start = 0;
-            for (i, &b) in text.iter().enumerate() {
-                if b == delim {
-                    fields.push(&text[start..i]);
-                    start = i + 1;
-                }
-            }
-            fields.push(&text[start..]);
             self.line(
                 screener,
                 &mut result,
                 line,
-                &fields,
+                fields,
                 text,
                 quoted,
                 delim,
                 block.truncated,
             );
+        };
+        for at in crate::split::Separators::new(data, delim) {
+            fields.push(&data[field_start..at]);
+            field_start = at + 1;
+            if data[at] == b'\n' {
+                line_end(at, &mut fields, line_start);
+                fields.clear();
+                line_start = at + 1;
+            }
+        }
+        if line_start < data.len() {
+            fields.push(&data[field_start..]);
+            line_end(data.len(), &mut fields, line_start);
         }
         drop(fields);
         (result, block.data)
@@ -375,12 +422,19 @@ impl RowPlan {
         fields: &F,
         raw: &[u8],
     ) {
-        match self.row(fields) {
-            Ok((id, data)) => {
+        let mut data = PatientData::default();
+        match self.row(fields, &mut data) {
+            Ok(id) => {
                 let id = &*id;
                 let screened = screener.screen(&data);
                 let start = result.out.len();
-                let id_end = write_output(&mut result.out, id, &screened);
+                let id_end = match result.row_bytes {
+                    RowBytes::Csv => csv_row(&mut result.out, id, &screened),
+                    RowBytes::IdOnly => {
+                        result.out.extend_from_slice(id);
+                        result.out.len()
+                    }
+                };
                 let mut h = rustc_hash::FxHasher::default();
                 h.write(id);
                 let counted = result
@@ -393,6 +447,7 @@ impl RowPlan {
                     id_end: id_end as u32,
                     out_end: result.out.len() as u32,
                     counted,
+                    screened,
                 });
                 result.summary.rows_out += 1;
             }
@@ -403,7 +458,8 @@ impl RowPlan {
     pub(crate) fn row<'r, F: Fields<'r> + ?Sized>(
         &self,
         rec: &F,
-    ) -> Result<(std::borrow::Cow<'r, [u8]>, PatientData), String> {
+        data: &mut PatientData,
+    ) -> Result<std::borrow::Cow<'r, [u8]>, String> {
         if rec.count() != self.columns {
             let hint = if rec.count() == 1 {
                 " (wrong delimiter?)"
@@ -420,6 +476,9 @@ impl RowPlan {
         let id = field(self.id);
         if id.is_empty() {
             return Err("patient_id is empty".into());
+        }
+        if !id.is_ascii() && std::str::from_utf8(&id).is_err() {
+            return Err("patient_id is not UTF-8 text".into());
         }
         let num = |i: Option<usize>, name: &str| -> Result<Option<f64>, String> {
             let Some(i) = i else { return Ok(None) };
@@ -440,7 +499,8 @@ impl RowPlan {
                 y => Ok(y),
             }
         };
-        let mut data = PatientData {
+        // Filled in place: the struct is too big to move around per row.
+        *data = PatientData {
             age_years: age,
             sex: self.sex.and_then(|i| {
                 let v = field(i);
@@ -499,18 +559,25 @@ impl RowPlan {
             };
             *slot = Some(canonical);
         }
-        Ok((id, data))
+        Ok(id)
     }
 }
 
 /// A number, or `None` for an empty field; a decimal comma is accepted.
+#[inline]
 pub(crate) fn number(text: &[u8]) -> Result<Option<f64>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    if let Some(v) = plain_decimal(text) {
-        return Ok(Some(v));
+    match plain_decimal(text) {
+        Some(v) => Ok(Some(v)),
+        None => any_number(text),
     }
+}
+
+/// What `plain_decimal` leaves: exponents, signs, decimal commas, long numbers.
+#[cold]
+fn any_number(text: &[u8]) -> Result<Option<f64>, String> {
     let s = std::str::from_utf8(text).map_err(|_| String::from_utf8_lossy(text).into_owned())?;
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(Some(v)),
@@ -528,94 +595,62 @@ pub(crate) fn number(text: &[u8]) -> Result<Option<f64>, String> {
 /// The common case of lab exports, `123` or `12.5`: at most 15 digits, so the
 /// integer and the power of ten are exact and one division rounds correctly
 /// (the classic fast path of decimal parsing). Anything else returns `None`.
+#[inline]
 fn plain_decimal(text: &[u8]) -> Option<f64> {
     const POW10: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
-    if text.len() > 16 {
+    // Fifteen bytes hold at most fifteen digits.
+    if text.len() > 15 {
         return None;
     }
     let mut mantissa: u64 = 0;
-    let mut digits = 0usize;
-    let mut fraction: Option<usize> = None;
-    for &b in text {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(b - b'0');
-                digits += 1;
-                if let Some(f) = fraction.as_mut() {
-                    *f += 1;
-                }
-            }
-            b'.' if fraction.is_none() => fraction = Some(0),
-            _ => return None,
+    let mut dot = None;
+    for (i, &b) in text.iter().enumerate() {
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 {
+            mantissa = mantissa * 10 + u64::from(digit);
+        } else if b == b'.' && dot.is_none() {
+            dot = Some(i);
+        } else {
+            return None;
         }
     }
-    if digits == 0 || digits > 15 {
-        return None;
-    }
-    Some(mantissa as f64 / POW10[fraction.unwrap_or(0)])
+    let fraction = match dot {
+        // "." alone has no digits.
+        Some(_) if text.len() == 1 => return None,
+        Some(at) => text.len() - 1 - at,
+        None => 0,
+    };
+    Some(mantissa as f64 / POW10[fraction])
 }
 
-fn csv_field(out: &mut Vec<u8>, bytes: &[u8]) {
-    if bytes
-        .iter()
-        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-    {
-        out.push(b'"');
-        for &b in bytes {
-            if b == b'"' {
-                out.push(b'"');
-            }
-            out.push(b);
-        }
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(bytes);
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::number;
+    use proptest::prelude::*;
 
-pub(crate) fn reject_line(out: &mut Vec<u8>, line: u64, reason: &str, raw: &[u8]) {
-    out.extend_from_slice(line.to_string().as_bytes());
-    out.push(b',');
-    csv_field(out, reason.as_bytes());
-    out.push(b',');
-    csv_field(out, raw);
-    out.push(b'\n');
-}
+    proptest! {
+        /// The fast path agrees with the standard library on every decimal it takes.
+        #[test]
+        fn numbers_parse_as_the_standard_library_does(text in "[0-9]{0,17}(\\.[0-9]{0,17})?") {
+            let expected = if text.is_empty() { None } else { text.parse::<f64>().ok() };
+            prop_assert_eq!(number(text.as_bytes()).ok().flatten(), expected);
+        }
 
-/// Appends the output row; returns where the patient id ends in `out`.
-pub(crate) fn write_output(out: &mut Vec<u8>, id: &[u8], s: &Screened) -> usize {
-    csv_field(out, id);
-    let id_end = out.len();
-    out.push(b',');
-    out.extend_from_slice(s.category.as_str().as_bytes());
-    out.push(b',');
-    out.extend_from_slice(s.outcome.as_bytes());
-    out.push(b',');
-    out.extend_from_slice(s.risk.as_str().as_bytes());
-    out.push(b',');
-    for (i, f) in s.flags().enumerate() {
-        if i > 0 {
-            out.push(b'|');
-        }
-        out.extend_from_slice(f.as_str().as_bytes());
-    }
-    out.push(b',');
-    if let Some(r) = s.reflex() {
-        out.extend_from_slice(r.as_bytes());
-    }
-    out.push(b',');
-    let mut first = true;
-    for f in s.flags() {
-        for r in f.rules() {
-            if !first {
-                out.push(b'|');
-            }
-            first = false;
-            out.extend_from_slice(r.as_bytes());
+        #[test]
+        fn any_text_is_a_number_or_an_error_never_a_panic(text in "\\PC{0,20}") {
+            let _ = number(text.as_bytes());
         }
     }
-    out.push(b'\n');
-    id_end
+
+    #[test]
+    fn decimal_commas_signs_and_exponents_take_the_slow_path() {
+        assert_eq!(number(b"12,5"), Ok(Some(12.5)));
+        assert_eq!(number(b"-3"), Ok(Some(-3.0)));
+        assert_eq!(number(b"1e2"), Ok(Some(100.0)));
+        assert_eq!(number(b"."), Err(".".into()));
+        assert_eq!(number(b"inf"), Err("inf".into()));
+        assert_eq!(number(b""), Ok(None));
+    }
 }

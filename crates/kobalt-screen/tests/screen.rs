@@ -38,8 +38,50 @@ fn read_csv(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The rows of a Parquet output, as text (null as empty, like CSV).
+fn read_parquet(path: &Path) -> Vec<Vec<String>> {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 1024)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<String> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, kobalt_screen::OUTPUT_COLUMNS);
+        for r in 0..batch.num_rows() {
+            rows.push(
+                batch
+                    .columns()
+                    .iter()
+                    .map(|c| {
+                        let c = c.as_string::<i32>();
+                        if c.is_null(r) {
+                            String::new()
+                        } else {
+                            c.value(r).to_owned()
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
 fn screen(d: &Path, input: &Path, mapping: Mapping, threads: usize) -> Run {
-    let (out, rejects) = (d.join("out.csv"), d.join("rejects.csv"));
+    screen_to(d, input, mapping, threads, "out.csv")
+}
+
+/// Screens into `out_name` (CSV or Parquet by its extension).
+fn screen_to(d: &Path, input: &Path, mapping: Mapping, threads: usize, out_name: &str) -> Run {
+    let (out, rejects) = (d.join(out_name), d.join("rejects.csv"));
     let outcome = run(
         &KB,
         &Options {
@@ -55,11 +97,23 @@ fn screen(d: &Path, input: &Path, mapping: Mapping, threads: usize) -> Run {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     Run {
-        out: read_csv(&out),
+        out: if out_name.ends_with(".parquet") {
+            read_parquet(&out)
+        } else {
+            read_csv(&out)
+        },
         rejects: read_csv(&rejects),
         summary: outcome.summary,
         truncated: outcome.truncated,
     }
+}
+
+/// The index of an output column.
+fn col(name: &str) -> usize {
+    kobalt_screen::OUTPUT_COLUMNS
+        .iter()
+        .position(|c| *c == name)
+        .unwrap_or_else(|| panic!("no output column {name}"))
 }
 
 const HEADER: &str = "patient_id,age,sex,metformin_years,ppi_years,b12_value,b12_unit,b12_date,holotc_pmol,mma_umol,hcy_umol,hb_gdl,mcv_fl,folate_ngml,ferritin_ngml";
@@ -106,21 +160,24 @@ fn every_kind_of_bad_row_is_rejected_with_its_reason() {
             .find(|row| row[0] == "1")
             .cloned()
             .unwrap_or_default();
-        assert!(row1[4].contains("deficient_macrocytic_anaemia"), "{row1:?}");
+        assert!(
+            row1[col("flags")].contains("deficient_macrocytic_anaemia"),
+            "{row1:?}"
+        );
         let row2 = r
             .out
             .iter()
             .find(|row| row[0] == "2")
             .cloned()
             .unwrap_or_default();
-        assert_eq!(row2[5], "mma");
+        assert_eq!(row2[col("reflex_test")], "mma");
         let row8 = r
             .out
             .iter()
             .find(|row| row[0] == "8")
             .cloned()
             .unwrap_or_default();
-        assert!(row8[4].contains("at_risk_untested"));
+        assert!(row8[col("flags")].contains("at_risk_untested"));
         let reason = |line: &str| {
             r.rejects
                 .iter()
@@ -229,7 +286,7 @@ fn fhir_ndjson_with_mixed_units_is_pivoted_per_patient() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(p1[1], "deficient");
-    assert_eq!(p1[3], "age_65_plus");
+    assert_eq!(p1[col("risk_group")], "age_65_plus");
     let p2 = r
         .out
         .iter()
@@ -366,7 +423,7 @@ fn parquet_input_gives_the_same_rows_as_csv() {
     assert!(r.summary.conserved(), "{}", r.summary.text());
     assert_eq!(r.out.len(), 2, "{:?} {:?}", r.out, r.rejects);
     assert_eq!(r.out[0][1], "deficient");
-    assert!(r.out[0][4].contains("deficient_macrocytic_anaemia"));
+    assert!(r.out[0][col("flags")].contains("deficient_macrocytic_anaemia"));
     assert_eq!(r.out[1][1], "indeterminate");
     let reason = |row: &str| {
         r.rejects
@@ -380,5 +437,81 @@ fn parquet_input_gives_the_same_rows_as_csv() {
         reason("4").contains("duplicate patient_id"),
         "{:?}",
         r.rejects
+    );
+}
+
+#[test]
+fn parquet_output_has_the_rows_and_rejects_of_csv_output() {
+    let d = dir("parquet-out");
+    let input = d.join("export.csv");
+    // Every status, risk group and flag, duplicates and bad rows, over many blocks.
+    let mut text = String::from(HEADER);
+    for i in 0..3000u32 {
+        let id = if i % 97 == 0 { i / 2 } else { i };
+        let age = 30 + i % 60;
+        let metformin = if i % 7 == 0 { "6" } else { "" };
+        let b12 = match i % 11 {
+            0 => String::new(),
+            1 => "abc".to_owned(),
+            n => (100 + n * 30 + i % 13).to_string(),
+        };
+        let unit = if i % 3 == 0 { "pg/mL" } else { "pmol/L" };
+        let mma = if i % 5 == 0 { "0.6" } else { "" };
+        let (hb, mcv) = if i % 13 == 0 {
+            ("10.1", "104")
+        } else {
+            ("", "")
+        };
+        text.push_str(&format!(
+            "\n{id},{age},F,{metformin},,{b12},{unit},2025-01-01,,{mma},,{hb},{mcv},,"
+        ));
+    }
+    std::fs::write(&input, text + "\n").unwrap_or_else(|e| panic!("{e}"));
+    let csv = screen(&d, &input, Mapping::builtin(), 2);
+    let parquet = screen_to(&d, &input, Mapping::builtin(), 2, "out.parquet");
+    assert!(parquet.summary.conserved(), "{}", parquet.summary.text());
+    assert!(csv.summary.rows_rejected > 0 && csv.out.len() > 2000);
+    assert_eq!(parquet.out, csv.out);
+    assert_eq!(parquet.rejects, csv.rejects);
+    assert_eq!(parquet.summary.text(), csv.summary.text());
+    for flag in [
+        "reflex_mma",
+        "at_risk_untested",
+        "deficient_macrocytic_anaemia",
+    ] {
+        assert!(
+            parquet.out.iter().any(|r| r[col("flags")].contains(flag)),
+            "no {flag}"
+        );
+    }
+    let fhir = d.join("obs.ndjson");
+    std::fs::write(
+        &fhir,
+        r#"{"resourceType":"Observation","status":"final","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://loinc.org","code":"2132-9"}]},"valueQuantity":{"value":190,"unit":"pmol/L"},"effectiveDateTime":"2025-05-01"}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let long = screen_to(&d, &fhir, Mapping::builtin(), 1, "out.parquet");
+    assert_eq!(long.out.len(), 1);
+    assert_eq!(long.out[0][col("reflex_test")], "mma");
+    // A tmp file is all an unsupported output could leave: nothing is left.
+    let err = run(
+        &KB,
+        &Options {
+            input: input.clone(),
+            out: d.join("out.xlsx"),
+            rejects: d.join("r.csv"),
+            guideline: Guideline::Nhg,
+            mapping: Mapping::builtin(),
+            threads: 1,
+            block_bytes: 4096,
+        },
+        &Silent,
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        err.contains("out.xlsx") && err.contains(".parquet"),
+        "{err}"
     );
 }

@@ -1,0 +1,307 @@
+//! The per-patient output, CSV or Parquet by the file's extension, with the
+//! same columns in both: `patient_id, status, risk_group, flags, reflex_test,
+//! rules` (flags and rules joined with `|`, empty when there are none). Both
+//! are written under a temporary name and renamed when complete.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::builder::StringBuilder;
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+use kobalt_engine::screen::Screened;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+use crate::ScreenError;
+
+/// The output columns, in order.
+pub const OUTPUT_COLUMNS: [&str; 6] = [
+    "patient_id",
+    "status",
+    "risk_group",
+    "flags",
+    "reflex_test",
+    "rules",
+];
+
+/// Rows per Parquet record batch (and at most per row group).
+const BATCH_ROWS: usize = 1 << 16;
+
+/// A file written under a temporary name and renamed when complete.
+pub(crate) struct AtomicFile {
+    tmp: PathBuf,
+    path: PathBuf,
+    writer: BufWriter<File>,
+}
+
+impl AtomicFile {
+    pub(crate) fn create(path: &Path) -> Result<AtomicFile, ScreenError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+        let file = File::create(&tmp).map_err(|source| ScreenError::Write {
+            path: tmp.display().to_string(),
+            source,
+        })?;
+        Ok(AtomicFile {
+            tmp,
+            path: path.to_owned(),
+            writer: BufWriter::with_capacity(1 << 20, file),
+        })
+    }
+
+    fn error(&self, source: std::io::Error) -> ScreenError {
+        ScreenError::Write {
+            path: self.tmp.display().to_string(),
+            source,
+        }
+    }
+
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<(), ScreenError> {
+        self.writer.write_all(bytes).map_err(|e| self.error(e))
+    }
+
+    /// The file for positional writes from several threads (after this
+    /// buffer is flushed).
+    pub(crate) fn positional(&mut self) -> Result<&File, ScreenError> {
+        self.writer.flush().map_err(|e| self.error(e))?;
+        Ok(self.writer.get_ref())
+    }
+
+    pub(crate) fn finish(mut self) -> Result<(), ScreenError> {
+        let err = |source| ScreenError::Write {
+            path: self.path.display().to_string(),
+            source,
+        };
+        self.writer.flush().map_err(err)?;
+        std::fs::rename(&self.tmp, &self.path).map_err(err)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // Not renamed (an error or an interruption): leave no half file.
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// What the workers put in a block's output buffer: whole CSV rows, or (for
+/// Parquet, whose columns are built in order by the writer) the ids only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RowBytes {
+    Csv,
+    IdOnly,
+}
+
+/// The per-patient output file.
+pub(crate) enum Output {
+    Csv(AtomicFile),
+    Parquet(Box<ParquetOutput>),
+}
+
+impl Output {
+    /// CSV for `.csv`, Parquet for `.parquet`.
+    pub(crate) fn create(path: &Path) -> Result<Output, ScreenError> {
+        let name = path.to_string_lossy().to_lowercase();
+        if name.ends_with(".csv") {
+            let mut file = AtomicFile::create(path)?;
+            file.write(OUTPUT_COLUMNS.join(",").as_bytes())?;
+            file.write(b"\n")?;
+            Ok(Output::Csv(file))
+        } else if name.ends_with(".parquet") {
+            Ok(Output::Parquet(Box::new(ParquetOutput::create(path)?)))
+        } else {
+            Err(ScreenError::UnsupportedOutput(path.display().to_string()))
+        }
+    }
+
+    pub(crate) fn row_bytes(&self) -> RowBytes {
+        match self {
+            Output::Csv(_) => RowBytes::Csv,
+            Output::Parquet(_) => RowBytes::IdOnly,
+        }
+    }
+
+    /// One patient, in output order.
+    pub(crate) fn row(&mut self, id: &[u8], s: &Screened) -> Result<(), ScreenError> {
+        match self {
+            Output::Csv(file) => {
+                let mut line = Vec::with_capacity(64);
+                csv_row(&mut line, id, s);
+                file.write(&line)
+            }
+            Output::Parquet(p) => p.row(id, s),
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<(), ScreenError> {
+        match self {
+            Output::Csv(file) => file.finish(),
+            Output::Parquet(p) => p.finish(),
+        }
+    }
+}
+
+/// Parquet: record batches of `BATCH_ROWS`, Snappy-compressed; the string
+/// columns of few values are dictionary-encoded by the writer.
+pub(crate) struct ParquetOutput {
+    file: AtomicFile,
+    writer: ArrowWriter<BufWriter<File>>,
+    schema: Arc<Schema>,
+    columns: [StringBuilder; 6],
+    rows: usize,
+    /// Flags or rules of the row being added.
+    scratch: Vec<u8>,
+}
+
+impl ParquetOutput {
+    fn create(path: &Path) -> Result<ParquetOutput, ScreenError> {
+        let mut file = AtomicFile::create(path)?;
+        let handle = file.positional()?.try_clone().map_err(|e| file.error(e))?;
+        let schema = Arc::new(Schema::new(
+            OUTPUT_COLUMNS
+                .iter()
+                .map(|c| Field::new(*c, DataType::Utf8, *c == "reflex_test"))
+                .collect::<Vec<_>>(),
+        ));
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(1 << 20))
+            .build();
+        let writer = ArrowWriter::try_new(
+            BufWriter::with_capacity(1 << 20, handle),
+            schema.clone(),
+            Some(props),
+        )
+        .map_err(|e| file.error(std::io::Error::other(e)))?;
+        Ok(ParquetOutput {
+            file,
+            writer,
+            schema,
+            columns: std::array::from_fn(|_| StringBuilder::with_capacity(BATCH_ROWS, 1 << 20)),
+            rows: 0,
+            scratch: Vec::new(),
+        })
+    }
+
+    pub(crate) fn row(&mut self, id: &[u8], s: &Screened) -> Result<(), ScreenError> {
+        let [id_c, status, risk, flags, reflex, rules] = &mut self.columns;
+        id_c.append_value(String::from_utf8_lossy(id));
+        status.append_value(s.category.as_str());
+        risk.append_value(s.risk.as_str());
+        self.scratch.clear();
+        write_flags(&mut self.scratch, s);
+        flags.append_value(String::from_utf8_lossy(&self.scratch));
+        reflex.append_option(s.reflex());
+        self.scratch.clear();
+        write_rules(&mut self.scratch, s);
+        rules.append_value(String::from_utf8_lossy(&self.scratch));
+        self.rows += 1;
+        if self.rows == BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ScreenError> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let arrays: Vec<ArrayRef> = self
+            .columns
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef)
+            .collect();
+        self.rows = 0;
+        let batch = RecordBatch::try_new(self.schema.clone(), arrays)
+            .map_err(|e| self.file.error(std::io::Error::other(e)))?;
+        self.writer
+            .write(&batch)
+            .map_err(|e| self.file.error(std::io::Error::other(e)))
+    }
+
+    fn finish(mut self) -> Result<(), ScreenError> {
+        self.flush()?;
+        let ParquetOutput { file, writer, .. } = self;
+        let inner = writer
+            .into_inner()
+            .map_err(|e| file.error(std::io::Error::other(e)))?;
+        inner.into_inner().map_err(|e| file.error(e.into_error()))?;
+        file.finish()
+    }
+}
+
+/// The flags, joined with `|`.
+fn write_flags(out: &mut Vec<u8>, s: &Screened) {
+    for (i, f) in s.flags().enumerate() {
+        if i > 0 {
+            out.push(b'|');
+        }
+        out.extend_from_slice(f.as_str().as_bytes());
+    }
+}
+
+/// The rules behind the flags, joined with `|`.
+fn write_rules(out: &mut Vec<u8>, s: &Screened) {
+    for (i, r) in s.flags().flat_map(|f| f.rules()).enumerate() {
+        if i > 0 {
+            out.push(b'|');
+        }
+        out.extend_from_slice(r.as_bytes());
+    }
+}
+
+/// A CSV field, quoted when it has to be.
+pub(crate) fn csv_field(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes
+        .iter()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.push(b'"');
+        for &b in bytes {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(bytes);
+    }
+}
+
+/// Appends the CSV output row; returns where the patient id ends in `out`.
+pub(crate) fn csv_row(out: &mut Vec<u8>, id: &[u8], s: &Screened) -> usize {
+    csv_field(out, id);
+    let id_end = out.len();
+    out.push(b',');
+    out.extend_from_slice(s.category.as_str().as_bytes());
+    out.push(b',');
+    out.extend_from_slice(s.risk.as_str().as_bytes());
+    out.push(b',');
+    write_flags(out, s);
+    out.push(b',');
+    if let Some(r) = s.reflex() {
+        out.extend_from_slice(r.as_bytes());
+    }
+    out.push(b',');
+    write_rules(out, s);
+    out.push(b'\n');
+    id_end
+}
+
+/// A rejects row: the input line (or row) number, why, and the row as read.
+pub(crate) fn reject_line(out: &mut Vec<u8>, line: u64, reason: &str, raw: &[u8]) {
+    out.extend_from_slice(itoa::Buffer::new().format(line).as_bytes());
+    out.push(b',');
+    csv_field(out, reason.as_bytes());
+    out.push(b',');
+    csv_field(out, raw);
+    out.push(b'\n');
+}
