@@ -165,10 +165,13 @@ impl<'a> Screener<'a> {
             pregnant: p.pregnant,
             renal: false,
         });
+        // `combine` returns string literals, which the linker usually merges
+        // with the list's: a pointer comparison finds them without comparing text.
         let category = self
             .categories
             .iter()
-            .find(|(id, _)| std::ptr::eq(*id, outcome) || *id == outcome)
+            .find(|(id, _)| std::ptr::eq(*id, outcome))
+            .or_else(|| self.categories.iter().find(|(id, _)| *id == outcome))
             .map_or_else(|| self.kb.outcome(outcome).category, |(_, c)| *c);
         let long_term = |y: Option<f64>| y.is_some_and(|y| y > self.long_term_years);
         let risk = if long_term(p.metformin_years) || long_term(p.acid_suppressant_years) {

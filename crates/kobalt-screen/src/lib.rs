@@ -8,6 +8,7 @@
 //! by the blocks in flight (plus 8 bytes per patient for the duplicate check).
 //! Output goes to a temporary name and is renamed at the end.
 
+mod blocks;
 mod long;
 pub mod mapping;
 mod output;
@@ -125,7 +126,12 @@ fn open(path: &Path) -> Result<Input, ScreenError> {
             name: inner.to_owned(),
         })
     } else {
-        let size = file.metadata().ok().map(|m| m.len());
+        // Positional reads need a regular file (not a pipe).
+        let size = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
         Ok(Input {
             reader: Box::new(file),
             size,
@@ -162,7 +168,7 @@ pub fn run(
         parquet::run_parquet(kb, &screener, opts, &mut sink)?
     } else if [".csv", ".tsv", ".txt"].iter().any(|e| inner.ends_with(e)) {
         match opts.mapping.format {
-            Format::Wide => run_wide(kb, &screener, opts, reader, &mut sink)?,
+            Format::Wide => run_wide(kb, &screener, opts, reader, size, &mut sink)?,
             Format::Long => long::run_long_csv(kb, &screener, opts, reader, &mut sink)?,
         }
     } else {
@@ -175,8 +181,9 @@ pub fn run(
     Ok(outcome)
 }
 
-/// Reads the header line (up to and including '\n').
-fn header_line(reader: &mut dyn Read, path: &Path) -> Result<(Vec<u8>, Vec<u8>), ScreenError> {
+/// Reads the header line; gives it (without the line end), the bytes read past
+/// it, and where the data starts in the input.
+fn header_line(reader: &mut dyn Read, path: &Path) -> Result<(Vec<u8>, Vec<u8>, u64), ScreenError> {
     let mut buf = vec![0u8; 1 << 16];
     let mut filled = 0;
     loop {
@@ -186,7 +193,7 @@ fn header_line(reader: &mut dyn Read, path: &Path) -> Result<(Vec<u8>, Vec<u8>),
             if buf.last() == Some(&b'\r') {
                 buf.pop();
             }
-            return Ok((buf, rest));
+            return Ok((buf, rest, nl as u64 + 1));
         }
         if filled == buf.len() {
             buf.resize(buf.len() * 2, 0);
@@ -202,7 +209,7 @@ fn header_line(reader: &mut dyn Read, path: &Path) -> Result<(Vec<u8>, Vec<u8>),
                 return Err(ScreenError::NoHeader);
             }
             buf.truncate(filled);
-            return Ok((buf, Vec::new()));
+            return Ok((buf, Vec::new(), filled as u64));
         }
         filled += n;
     }
@@ -213,15 +220,18 @@ pub(crate) struct Header {
     pub columns: Vec<String>,
     pub delim: u8,
     pub rest: Vec<u8>,
+    /// Where the first data line starts in the input.
+    pub data_start: u64,
 }
 
 pub(crate) fn read_header(reader: &mut dyn Read, opts: &Options) -> Result<Header, ScreenError> {
-    let (header, rest) = header_line(reader, &opts.input)?;
+    let (header, rest, data_start) = header_line(reader, &opts.input)?;
     let delim = delimiter(&opts.mapping, &header);
     Ok(Header {
         columns: split_header(&header, delim),
         delim,
         rest,
+        data_start,
     })
 }
 
@@ -268,83 +278,92 @@ fn run_wide(
     screener: &Screener<'_>,
     opts: &Options,
     mut reader: Box<dyn Read + Send>,
+    plain_size: Option<u64>,
     sink: &mut Sink<'_>,
 ) -> Result<Outcome, ScreenError> {
     let Header {
         columns,
         delim,
         rest,
+        data_start,
     } = read_header(&mut *reader, opts)?;
     let plan = RowPlan::new(kb, &opts.mapping, &columns)?;
-    let size_hint = std::fs::metadata(&opts.input).ok().map(|m| m.len());
     let threads = opts.threads.max(1);
     let block_bytes = opts.block_bytes.max(1 << 12);
-    let (block_tx, block_rx) = crossbeam_channel::bounded::<Block>(threads * 2);
-    // Input buffers go back to the reader for reuse.
-    let (input_pool_tx, input_pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
-    let input_path = opts.input.display().to_string();
-    std::thread::scope(|scope| {
-        // Reader: blocks of whole lines, numbered in input order.
-        let reader_handle = scope.spawn(move || -> Option<String> {
-            let mut carry = rest;
-            let mut index = 0u64;
-            loop {
-                // A block: the partial line left over, then up to block_bytes more.
-                let mut block = input_pool_rx
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(block_bytes + (1 << 16)));
-                block.clear();
-                block.append(&mut carry);
-                let read = (&mut reader)
-                    .take(block_bytes as u64)
-                    .read_to_end(&mut block);
-                let eof = match read {
-                    Ok(0) => true,
-                    Ok(_) => false,
-                    Err(e) => {
-                        // A truncated gzip: complete lines are screened, the partial last one rejected.
-                        let cut = memchr::memrchr(b'\n', &block).map_or(0, |l| l + 1);
-                        let partial = block.split_off(cut);
-                        let _ = block_tx.send(Block::lines(index, block));
-                        if !partial.is_empty() {
-                            let _ = block_tx.send(Block::partial(index + 1, partial));
-                        }
-                        return Some(format!("{input_path}: {e}"));
-                    }
-                };
-                if eof {
-                    if !block.is_empty() {
-                        let _ = block_tx.send(Block::lines(index, block));
-                    }
-                    return None;
+    let expected_rows = plain_size.map_or(0, |b| (b / 48).min(1 << 26) as usize);
+    // Input buffers are recycled.
+    let (pool_tx, pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
+    let row_bytes = sink.out.row_bytes();
+    let out_path = opts.out.display().to_string();
+    let screen = |block: Block, out: Vec<u8>| {
+        let (result, data) = plan.process(screener, block, delim, row_bytes, out);
+        let _ = pool_tx.send(data);
+        result
+    };
+    // The header is line 1.
+    let first_line = 2;
+    if let Some(size) = plain_size {
+        // A plain file: every worker reads its own blocks, no reader thread.
+        drop(reader);
+        let file = File::open(&opts.input).map_err(|source| ScreenError::Read {
+            path: opts.input.display().to_string(),
+            source,
+        })?;
+        let ranges = blocks::Ranges::new(data_start, size, block_bytes as u64);
+        let (job_tx, job_rx) = crossbeam_channel::unbounded();
+        for range in ranges {
+            let _ = job_tx.send(range);
+        }
+        drop(job_tx);
+        let process = |range: blocks::Range, out: Vec<u8>| {
+            let mut data = pool_rx.try_recv().unwrap_or_default();
+            blocks::read_lines(&file, range, size, &mut data).map_err(|source| {
+                ScreenError::Read {
+                    path: opts.input.display().to_string(),
+                    source,
                 }
-                match memchr::memrchr(b'\n', &block) {
-                    Some(last) => {
-                        carry = block.split_off(last + 1);
-                        if block_tx.send(Block::lines(index, block)).is_err() {
-                            return None;
-                        }
-                        index += 1;
-                    }
-                    None => carry = block,
-                }
-            }
-        });
-        let row_bytes = sink.out.row_bytes();
-        let process = |block: Block, out: Vec<u8>| {
-            let (result, data) = plan.process(screener, block, delim, row_bytes, out);
-            let _ = input_pool_tx.send(data);
+            })?;
+            let mut result = screen(Block::lines(range.index, data), out);
+            // Progress counts the range, not the lines read past it.
+            result.bytes = range.end - range.start;
             Ok(result)
         };
-        // The header is line 1.
+        let summary = pipeline::ordered(
+            job_rx,
+            threads,
+            &process,
+            first_line,
+            expected_rows,
+            sink,
+            &out_path,
+        )?;
+        return Ok(Outcome {
+            summary,
+            truncated: None,
+        });
+    }
+    let (block_tx, block_rx) = crossbeam_channel::bounded::<Block>(threads * 2);
+    let input_path = opts.input.display().to_string();
+    std::thread::scope(|scope| {
+        let reader_handle = scope.spawn(move || {
+            blocks::stream(
+                &mut *reader,
+                rest,
+                block_bytes,
+                &block_tx,
+                &pool_rx,
+                &input_path,
+            )
+        });
+        let process = |block: Block, out: Vec<u8>| Ok(screen(block, out));
         let summary = pipeline::ordered(
             block_rx,
             threads,
             &process,
-            2,
-            size_hint.map_or(0, |b| (b / 48).min(1 << 26) as usize),
+            first_line,
+            expected_rows,
             sink,
-            &opts.out.display().to_string(),
+            &out_path,
         );
         let truncated = reader_handle
             .join()

@@ -304,6 +304,7 @@ pub(crate) fn run_long_csv(
         columns,
         delim,
         rest,
+        ..
     } = crate::read_header(&mut *reader, opts)?;
     let col = |name: &str, what: &str| crate::row::column(&columns, name, what);
     let (id_c, code_c, value_c, unit_c) = (

@@ -17,6 +17,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use crate::ScreenError;
+use crate::summary::Counted;
 
 /// The output columns, in order.
 pub const OUTPUT_COLUMNS: [&str; 6] = [
@@ -276,10 +277,15 @@ pub(crate) fn csv_field(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
-/// Appends the CSV output row; returns where the patient id ends in `out`.
-pub(crate) fn csv_row(out: &mut Vec<u8>, id: &[u8], s: &Screened) -> usize {
+/// Appends the CSV output row.
+pub(crate) fn csv_row(out: &mut Vec<u8>, id: &[u8], s: &Screened) {
     csv_field(out, id);
-    let id_end = out.len();
+    csv_suffix(out, s);
+}
+
+/// The CSV row after the patient id: it depends on the status, risk group
+/// and flags only, so `Suffixes` formats each combination once.
+fn csv_suffix(out: &mut Vec<u8>, s: &Screened) {
     out.push(b',');
     out.extend_from_slice(s.category.as_str().as_bytes());
     out.push(b',');
@@ -293,7 +299,34 @@ pub(crate) fn csv_row(out: &mut Vec<u8>, id: &[u8], s: &Screened) -> usize {
     out.push(b',');
     write_rules(out, s);
     out.push(b'\n');
-    id_end
+}
+
+/// The CSV row suffixes met so far, by `Counted::key`.
+#[derive(Default)]
+pub(crate) struct Suffixes {
+    bytes: Vec<u8>,
+    spans: Vec<Option<(u32, u32)>>,
+}
+
+impl Suffixes {
+    #[inline]
+    pub(crate) fn write(&mut self, out: &mut Vec<u8>, s: &Screened, counted: Counted) {
+        let key = counted.key();
+        if self.spans.len() <= key {
+            self.spans.resize(key + 1, None);
+        }
+        let (start, end) = match self.spans[key] {
+            Some(span) => span,
+            None => {
+                let start = self.bytes.len() as u32;
+                csv_suffix(&mut self.bytes, s);
+                let span = (start, self.bytes.len() as u32);
+                self.spans[key] = Some(span);
+                span
+            }
+        };
+        out.extend_from_slice(&self.bytes[start as usize..end as usize]);
+    }
 }
 
 /// A rejects row: the input line (or row) number, why, and the row as read.

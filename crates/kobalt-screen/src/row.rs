@@ -9,7 +9,7 @@ use kobalt_kb::Knowledge;
 
 use crate::ScreenError;
 use crate::mapping::Mapping;
-use crate::output::{RowBytes, csv_row};
+use crate::output::{RowBytes, Suffixes, csv_field};
 use crate::summary::{Counted, Summary};
 
 /// The fields of one input row, whatever the input format.
@@ -95,6 +95,7 @@ pub(crate) struct BlockResult {
     pub rejects: Vec<Rejected>,
     pub keys: Vec<Key>,
     pub summary: Summary,
+    suffixes: Suffixes,
 }
 
 impl BlockResult {
@@ -117,6 +118,7 @@ impl BlockResult {
             rejects: Vec::new(),
             keys: Vec::with_capacity(rows),
             summary: Summary::default(),
+            suffixes: Suffixes::default(),
         }
     }
 }
@@ -427,19 +429,17 @@ impl RowPlan {
             Ok(id) => {
                 let id = &*id;
                 let screened = screener.screen(&data);
-                let start = result.out.len();
-                let id_end = match result.row_bytes {
-                    RowBytes::Csv => csv_row(&mut result.out, id, &screened),
-                    RowBytes::IdOnly => {
-                        result.out.extend_from_slice(id);
-                        result.out.len()
-                    }
-                };
-                let mut h = rustc_hash::FxHasher::default();
-                h.write(id);
                 let counted = result
                     .summary
                     .count(&screened, data.age_years, data.b12_total);
+                let start = result.out.len();
+                csv_field(&mut result.out, id);
+                let id_end = result.out.len();
+                if result.row_bytes == RowBytes::Csv {
+                    result.suffixes.write(&mut result.out, &screened, counted);
+                }
+                let mut h = rustc_hash::FxHasher::default();
+                h.write(id);
                 result.keys.push(Key {
                     id_hash: h.finish(),
                     line: line as u32,
@@ -616,13 +616,12 @@ fn plain_decimal(text: &[u8]) -> Option<f64> {
             return None;
         }
     }
-    let fraction = match dot {
+    match dot {
+        None => Some(mantissa as f64),
         // "." alone has no digits.
-        Some(_) if text.len() == 1 => return None,
-        Some(at) => text.len() - 1 - at,
-        None => 0,
-    };
-    Some(mantissa as f64 / POW10[fraction])
+        Some(_) if text.len() == 1 => None,
+        Some(at) => Some(mantissa as f64 / POW10[text.len() - 1 - at]),
+    }
 }
 
 #[cfg(test)]

@@ -62,6 +62,14 @@ pub struct Counted {
     b12_bin: u16,
 }
 
+impl Counted {
+    /// What the CSV row after the id depends on (status, risk group, flags), as one index.
+    pub(crate) fn key(&self) -> usize {
+        (usize::from(self.category) * RISKS.len() + usize::from(self.risk)) << Flag::ALL.len()
+            | usize::from(self.flags)
+    }
+}
+
 pub fn age_band(age: Option<f64>) -> usize {
     match age {
         None => 0,
