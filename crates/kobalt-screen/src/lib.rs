@@ -399,23 +399,30 @@ pub(crate) fn write_block(
     // Rejects of the block, by line: the worker's and the duplicates found here.
     let mut lines: Vec<(u64, Vec<u8>)> = Vec::new();
     let mut duplicate = vec![false; r.keys.len()];
-    for (i, k) in r.keys.iter().enumerate() {
-        if !seen.insert(id(k), k.id_hash) {
-            duplicate[i] = true;
-            let mut row = Vec::new();
-            output::csv_row(&mut row, id(k), &k.screened);
-            let mut text = Vec::new();
-            let line = line_base + u64::from(k.line);
-            output::reject_line(
-                &mut text,
-                line,
-                "duplicate patient_id: an earlier row has the same patient (row shown as screened)",
-                row.trim_ascii_end(),
-            );
-            lines.push((line, text));
-            s.rows_out -= 1;
-            s.rows_rejected += 1;
-            s.uncount(k.counted);
+    if r.ascending
+        && let (Some(first), Some(last)) = (r.keys.first(), r.keys.last())
+        && seen.append_ascending(id(first), id(last), r.keys.iter().map(|k| k.id_hash))
+    {
+        // Sorted input: no id of the block can have been seen.
+    } else {
+        for (i, k) in r.keys.iter().enumerate() {
+            if !seen.insert(id(k), k.id_hash) {
+                duplicate[i] = true;
+                let mut row = Vec::new();
+                output::csv_row(&mut row, id(k), &k.screened);
+                let mut text = Vec::new();
+                let line = line_base + u64::from(k.line);
+                output::reject_line(
+                    &mut text,
+                    line,
+                    "duplicate patient_id: an earlier row has the same patient (row shown as screened)",
+                    row.trim_ascii_end(),
+                );
+                lines.push((line, text));
+                s.rows_out -= 1;
+                s.rows_rejected += 1;
+                s.uncount(k.counted);
+            }
         }
     }
     let mut out = r.out;
@@ -469,6 +476,28 @@ impl Seen {
         Seen::Sorted {
             last: Vec::new(),
             hashes: Vec::with_capacity(expected_rows),
+        }
+    }
+
+    /// A block of ids in ascending order from `first` to `last`: appended
+    /// at once when the ids so far are sorted and all below `first`; false
+    /// (nothing done) otherwise.
+    fn append_ascending(
+        &mut self,
+        first: &[u8],
+        last_of_block: &[u8],
+        block: impl Iterator<Item = u64>,
+    ) -> bool {
+        match self {
+            Seen::Sorted { last, hashes }
+                if hashes.is_empty() || (first.len(), first) > (last.len(), last.as_slice()) =>
+            {
+                hashes.extend(block);
+                last.clear();
+                last.extend_from_slice(last_of_block);
+                true
+            }
+            _ => false,
         }
     }
 

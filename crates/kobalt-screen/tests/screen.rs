@@ -515,3 +515,28 @@ fn parquet_output_has_the_rows_and_rejects_of_csv_output() {
         "{err}"
     );
 }
+
+#[test]
+fn repeated_ids_in_a_sorted_export_are_found_within_and_across_blocks() {
+    let d = dir("sorted-dups");
+    let input = d.join("export.csv");
+    let mut text = String::from(HEADER);
+    let mut repeats = 0;
+    for i in 0..3000u32 {
+        text.push_str(&format!("\n{i},50,F,,,300,pmol/L,2025-01-01,,,,,,,"));
+        if i % 10 == 0 {
+            repeats += 1;
+            text.push_str(&format!("\n{i},51,M,,,100,pmol/L,2025-01-01,,,,,,,"));
+        }
+    }
+    std::fs::write(&input, text + "\n").unwrap_or_else(|e| panic!("{e}"));
+    for threads in [1, 3] {
+        let r = screen(&d, &input, Mapping::builtin(), threads);
+        assert!(r.summary.conserved(), "{}", r.summary.text());
+        assert_eq!(r.out.len(), 3000);
+        assert_eq!(r.rejects.len(), repeats);
+        assert!(r.rejects.iter().all(|x| x[1].contains("duplicate")));
+        // The first row of a patient is kept.
+        assert!(r.out.iter().all(|row| row[col("status")] == "unlikely"));
+    }
+}
