@@ -445,7 +445,7 @@ impl RowPlan {
                 if let Some(prev) = result.keys.last() {
                     let prev = &result.out[prev.out_start as usize..prev.id_end as usize];
                     let id = &result.out[start..id_end];
-                    result.ascending &= (id.len(), id) > (prev.len(), prev);
+                    result.ascending &= crate::id_order(id, prev).is_gt();
                 }
                 let mut h = rustc_hash::FxHasher::default();
                 h.write(id);
