@@ -87,7 +87,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             guideline: args.guideline,
             mapping,
             threads,
-            block_bytes: 4 << 20,
+            block_bytes: 1 << 20,
         },
         &progress,
     )?;

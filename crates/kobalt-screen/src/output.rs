@@ -15,6 +15,7 @@ use kobalt_engine::screen::Screened;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::ScreenError;
 use crate::summary::Counted;
@@ -149,22 +150,43 @@ impl Output {
     }
 }
 
-/// Parquet: record batches of `BATCH_ROWS`, Snappy-compressed; the string
-/// columns of few values are dictionary-encoded by the writer.
+/// Patients on their way to the Parquet thread: ids one after the other.
+#[derive(Default)]
+pub(crate) struct Rows {
+    ids: Vec<u8>,
+    ends: Vec<u32>,
+    screened: Vec<Screened>,
+}
+
+impl Rows {
+    fn push(&mut self, id: &[u8], s: &Screened) {
+        self.ids.extend_from_slice(id);
+        self.ends.push(self.ids.len() as u32);
+        self.screened.push(*s);
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+/// Parquet: the arrays are built and encoded on a thread of their own, so
+/// the writer in input order only hands rows over; record batches of
+/// `BATCH_ROWS`, Snappy-compressed, the few-valued columns dictionary-encoded.
 pub(crate) struct ParquetOutput {
     file: AtomicFile,
-    writer: ArrowWriter<BufWriter<File>>,
-    schema: Arc<Schema>,
-    columns: [StringBuilder; 6],
-    rows: usize,
-    /// Flags or rules of the row being added.
-    scratch: Vec<u8>,
+    rows: Rows,
+    tx: Option<crossbeam_channel::Sender<Rows>>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
 }
 
 impl ParquetOutput {
     fn create(path: &Path) -> Result<ParquetOutput, ScreenError> {
         let mut file = AtomicFile::create(path)?;
-        let handle = file.positional()?.try_clone().map_err(|e| file.error(e))?;
+        let handle = file
+            .positional()?
+            .try_clone()
+            .map_err(|e| file.error(e))?;
         let schema = Arc::new(Schema::new(
             OUTPUT_COLUMNS
                 .iter()
@@ -174,6 +196,8 @@ impl ParquetOutput {
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(1 << 20))
+            // Ids are unique: a dictionary would only be built to be dropped.
+            .set_column_dictionary_enabled(ColumnPath::from(OUTPUT_COLUMNS[0]), false)
             .build();
         let writer = ArrowWriter::try_new(
             BufWriter::with_capacity(1 << 20, handle),
@@ -181,61 +205,122 @@ impl ParquetOutput {
             Some(props),
         )
         .map_err(|e| file.error(std::io::Error::other(e)))?;
+        // Two blocks in flight at most: memory stays bounded.
+        let (tx, rx) = crossbeam_channel::bounded::<Rows>(2);
+        let thread = std::thread::spawn(move || encode(writer, &schema, &rx));
         Ok(ParquetOutput {
             file,
-            writer,
-            schema,
-            columns: std::array::from_fn(|_| StringBuilder::with_capacity(BATCH_ROWS, 1 << 20)),
-            rows: 0,
-            scratch: Vec::new(),
+            rows: Rows::default(),
+            tx: Some(tx),
+            thread: Some(thread),
         })
     }
 
+    /// One patient, in output order.
     pub(crate) fn row(&mut self, id: &[u8], s: &Screened) -> Result<(), ScreenError> {
-        let [id_c, status, risk, flags, reflex, rules] = &mut self.columns;
-        id_c.append_value(String::from_utf8_lossy(id));
-        status.append_value(s.category.as_str());
-        risk.append_value(s.risk.as_str());
-        self.scratch.clear();
-        write_flags(&mut self.scratch, s);
-        flags.append_value(String::from_utf8_lossy(&self.scratch));
-        reflex.append_option(s.reflex());
-        self.scratch.clear();
-        write_rules(&mut self.scratch, s);
-        rules.append_value(String::from_utf8_lossy(&self.scratch));
-        self.rows += 1;
-        if self.rows == BATCH_ROWS {
-            self.flush()?;
+        self.rows.push(id, s);
+        if self.rows.len() >= BATCH_ROWS {
+            self.send()?;
         }
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), ScreenError> {
-        if self.rows == 0 {
-            return Ok(());
+    /// Patients of a screened block, in output order: their ids are in `ids`
+    /// at the spans given.
+    pub(crate) fn rows<'k>(
+        &mut self,
+        ids: &[u8],
+        rows: impl Iterator<Item = (std::ops::Range<usize>, &'k Screened)>,
+    ) -> Result<(), ScreenError> {
+        for (span, s) in rows {
+            self.rows.push(&ids[span], s);
         }
-        let arrays: Vec<ArrayRef> = self
-            .columns
-            .iter_mut()
-            .map(|b| Arc::new(b.finish()) as ArrayRef)
-            .collect();
-        self.rows = 0;
-        let batch = RecordBatch::try_new(self.schema.clone(), arrays)
-            .map_err(|e| self.file.error(std::io::Error::other(e)))?;
-        self.writer
-            .write(&batch)
-            .map_err(|e| self.file.error(std::io::Error::other(e)))
+        if self.rows.len() >= BATCH_ROWS / 4 {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self) -> Result<(), ScreenError> {
+        let rows = std::mem::take(&mut self.rows);
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(rows).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            // The thread stopped: its error says why.
+            self.join()
+        }
+    }
+
+    fn join(&mut self) -> Result<(), ScreenError> {
+        self.tx = None;
+        let result = match self.thread.take() {
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|_| Err("the Parquet writer stopped".into())),
+            None => Err("the Parquet writer stopped".into()),
+        };
+        result.map_err(|e| self.file.error(std::io::Error::other(e)))
     }
 
     fn finish(mut self) -> Result<(), ScreenError> {
-        self.flush()?;
-        let ParquetOutput { file, writer, .. } = self;
-        let inner = writer
-            .into_inner()
-            .map_err(|e| file.error(std::io::Error::other(e)))?;
-        inner.into_inner().map_err(|e| file.error(e.into_error()))?;
-        file.finish()
+        if self.rows.len() > 0 {
+            self.send()?;
+        }
+        self.join()?;
+        self.file.finish()
     }
+}
+
+/// The Parquet thread: builds the columns of the rows it is sent and writes them.
+fn encode(
+    mut writer: ArrowWriter<BufWriter<File>>,
+    schema: &Arc<Schema>,
+    rx: &crossbeam_channel::Receiver<Rows>,
+) -> Result<(), String> {
+    let mut columns: [StringBuilder; 6] =
+        std::array::from_fn(|_| StringBuilder::with_capacity(BATCH_ROWS, 1 << 20));
+    let mut scratch = Vec::new();
+    let mut in_batch = 0;
+    let mut flush = |columns: &mut [StringBuilder; 6]| -> Result<(), String> {
+        let arrays: Vec<ArrayRef> = columns
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef)
+            .collect();
+        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| e.to_string())?;
+        writer.write(&batch).map_err(|e| e.to_string())
+    };
+    for rows in rx {
+        let mut start = 0;
+        for (end, s) in rows.ends.iter().zip(&rows.screened) {
+            let id = &rows.ids[start..*end as usize];
+            start = *end as usize;
+            let [id_c, status, risk, flags, reflex, rules] = &mut columns;
+            // Ids were checked to be UTF-8 when read.
+            id_c.append_value(std::str::from_utf8(id).map_err(|e| e.to_string())?);
+            status.append_value(s.category.as_str());
+            risk.append_value(s.risk.as_str());
+            scratch.clear();
+            write_flags(&mut scratch, s);
+            flags.append_value(std::str::from_utf8(&scratch).unwrap_or_default());
+            reflex.append_option(s.reflex());
+            scratch.clear();
+            write_rules(&mut scratch, s);
+            rules.append_value(std::str::from_utf8(&scratch).unwrap_or_default());
+            in_batch += 1;
+            if in_batch == BATCH_ROWS {
+                flush(&mut columns)?;
+                in_batch = 0;
+            }
+        }
+    }
+    if in_batch > 0 {
+        flush(&mut columns)?;
+    }
+    drop(flush);
+    let inner = writer.into_inner().map_err(|e| e.to_string())?;
+    inner.into_inner().map_err(|e| e.error().to_string())?;
+    Ok(())
 }
 
 /// The flags, joined with `|`.

@@ -133,12 +133,12 @@ pub(crate) fn ordered<J: Send>(
                                 Ok(())
                             }
                             Output::Parquet(p) => {
-                                for k in &keys {
-                                    p.row(
-                                        &out[k.out_start as usize..k.id_end as usize],
-                                        &k.screened,
-                                    )?;
-                                }
+                                p.rows(
+                                    &out,
+                                    keys.iter().map(|k| {
+                                        (k.out_start as usize..k.id_end as usize, &k.screened)
+                                    }),
+                                )?;
                                 let _ = pool_tx.send(out);
                                 Ok(())
                             }
