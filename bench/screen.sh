@@ -3,8 +3,9 @@
 #   bench/screen.sh [rows]          default 10,000,000
 # Generates the export with shared/bench/gen_b12.py (and an --only-b12-mma one), converts to Parquet,
 # runs Kobalt and DuckDB (shared/bench/rules-nhg.sql, DuckDB from PyPI in a venv made here) alternating,
-# 3 runs each, both writing one row per patient, and prints rows/s, peak memory and the ratio. On the
-# --only-b12-mma file it checks that Kobalt's status equals DuckDB's for every patient.
+# 3 runs each, both writing one row per patient in the same format (CSV → CSV, Parquet → CSV, Parquet →
+# Parquet), and prints rows/s, peak memory and the ratio. On the --only-b12-mma file it checks that
+# Kobalt's status equals DuckDB's for every patient.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-10000000}"
@@ -34,7 +35,8 @@ src, out = sys.argv[1], sys.argv[2]
 sql = open("../shared/bench/rules-nhg.sql").read().replace("{SRC}", src)
 con = duckdb.connect()
 con.execute("SET threads TO 2")
-con.execute(f"COPY ({sql}) TO '{out}' (HEADER, DELIMITER ',')")
+fmt = "(FORMAT parquet)" if out.endswith(".parquet") else "(HEADER, DELIMITER ',')"
+con.execute(f"COPY ({sql}) TO '{out}' {fmt}")
 PY
 duck() { "$py" "$work/duck.py" "$1" "$2"; }
 
@@ -45,20 +47,20 @@ report() { # name seconds... : median
 }
 
 echo "rows: $rows"
-for input in "$csv" "$parquet"; do
-  [ "${input##*.}" = parquet ] && ! $kobalt screen --help | grep -qi parquet && { echo "parquet: not supported by this build"; continue; }
+for job in "$csv csv" "$parquet csv" "$parquet parquet"; do
+  read -r input out <<<"$job"
   k=(); d=()
   for run in 1 2 3; do
     start=$(date +%s.%N)
-    kmem=$(peak $kobalt screen "$input" --out "$work/kobalt.csv" --threads 2)
+    kmem=$(peak $kobalt screen "$input" --out "$work/kobalt.$out" --threads 2)
     k+=("$(echo "$(date +%s.%N) - $start" | bc)")
     src="read_csv('$input')"; [ "${input##*.}" = parquet ] && src="read_parquet('$input')"
     start=$(date +%s.%N)
-    dmem=$(peak "$py" "$work/duck.py" "$src" "$work/duck.csv")
+    dmem=$(peak "$py" "$work/duck.py" "$src" "$work/duck.$out")
     d+=("$(echo "$(date +%s.%N) - $start" | bc)")
   done
   km=$(report k "${k[@]}"); dm=$(report d "${d[@]}")
-  echo "${input##*.}: kobalt ${km}s ($(echo "$rows / $km" | bc) rows/s, peak ${kmem} KB); duckdb ${dm}s ($(echo "$rows / $dm" | bc) rows/s, peak ${dmem} KB); ratio $(echo "scale=2; $dm / $km" | bc)x"
+  echo "${input##*.} -> $out: kobalt ${km}s ($(echo "$rows / $km" | bc) rows/s, peak ${kmem} KB); duckdb ${dm}s ($(echo "$rows / $dm" | bc) rows/s, peak ${dmem} KB); ratio $(echo "scale=2; $dm / $km" | bc)x"
 done
 
 # Same status for every patient on the B12 + MMA export.

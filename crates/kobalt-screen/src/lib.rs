@@ -507,9 +507,7 @@ impl Seen {
         block: impl Iterator<Item = u64>,
     ) -> bool {
         match self {
-            Seen::Sorted { last, hashes }
-                if hashes.is_empty() || id_order(first, last).is_gt() =>
-            {
+            Seen::Sorted { last, hashes } if hashes.is_empty() || id_order(first, last).is_gt() => {
                 hashes.extend(block);
                 last.clear();
                 last.extend_from_slice(last_of_block);

@@ -183,10 +183,7 @@ pub(crate) struct ParquetOutput {
 impl ParquetOutput {
     fn create(path: &Path) -> Result<ParquetOutput, ScreenError> {
         let mut file = AtomicFile::create(path)?;
-        let handle = file
-            .positional()?
-            .try_clone()
-            .map_err(|e| file.error(e))?;
+        let handle = file.positional()?.try_clone().map_err(|e| file.error(e))?;
         let schema = Arc::new(Schema::new(
             OUTPUT_COLUMNS
                 .iter()
@@ -317,7 +314,6 @@ fn encode(
     if in_batch > 0 {
         flush(&mut columns)?;
     }
-    drop(flush);
     let inner = writer.into_inner().map_err(|e| e.to_string())?;
     inner.into_inner().map_err(|e| e.error().to_string())?;
     Ok(())
