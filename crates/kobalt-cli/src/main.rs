@@ -84,12 +84,12 @@ enum Command {
     },
     /// Screen a lab export: one row per patient with status, flags and reflex test.
     #[command(
-        after_help = "Examples:\n  kobalt screen b12_export.csv --out flagged.csv\n  kobalt screen results.ndjson.gz --out flagged.csv --rejects rejects.csv --report report/\n  kobalt screen long.csv --mapping mapping.toml --guideline nice --out flagged.csv"
+        after_help = "Examples:\n  kobalt screen b12_export.csv --out flagged.csv\n  kobalt screen results.ndjson.gz --out flagged.csv --rejects rejects.csv --report report/\n  kobalt screen long.csv --mapping mapping.toml --guideline nice --out flagged.csv\n  kobalt screen b12_export.parquet --out flagged.parquet"
     )]
     Screen {
         /// CSV (any delimiter), Parquet, or NDJSON of FHIR Observations; CSV and NDJSON plain or .gz.
         input: std::path::PathBuf,
-        /// Output file (.csv).
+        /// Output file, one row per patient: .csv or .parquet.
         #[arg(long)]
         out: std::path::PathBuf,
         /// Rejected rows with their reason (default: OUT with .rejects.csv).

@@ -352,7 +352,8 @@ fn screen_writes_output_rejects_and_report() {
     );
     let flagged = std::fs::read_to_string(dir.join("flagged.csv")).unwrap_or_default();
     assert!(
-        flagged.contains("2,deficient,deficient_grey_zone_mma_raised"),
+        flagged.starts_with("patient_id,status,risk_group,flags,reflex_test,rules\n")
+            && flagged.contains("\n2,deficient,none,,,\n"),
         "{flagged}"
     );
     let rejects = std::fs::read_to_string(dir.join("flagged.rejects.csv")).unwrap_or_default();
@@ -367,6 +368,26 @@ fn screen_writes_output_rejects_and_report() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(json["by_status"]["deficient"], 2);
+    // The same run with Parquet output, chosen by the extension.
+    let output = kobalt()
+        .args(["screen"])
+        .arg(&input)
+        .arg("--out")
+        .arg(dir.join("flagged.parquet"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success(), "{}", stdout_of(&output));
+    let parquet = std::fs::read(dir.join("flagged.parquet")).unwrap_or_default();
+    assert!(parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"));
+    let output = kobalt()
+        .args(["screen"])
+        .arg(&input)
+        .arg("--out")
+        .arg(dir.join("flagged.xlsx"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("use .csv or .parquet"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
