@@ -408,8 +408,14 @@ pub(crate) fn write_block(
         for (i, k) in r.keys.iter().enumerate() {
             if !seen.insert(id(k), k.id_hash) {
                 duplicate[i] = true;
-                let mut row = Vec::new();
-                output::csv_row(&mut row, id(k), &k.screened);
+                let row = match r.row_bytes {
+                    RowBytes::Csv => r.out[k.out_start as usize..k.out_end as usize].to_vec(),
+                    RowBytes::IdOnly => {
+                        let mut row = Vec::new();
+                        output::csv_row(&mut row, id(k), &k.screened);
+                        row
+                    }
+                };
                 let mut text = Vec::new();
                 let line = line_base + u64::from(k.line);
                 output::reject_line(
@@ -461,15 +467,20 @@ pub(crate) fn write_block(
     })
 }
 
+/// Up to eight bytes as one big-endian word (zero-padded): short ids and
+/// units compare as numbers, without a call to `memcmp`.
+#[inline]
+pub(crate) fn word(s: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = s.len().min(8);
+    w[..n].copy_from_slice(&s[..n]);
+    u64::from_be_bytes(w)
+}
+
 /// The order of patient ids: shorter first, then bytewise (numeric ids
-/// sort as numbers). Most ids fit in a word, compared without a call.
+/// sort as numbers).
 #[inline]
 pub(crate) fn id_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-    let word = |s: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..s.len()].copy_from_slice(s);
-        u64::from_be_bytes(w)
-    };
     a.len().cmp(&b.len()).then_with(|| {
         if a.len() <= 8 {
             word(a).cmp(&word(b))

@@ -94,7 +94,7 @@ impl Drop for AtomicFile {
 }
 
 /// What the workers put in a block's output buffer: whole CSV rows, or (for
-/// Parquet, whose columns are built in order by the writer) the ids only.
+/// Parquet, whose columns are built on the Parquet thread) the ids only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RowBytes {
     Csv,
@@ -103,7 +103,8 @@ pub(crate) enum RowBytes {
 
 /// The per-patient output file.
 pub(crate) enum Output {
-    Csv(AtomicFile),
+    /// The file, and a buffer for the row being written (the long formats).
+    Csv(AtomicFile, Vec<u8>),
     Parquet(Box<ParquetOutput>),
 }
 
@@ -115,7 +116,7 @@ impl Output {
             let mut file = AtomicFile::create(path)?;
             file.write(OUTPUT_COLUMNS.join(",").as_bytes())?;
             file.write(b"\n")?;
-            Ok(Output::Csv(file))
+            Ok(Output::Csv(file, Vec::new()))
         } else if name.ends_with(".parquet") {
             Ok(Output::Parquet(Box::new(ParquetOutput::create(path)?)))
         } else {
@@ -125,7 +126,7 @@ impl Output {
 
     pub(crate) fn row_bytes(&self) -> RowBytes {
         match self {
-            Output::Csv(_) => RowBytes::Csv,
+            Output::Csv(..) => RowBytes::Csv,
             Output::Parquet(_) => RowBytes::IdOnly,
         }
     }
@@ -133,10 +134,10 @@ impl Output {
     /// One patient, in output order.
     pub(crate) fn row(&mut self, id: &[u8], s: &Screened) -> Result<(), ScreenError> {
         match self {
-            Output::Csv(file) => {
-                let mut line = Vec::with_capacity(64);
-                csv_row(&mut line, id, s);
-                file.write(&line)
+            Output::Csv(file, line) => {
+                line.clear();
+                csv_row(line, id, s);
+                file.write(line)
             }
             Output::Parquet(p) => p.row(id, s),
         }
@@ -144,7 +145,7 @@ impl Output {
 
     pub(crate) fn finish(self) -> Result<(), ScreenError> {
         match self {
-            Output::Csv(file) => file.finish(),
+            Output::Csv(file, _) => file.finish(),
             Output::Parquet(p) => p.finish(),
         }
     }
@@ -217,22 +218,6 @@ impl ParquetOutput {
     pub(crate) fn row(&mut self, id: &[u8], s: &Screened) -> Result<(), ScreenError> {
         self.rows.push(id, s);
         if self.rows.len() >= BATCH_ROWS {
-            self.send()?;
-        }
-        Ok(())
-    }
-
-    /// Patients of a screened block, in output order: their ids are in `ids`
-    /// at the spans given.
-    pub(crate) fn rows<'k>(
-        &mut self,
-        ids: &[u8],
-        rows: impl Iterator<Item = (std::ops::Range<usize>, &'k Screened)>,
-    ) -> Result<(), ScreenError> {
-        for (span, s) in rows {
-            self.rows.push(&ids[span], s);
-        }
-        if self.rows.len() >= BATCH_ROWS / 4 {
             self.send()?;
         }
         Ok(())

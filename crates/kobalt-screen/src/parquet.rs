@@ -1,7 +1,6 @@
 //! Parquet input: the mapped columns only, row groups read in parallel and
 //! written in file order, through the same row checks as CSV.
 
-use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::fs::File;
 
@@ -130,9 +129,9 @@ impl<'b> Fields<'b> for ArrowRow<'_, 'b> {
     }
 
     #[inline]
-    fn text(&self, i: usize) -> Cow<'b, [u8]> {
+    fn text(&self, i: usize) -> &'b [u8] {
         let r = self.row;
-        Cow::Borrowed(match self.columns.get(i) {
+        match self.columns.get(i) {
             Some(Col::Str(a)) if !a.is_null(r) => a.value(r).trim().as_bytes(),
             Some(Col::LargeStr(a)) if !a.is_null(r) => a.value(r).trim().as_bytes(),
             Some(Col::Numbers {
@@ -145,7 +144,7 @@ impl<'b> Fields<'b> for ArrowRow<'_, 'b> {
                 &f.bytes[start..f.ends[r]]
             }
             _ => b"",
-        })
+        }
     }
 
     #[inline]
@@ -154,7 +153,7 @@ impl<'b> Fields<'b> for ArrowRow<'_, 'b> {
         match self.columns.get(i) {
             Some(Col::Numbers { values, .. }) => Ok(values[r]),
             None => Ok(None),
-            Some(Col::Str(_) | Col::LargeStr(_)) => crate::row::number(&self.text(i)),
+            Some(Col::Str(_) | Col::LargeStr(_)) => crate::row::number(self.text(i)),
             Some(Col::Other(a)) if a.is_null(r) => Ok(None),
             Some(Col::Other(a)) => Err(format!("a {} column", a.data_type())),
         }

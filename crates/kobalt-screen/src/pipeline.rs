@@ -42,7 +42,7 @@ pub(crate) fn ordered<J: Send>(
     let write_failed = Mutex::new(None::<std::io::Error>);
     // CSV: positional writes after what the file has (the header).
     let (out_file, mut offset) = match &mut *sink.out {
-        Output::Csv(file) => {
+        Output::Csv(file, _) => {
             let f = file.positional()?;
             let len = f.metadata().map_or(0, |m| m.len());
             let handle = f.try_clone().map_err(|source| ScreenError::Write {
@@ -126,19 +126,19 @@ pub(crate) fn ordered<J: Send>(
                         line_base += lines;
                         sink.progress.advance(bytes, rows);
                         match &mut *sink.out {
-                            Output::Csv(_) => {
+                            Output::Csv(..) => {
                                 let len = out.len() as u64;
                                 let _ = write_tx.send(WriteJob { offset, data: out });
                                 offset += len;
                                 Ok(())
                             }
                             Output::Parquet(p) => {
-                                p.rows(
-                                    &out,
-                                    keys.iter().map(|k| {
-                                        (k.out_start as usize..k.id_end as usize, &k.screened)
-                                    }),
-                                )?;
+                                for k in &keys {
+                                    p.row(
+                                        &out[k.out_start as usize..k.id_end as usize],
+                                        &k.screened,
+                                    )?;
+                                }
                                 let _ = pool_tx.send(out);
                                 Ok(())
                             }

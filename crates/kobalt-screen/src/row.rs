@@ -16,7 +16,7 @@ use crate::summary::{Counted, Summary};
 pub(crate) trait Fields<'r> {
     fn count(&self) -> usize;
     /// The field's text, trimmed; empty when missing or null.
-    fn text(&self, i: usize) -> std::borrow::Cow<'r, [u8]>;
+    fn text(&self, i: usize) -> &'r [u8];
     /// The field as a number: `Ok(None)` when empty, `Err(text)` when not a number.
     fn number(&self, i: usize) -> Result<Option<f64>, String>;
 }
@@ -28,8 +28,8 @@ impl<'r> Fields<'r> for [&'r [u8]] {
     }
 
     #[inline]
-    fn text(&self, i: usize) -> std::borrow::Cow<'r, [u8]> {
-        std::borrow::Cow::Borrowed(self.get(i).copied().unwrap_or_default().trim_ascii())
+    fn text(&self, i: usize) -> &'r [u8] {
+        self.get(i).copied().unwrap_or_default().trim_ascii()
     }
 
     #[inline]
@@ -196,14 +196,9 @@ pub(crate) fn unit_table(kb: &Knowledge, analyte: &str) -> Vec<(Vec<u8>, f64)> {
 /// Equal bytes; units are short, and comparing them as one word saves a call per row.
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
-    let word = |s: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..s.len()].copy_from_slice(s);
-        u64::from_ne_bytes(w)
-    };
     a.len() == b.len()
         && if a.len() <= 8 {
-            word(a) == word(b)
+            crate::word(a) == crate::word(b)
         } else {
             a == b
         }
@@ -430,13 +425,17 @@ impl RowPlan {
         let mut data = PatientData::default();
         match self.row(fields, &mut data) {
             Ok(id) => {
-                let id = &*id;
                 let screened = screener.screen(&data);
                 let counted = result
                     .summary
                     .count(&screened, data.age_years, data.b12_total);
                 let start = result.out.len();
-                csv_field(&mut result.out, id);
+                match result.row_bytes {
+                    RowBytes::Csv => {
+                        csv_field(&mut result.out, id);
+                    }
+                    RowBytes::IdOnly => result.out.extend_from_slice(id),
+                }
                 let id_end = result.out.len();
                 if result.row_bytes == RowBytes::Csv {
                     result.suffixes.write(&mut result.out, &screened, counted);
@@ -468,7 +467,7 @@ impl RowPlan {
         &self,
         rec: &F,
         data: &mut PatientData,
-    ) -> Result<std::borrow::Cow<'r, [u8]>, String> {
+    ) -> Result<&'r [u8], String> {
         if rec.count() != self.columns {
             let hint = if rec.count() == 1 {
                 " (wrong delimiter?)"
@@ -486,7 +485,7 @@ impl RowPlan {
         if id.is_empty() {
             return Err("patient_id is empty".into());
         }
-        if !id.is_ascii() && std::str::from_utf8(&id).is_err() {
+        if !id.is_ascii() && std::str::from_utf8(id).is_err() {
             return Err("patient_id is not UTF-8 text".into());
         }
         let num = |i: Option<usize>, name: &str| -> Result<Option<f64>, String> {
@@ -520,7 +519,7 @@ impl RowPlan {
             }),
             pregnant: self
                 .pregnant
-                .is_some_and(|i| matches!(&*field(i), b"1" | b"true" | b"yes" | b"y" | b"ja")),
+                .is_some_and(|i| matches!(field(i), b"1" | b"true" | b"yes" | b"y" | b"ja")),
             metformin_years: years(self.metformin, "metformin years")?,
             acid_suppressant_years: years(self.acid, "acid suppressant years")?,
             ..PatientData::default()

@@ -466,9 +466,26 @@ fn parquet_output_has_the_rows_and_rejects_of_csv_output() {
             "\n{id},{age},F,{metformin},,{b12},{unit},2025-01-01,,{mma},,{hb},{mcv},,"
         ));
     }
+    // A quoted id with a comma, twice: written as read, the repeat rejected.
+    for age in [50, 51] {
+        text.push_str(&format!("\n\"7,b\",{age},F,,,300,pmol/L,2025-01-01,,,,,,,"));
+    }
     std::fs::write(&input, text + "\n").unwrap_or_else(|e| panic!("{e}"));
     let csv = screen(&d, &input, Mapping::builtin(), 2);
     let parquet = screen_to(&d, &input, Mapping::builtin(), 2, "out.parquet");
+    assert!(parquet.out.iter().any(|r| r[0] == "7,b"));
+    for run in [&csv, &parquet] {
+        let repeat = run
+            .rejects
+            .iter()
+            .find(|x| x[2].contains("7,b"))
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            repeat[1].contains("duplicate") && repeat[2].starts_with("\"7,b\",unlikely,"),
+            "{repeat:?}"
+        );
+    }
     assert!(parquet.summary.conserved(), "{}", parquet.summary.text());
     assert!(csv.summary.rows_rejected > 0 && csv.out.len() > 2000);
     assert_eq!(parquet.out, csv.out);
