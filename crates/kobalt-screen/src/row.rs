@@ -514,7 +514,7 @@ impl RowPlan {
                 let v = field(i);
                 self.sex_values
                     .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(&v))
+                    .find(|(k, _)| k.eq_ignore_ascii_case(v))
                     .map(|(_, s)| *s)
             }),
             pregnant: self
@@ -538,11 +538,11 @@ impl RowPlan {
                 UnitSource::Fixed(f) => f,
                 UnitSource::Column(i) => {
                     let raw = field(i);
-                    unit_factor(&lab.units, &raw).ok_or_else(|| {
+                    unit_factor(&lab.units, raw).ok_or_else(|| {
                         format!(
                             "{}: unknown unit '{}' for {}",
                             lab.unit_name,
-                            String::from_utf8_lossy(&raw),
+                            String::from_utf8_lossy(raw),
                             lab.analyte
                         )
                     })?
