@@ -25,6 +25,17 @@ struct Run {
     truncated: Option<String>,
 }
 
+impl Run {
+    /// The output row of a patient (empty when there is none).
+    fn patient(&self, id: &str) -> Vec<String> {
+        self.out
+            .iter()
+            .find(|row| row[0] == id)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
 fn read_csv(path: &Path) -> Vec<Vec<String>> {
     let mut rdr =
         csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -79,23 +90,36 @@ fn screen(d: &Path, input: &Path, mapping: Mapping, threads: usize) -> Run {
     screen_to(d, input, mapping, threads, "out.csv")
 }
 
-/// Screens into `out_name` (CSV or Parquet by its extension).
-fn screen_to(d: &Path, input: &Path, mapping: Mapping, threads: usize, out_name: &str) -> Run {
-    let (out, rejects) = (d.join(out_name), d.join("rejects.csv"));
-    let outcome = run(
+/// The options of a test run: small blocks, so that every export spans several.
+fn options(d: &Path, input: &Path, out_name: &str, mapping: Mapping, threads: usize) -> Options {
+    Options {
+        input: input.to_owned(),
+        out: d.join(out_name),
+        rejects: d.join("rejects.csv"),
+        guideline: Guideline::Nhg,
+        mapping,
+        threads,
+        block_bytes: 4096,
+    }
+}
+
+/// The error of a run that must fail.
+fn screen_error(d: &Path, input: &Path, out_name: &str) -> String {
+    run(
         &KB,
-        &Options {
-            input: input.to_owned(),
-            out: out.clone(),
-            rejects: rejects.clone(),
-            guideline: Guideline::Nhg,
-            mapping,
-            threads,
-            block_bytes: 4096,
-        },
+        &options(d, input, out_name, Mapping::builtin(), 1),
         &Silent,
     )
-    .unwrap_or_else(|e| panic!("{e}"));
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default()
+}
+
+/// Screens into `out_name` (CSV or Parquet by its extension).
+fn screen_to(d: &Path, input: &Path, mapping: Mapping, threads: usize, out_name: &str) -> Run {
+    let opts = options(d, input, out_name, mapping, threads);
+    let outcome = run(&KB, &opts, &Silent).unwrap_or_else(|e| panic!("{e}"));
+    let (out, rejects) = (opts.out, opts.rejects);
     Run {
         out: if out_name.ends_with(".parquet") {
             read_parquet(&out)
@@ -143,40 +167,19 @@ fn every_kind_of_bad_row_is_rejected_with_its_reason() {
         assert!(r.summary.conserved(), "{}", r.summary.text());
         assert_eq!(r.summary.rows_in, 12);
         assert_eq!(r.summary.rows_rejected, 8, "{:?}", r.rejects);
-        let status = |id: &str| {
-            r.out
-                .iter()
-                .find(|row| row[0] == id)
-                .map(|row| row[1].clone())
-                .unwrap_or_default()
-        };
+        let status = |id: &str| r.patient(id).get(1).cloned().unwrap_or_default();
         assert_eq!(status("1"), "deficient");
         assert_eq!(status("2"), "indeterminate");
         assert_eq!(status("8"), "not_tested");
         assert_eq!(status("9"), "indeterminate");
-        let row1 = r
-            .out
-            .iter()
-            .find(|row| row[0] == "1")
-            .cloned()
-            .unwrap_or_default();
+        let row1 = r.patient("1");
         assert!(
             row1[col("flags")].contains("deficient_macrocytic_anaemia"),
             "{row1:?}"
         );
-        let row2 = r
-            .out
-            .iter()
-            .find(|row| row[0] == "2")
-            .cloned()
-            .unwrap_or_default();
+        let row2 = r.patient("2");
         assert_eq!(row2[col("reflex_test")], "mma");
-        let row8 = r
-            .out
-            .iter()
-            .find(|row| row[0] == "8")
-            .cloned()
-            .unwrap_or_default();
+        let row8 = r.patient("8");
         assert!(row8[col("flags")].contains("at_risk_untested"));
         let reason = |line: &str| {
             r.rejects
@@ -279,20 +282,10 @@ fn fhir_ndjson_with_mixed_units_is_pivoted_per_patient() {
     assert_eq!(r.summary.rows_in, 7);
     assert_eq!(r.summary.rows_rejected, 3);
     assert_eq!(r.out.len(), 2);
-    let p1 = r
-        .out
-        .iter()
-        .find(|row| row[0] == "p1")
-        .cloned()
-        .unwrap_or_default();
+    let p1 = r.patient("p1");
     assert_eq!(p1[1], "deficient");
     assert_eq!(p1[col("risk_group")], "age_65_plus");
-    let p2 = r
-        .out
-        .iter()
-        .find(|row| row[0] == "p2")
-        .cloned()
-        .unwrap_or_default();
+    let p2 = r.patient("p2");
     assert_eq!(p2[1], "unlikely");
 }
 
@@ -327,20 +320,10 @@ codes = { B12 = "b12_total", MMA = "mma" }
     let r = screen(&d, &input, mapping, 1);
     assert!(r.summary.conserved(), "{}", r.summary.text());
     assert_eq!(r.summary.rows_rejected, 1);
-    let a = r
-        .out
-        .iter()
-        .find(|row| row[0] == "a")
-        .cloned()
-        .unwrap_or_default();
+    let a = r.patient("a");
     // The MMA of 2023 is outside the 365-day window of a's newest result.
     assert_eq!(a[1], "deficient");
-    let b = r
-        .out
-        .iter()
-        .find(|row| row[0] == "b")
-        .cloned()
-        .unwrap_or_default();
+    let b = r.patient("b");
     assert_eq!(b[1], "indeterminate");
 }
 
@@ -349,22 +332,7 @@ fn a_missing_column_stops_with_its_name() {
     let d = dir("missing");
     let input = d.join("export.csv");
     std::fs::write(&input, "patient_id,age\n1,40\n").unwrap_or_else(|e| panic!("{e}"));
-    let err = run(
-        &KB,
-        &Options {
-            input: input.clone(),
-            out: d.join("out.csv"),
-            rejects: d.join("rejects.csv"),
-            guideline: Guideline::Nhg,
-            mapping: Mapping::builtin(),
-            threads: 1,
-            block_bytes: 4096,
-        },
-        &Silent,
-    )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    let err = screen_error(&d, &input, "out.csv");
     assert!(
         err.contains("is not in the header: patient_id, age"),
         "{err}"
@@ -511,22 +479,7 @@ fn parquet_output_has_the_rows_and_rejects_of_csv_output() {
     assert_eq!(long.out.len(), 1);
     assert_eq!(long.out[0][col("reflex_test")], "mma");
     // A tmp file is all an unsupported output could leave: nothing is left.
-    let err = run(
-        &KB,
-        &Options {
-            input: input.clone(),
-            out: d.join("out.xlsx"),
-            rejects: d.join("r.csv"),
-            guideline: Guideline::Nhg,
-            mapping: Mapping::builtin(),
-            threads: 1,
-            block_bytes: 4096,
-        },
-        &Silent,
-    )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    let err = screen_error(&d, &input, "out.xlsx");
     assert!(
         err.contains("out.xlsx") && err.contains(".parquet"),
         "{err}"
