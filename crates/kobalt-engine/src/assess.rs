@@ -638,7 +638,11 @@ fn score_all(ctx: &mut Ctx<'_>, items: &[Scored]) -> Vec<ScoredRow> {
 /// bands of the profile, and the findings that qualify them.
 fn status_outcome(ctx: &mut Ctx<'_>) -> &'static str {
     let kb = ctx.kb;
-    let band = |id: &str| kb.analyte(id).and_then(|a| ctx.bands[a as usize]);
+    let band = |id: &str| {
+        kb.analyte(id)
+            .and_then(|a| ctx.bands[a as usize])
+            .map(crate::status::BandKind::of)
+    };
     let (total, holo, mma, hcy) = (
         band("b12_total"),
         band("holotranscobalamin"),

@@ -4,9 +4,9 @@
 //! row: no allocation, no text.
 
 use kobalt_contract::{B12Category, Guideline, Sex};
-use kobalt_kb::{Knowledge, LimitsBySex};
+use kobalt_kb::{Knowledge, Limits, LimitsBySex};
 
-use crate::status::{StatusInputs, combine};
+use crate::status::{BandKind, StatusInputs, combine};
 
 /// One patient's data, in the analytes' canonical units; `None` is not known.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -111,15 +111,54 @@ impl Screened {
     }
 }
 
+/// One marker's limits for one sex, with the kind of each band.
+struct SexLimits<'a> {
+    limits: &'a Limits,
+    kinds: Vec<BandKind>,
+}
+
+/// One marker's limits under a profile, resolved for every sex once.
+struct Marker<'a> {
+    female: SexLimits<'a>,
+    male: SexLimits<'a>,
+    other: SexLimits<'a>,
+}
+
+impl<'a> Marker<'a> {
+    fn new(limits: &'a LimitsBySex) -> Marker<'a> {
+        let resolve = |sex| {
+            let (limits, _) = limits.for_sex(sex);
+            SexLimits {
+                limits,
+                kinds: limits.bands.iter().map(|b| BandKind::of(&b.band)).collect(),
+            }
+        };
+        Marker {
+            female: resolve(Sex::Female),
+            male: resolve(Sex::Male),
+            other: resolve(Sex::Unknown),
+        }
+    }
+
+    fn kind(&self, sex: Sex, value: f64) -> BandKind {
+        let l = match sex {
+            Sex::Female => &self.female,
+            Sex::Male => &self.male,
+            Sex::Other | Sex::Unknown => &self.other,
+        };
+        l.kinds[l.limits.band_index(value)]
+    }
+}
+
 /// The limits of a profile, resolved once for screening.
 pub struct Screener<'a> {
     kb: &'a Knowledge,
-    b12_total: Option<&'a LimitsBySex>,
-    holo: Option<&'a LimitsBySex>,
-    mma: Option<&'a LimitsBySex>,
-    hcy: Option<&'a LimitsBySex>,
-    haemoglobin: Option<&'a LimitsBySex>,
-    mcv: Option<&'a LimitsBySex>,
+    b12_total: Option<Marker<'a>>,
+    holo: Option<Marker<'a>>,
+    mma: Option<Marker<'a>>,
+    hcy: Option<Marker<'a>>,
+    haemoglobin: Option<Marker<'a>>,
+    mcv: Option<Marker<'a>>,
     long_term_years: f64,
     /// Outcome id → category, resolved once (the ids are `combine`'s statics).
     categories: Vec<(&'static str, B12Category)>,
@@ -128,19 +167,20 @@ pub struct Screener<'a> {
 impl<'a> Screener<'a> {
     pub fn new(kb: &'a Knowledge, guideline: Guideline) -> Screener<'a> {
         let profile = kb.profile(guideline);
-        let limits = |id: &str| {
+        let marker = |id: &str| {
             kb.analyte(id)
                 .and_then(|a| profile.limits.get(a as usize))
                 .and_then(Option::as_ref)
+                .map(Marker::new)
         };
         Screener {
             kb,
-            b12_total: limits("b12_total"),
-            holo: limits("holotranscobalamin"),
-            mma: limits("mma"),
-            hcy: limits("homocysteine"),
-            haemoglobin: limits("haemoglobin"),
-            mcv: limits("mcv"),
+            b12_total: marker("b12_total"),
+            holo: marker("holotranscobalamin"),
+            mma: marker("mma"),
+            hcy: marker("homocysteine"),
+            haemoglobin: marker("haemoglobin"),
+            mcv: marker("mcv"),
             long_term_years: kb.values.long_term_medication_years.value,
             categories: kobalt_kb::REQUIRED_OUTCOMES
                 .iter()
@@ -151,16 +191,15 @@ impl<'a> Screener<'a> {
 
     pub fn screen(&self, p: &PatientData) -> Screened {
         let sex = p.sex.unwrap_or(Sex::Unknown);
-        let band = |limits: Option<&'a LimitsBySex>, value: Option<f64>| -> Option<&'a str> {
-            let (l, _) = limits?.for_sex(sex);
-            Some(l.band_of(value?).band.as_str())
+        let band = |marker: &Option<Marker<'_>>, value: Option<f64>| -> Option<BandKind> {
+            Some(marker.as_ref()?.kind(sex, value?))
         };
-        let total = band(self.b12_total, p.b12_total);
+        let total = band(&self.b12_total, p.b12_total);
         let outcome = combine(&StatusInputs {
             total,
-            holo: band(self.holo, p.holotranscobalamin),
-            mma: band(self.mma, p.mma),
-            hcy: band(self.hcy, p.homocysteine),
+            holo: band(&self.holo, p.holotranscobalamin),
+            mma: band(&self.mma, p.mma),
+            hcy: band(&self.hcy, p.homocysteine),
             nitrous_oxide: false,
             pregnant: p.pregnant,
             renal: false,
@@ -182,15 +221,17 @@ impl<'a> Screener<'a> {
             RiskGroup::None
         };
         let mut flags = 0u8;
-        let macrocytic = band(self.mcv, p.mcv) == Some("high");
-        let anaemic = band(self.haemoglobin, p.haemoglobin).is_some_and(|b| b.contains("low"));
+        let macrocytic = band(&self.mcv, p.mcv) == Some(BandKind::High);
+        let anaemic = band(&self.haemoglobin, p.haemoglobin).is_some_and(BandKind::is_low);
         if category == B12Category::Deficient && macrocytic && anaemic {
             flags |= Flag::DeficientMacrocyticAnaemia.bit();
         }
         if p.b12_total.is_none() && p.holotranscobalamin.is_none() && risk != RiskGroup::None {
             flags |= Flag::AtRiskUntested.bit();
         }
-        if total == Some("low_normal") && p.mma.is_none() && category == B12Category::Indeterminate
+        if total == Some(BandKind::LowNormal)
+            && p.mma.is_none()
+            && category == B12Category::Indeterminate
         {
             flags |= Flag::ReflexMma.bit();
         }

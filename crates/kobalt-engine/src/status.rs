@@ -1,15 +1,51 @@
 //! The combination of B12 markers into a status outcome. One function, used by
 //! the full assessment and by batch screening, so that both always agree.
 
+/// What the name of a profile's band means to the decisions on it. Screening
+/// resolves its bands once per run, so rows compare no text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BandKind {
+    SevereLow,
+    Low,
+    LowNormal,
+    Normal,
+    High,
+    Raised,
+    /// Any other name (for example `borderline`): none of the above.
+    Other,
+}
+
+impl BandKind {
+    pub fn of(band: &str) -> BandKind {
+        match band {
+            "severe_low" => BandKind::SevereLow,
+            "low" => BandKind::Low,
+            "low_normal" => BandKind::LowNormal,
+            "normal" => BandKind::Normal,
+            "high" => BandKind::High,
+            "raised" => BandKind::Raised,
+            _ => BandKind::Other,
+        }
+    }
+
+    /// One of the bands below the normal range.
+    pub fn is_low(self) -> bool {
+        matches!(
+            self,
+            BandKind::SevereLow | BandKind::Low | BandKind::LowNormal
+        )
+    }
+}
+
 /// What the status depends on: the band of each marker under the profile
 /// (`None`: not measured) and the findings that qualify them (true only when
 /// known to be true).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StatusInputs<'a> {
-    pub total: Option<&'a str>,
-    pub holo: Option<&'a str>,
-    pub mma: Option<&'a str>,
-    pub hcy: Option<&'a str>,
+pub struct StatusInputs {
+    pub total: Option<BandKind>,
+    pub holo: Option<BandKind>,
+    pub mma: Option<BandKind>,
+    pub hcy: Option<BandKind>,
     pub nitrous_oxide: bool,
     pub pregnant: bool,
     pub renal: bool,
@@ -25,10 +61,10 @@ enum Primary {
 
 /// The status outcome id of rules/status.toml for these inputs: the one
 /// decision code behind `assess` and `kobalt screen`.
-pub fn combine(i: &StatusInputs<'_>) -> &'static str {
-    let signal = |b: Option<&str>| match b {
-        Some("low") => Some(Primary::Deficient),
-        Some("low_normal") => Some(Primary::Grey),
+pub fn combine(i: &StatusInputs) -> &'static str {
+    let signal = |b: Option<BandKind>| match b {
+        Some(BandKind::Low) => Some(Primary::Deficient),
+        Some(BandKind::LowNormal) => Some(Primary::Grey),
         Some(_) => Some(Primary::Normal),
         None => None,
     };
@@ -46,9 +82,9 @@ pub fn combine(i: &StatusInputs<'_>) -> &'static str {
         (a, b) => a.or(b),
     };
     let (n2o, pregnant, renal) = (i.nitrous_oxide, i.pregnant, i.renal);
-    let mma_raised = mma == Some("raised");
-    let mma_normal = mma == Some("normal");
-    let hcy_raised = hcy == Some("raised");
+    let mma_raised = mma == Some(BandKind::Raised);
+    let mma_normal = mma == Some(BandKind::Normal);
+    let hcy_raised = hcy == Some(BandKind::Raised);
     let total_only = holo.is_none();
     // Both functional markers raised: deficiency, unless the kidneys explain the MMA.
     let functional = if renal {

@@ -172,14 +172,19 @@ pub struct Limits {
 impl Limits {
     /// The band a canonical value falls in. Bands are contiguous, so one always matches.
     pub fn band_of(&self, value: f64) -> &Band {
+        &self.bands[self.band_index(value)]
+    }
+
+    /// The position in `bands` of the band a canonical value falls in.
+    pub fn band_index(&self, value: f64) -> usize {
         self.bands
             .iter()
-            .find(|b| match b.to {
+            .position(|b| match b.to {
                 None => true,
                 Some(to) if b.to_inclusive => value <= to,
                 Some(to) => value < to,
             })
-            .unwrap_or_else(|| &self.bands[self.bands.len() - 1])
+            .unwrap_or(self.bands.len() - 1)
     }
 
     pub fn named_limits(&self) -> BTreeMap<String, f64> {

@@ -32,7 +32,7 @@ pub use output::OUTPUT_COLUMNS;
 pub use summary::Summary;
 
 use output::{AtomicFile, Output, RowBytes};
-use row::{Block, BlockResult, Key, RowPlan};
+use row::{Block, BlockResult, Buffers, Key, RowPlan};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScreenError {
@@ -295,8 +295,8 @@ fn run_wide(
     let (pool_tx, pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
     let row_bytes = sink.out.row_bytes();
     let out_path = opts.out.display().to_string();
-    let screen = |block: Block, out: Vec<u8>| {
-        let (result, data) = plan.process(screener, block, delim, row_bytes, out);
+    let screen = |block: Block, buffers: Buffers| {
+        let (result, data) = plan.process(screener, block, delim, row_bytes, buffers);
         let _ = pool_tx.send(data);
         result
     };
@@ -315,7 +315,7 @@ fn run_wide(
             let _ = job_tx.send(range);
         }
         drop(job_tx);
-        let process = |range: blocks::Range, out: Vec<u8>| {
+        let process = |range: blocks::Range, buffers: Buffers| {
             let mut data = pool_rx.try_recv().unwrap_or_default();
             blocks::read_lines(&file, range, size, &mut data).map_err(|source| {
                 ScreenError::Read {
@@ -323,7 +323,7 @@ fn run_wide(
                     source,
                 }
             })?;
-            let mut result = screen(Block::lines(range.index, data), out);
+            let mut result = screen(Block::lines(range.index, data), buffers);
             // Progress counts the range, not the lines read past it.
             result.bytes = range.end - range.start;
             Ok(result)
@@ -355,7 +355,7 @@ fn run_wide(
                 &input_path,
             )
         });
-        let process = |block: Block, out: Vec<u8>| Ok(screen(block, out));
+        let process = |block: Block, buffers: Buffers| Ok(screen(block, buffers));
         let summary = pipeline::ordered(
             block_rx,
             threads,
@@ -398,13 +398,15 @@ pub(crate) fn write_block(
     let id = |k: &Key| &r.out[k.out_start as usize..k.id_end as usize];
     // Rejects of the block, by line: the worker's and the duplicates found here.
     let mut lines: Vec<(u64, Vec<u8>)> = Vec::new();
-    let mut duplicate = vec![false; r.keys.len()];
+    // Which patients are repeats: only looked for when the block is not sorted.
+    let mut duplicate = Vec::new();
     if r.ascending
         && let (Some(first), Some(last)) = (r.keys.first(), r.keys.last())
         && seen.append_ascending(id(first), id(last), r.keys.iter().map(|k| k.id_hash))
     {
         // Sorted input: no id of the block can have been seen.
     } else {
+        duplicate = vec![false; r.keys.len()];
         for (i, k) in r.keys.iter().enumerate() {
             if !seen.insert(id(k), k.id_hash) {
                 duplicate[i] = true;
@@ -471,10 +473,11 @@ pub(crate) fn write_block(
 /// units compare as numbers, without a call to `memcmp`.
 #[inline]
 pub(crate) fn word(s: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
+    // A byte loop: a copy into an array is a call to `memcpy` for a slice of
+    // unknown length, and reading the array back stalls on the store.
     let n = s.len().min(8);
-    w[..n].copy_from_slice(&s[..n]);
-    u64::from_be_bytes(w)
+    let w = s[..n].iter().fold(0u64, |w, &b| w << 8 | u64::from(b));
+    w.checked_shl(8 * (8 - n) as u32).unwrap_or(0)
 }
 
 /// The order of patient ids: shorter first, then bytewise (numeric ids
@@ -554,6 +557,20 @@ impl Seen {
                 }
             }
             Seen::Hashed(set) => set.insert(hash),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Ids order as their lengths, then their bytes, whatever the word packing does.
+        #[test]
+        fn id_order_is_length_then_bytes(a in prop::collection::vec(any::<u8>(), 0..12),
+                                         b in prop::collection::vec(any::<u8>(), 0..12)) {
+            prop_assert_eq!(super::id_order(&a, &b), a.len().cmp(&b.len()).then(a.cmp(&b)));
         }
     }
 }

@@ -13,7 +13,7 @@ use kobalt_kb::Knowledge;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::row::{BlockResult, Fields, RowPlan};
+use crate::row::{BlockResult, Buffers, Fields, RowPlan};
 use crate::{Options, Outcome, ScreenError, Sink, pipeline};
 
 /// A column of a record batch, made ready for row access once per batch:
@@ -242,7 +242,7 @@ pub(crate) fn run_parquet(
     }
     drop(job_tx);
     let row_bytes = sink.out.row_bytes();
-    let process = |(group, rows): (usize, u64), out: Vec<u8>| {
+    let process = |(group, rows): (usize, u64), buffers: Buffers| {
         let reader = ParquetRecordBatchReaderBuilder::try_new(open()?)
             .map_err(read_error)?
             .with_projection(mask.clone())
@@ -250,7 +250,7 @@ pub(crate) fn run_parquet(
             .with_batch_size(4096)
             .build()
             .map_err(read_error)?;
-        let mut result = BlockResult::new(group as u64, 0, row_bytes, out, rows as usize);
+        let mut result = BlockResult::new(group as u64, 0, row_bytes, buffers, rows as usize);
         result.lines = rows;
         let mut line = 0u64;
         for batch in reader {

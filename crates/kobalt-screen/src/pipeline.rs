@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use crossbeam_channel::Receiver;
 
 use crate::output::Output;
-use crate::row::BlockResult;
+use crate::row::{BlockResult, Buffers, Key};
 use crate::summary::Summary;
 use crate::{Kept, ScreenError, Seen, Sink, write_block};
 
@@ -21,13 +21,13 @@ struct WriteJob {
     data: Vec<u8>,
 }
 
-/// Screens every job of `jobs` with `process` (given a recycled output
-/// buffer) on `threads` workers and writes the results in job-index order.
+/// Screens every job of `jobs` with `process` (given recycled buffers) on
+/// `threads` workers and writes the results in job-index order.
 /// Rejects are numbered from `first_line`.
 pub(crate) fn ordered<J: Send>(
     jobs: Receiver<J>,
     threads: usize,
-    process: &(dyn Fn(J, Vec<u8>) -> Result<BlockResult, ScreenError> + Sync),
+    process: &(dyn Fn(J, Buffers) -> Result<BlockResult, ScreenError> + Sync),
     first_line: u64,
     expected_rows: usize,
     sink: &mut Sink<'_>,
@@ -37,8 +37,10 @@ pub(crate) fn ordered<J: Send>(
     let (result_tx, result_rx) =
         crossbeam_channel::bounded::<Result<BlockResult, ScreenError>>(threads * 2);
     let (write_tx, write_rx) = crossbeam_channel::unbounded::<WriteJob>();
-    // Output buffers go back for reuse: fresh ones would cost a page fault per 4 KB.
+    // Buffers go back for reuse: the output bytes after their write, the
+    // patients once the writer is done with them.
     let (pool_tx, pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
+    let (keys_tx, keys_rx) = crossbeam_channel::unbounded::<Vec<Key>>();
     let write_failed = Mutex::new(None::<std::io::Error>);
     // CSV: positional writes after what the file has (the header).
     let (out_file, mut offset) = match &mut *sink.out {
@@ -59,8 +61,12 @@ pub(crate) fn ordered<J: Send>(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let (jobs, tx, writes) = (jobs.clone(), result_tx.clone(), write_rx.clone());
-            let (pool_rx, pool_tx, write_failed) =
-                (pool_rx.clone(), pool_tx.clone(), &write_failed);
+            let (pool_rx, pool_tx, keys_rx, write_failed) = (
+                pool_rx.clone(),
+                pool_tx.clone(),
+                keys_rx.clone(),
+                &write_failed,
+            );
             scope.spawn(move || {
                 let write = |job: WriteJob| {
                     if let Some(f) = out_file
@@ -80,8 +86,11 @@ pub(crate) fn ordered<J: Send>(
                         },
                         recv(jobs) -> job => match job {
                             Ok(job) => {
-                                let out = pool_rx.try_recv().unwrap_or_default();
-                                if tx.send(process(job, out)).is_err() {
+                                let buffers = Buffers {
+                                    out: pool_rx.try_recv().unwrap_or_default(),
+                                    keys: keys_rx.try_recv().unwrap_or_default(),
+                                };
+                                if tx.send(process(job, buffers)).is_err() {
                                     jobs_open = false;
                                 }
                             }
@@ -125,7 +134,7 @@ pub(crate) fn ordered<J: Send>(
                         } = kept;
                         line_base += lines;
                         sink.progress.advance(bytes, rows);
-                        match &mut *sink.out {
+                        let written = match &mut *sink.out {
                             Output::Csv(..) => {
                                 let len = out.len() as u64;
                                 let _ = write_tx.send(WriteJob { offset, data: out });
@@ -133,16 +142,18 @@ pub(crate) fn ordered<J: Send>(
                                 Ok(())
                             }
                             Output::Parquet(p) => {
-                                for k in &keys {
+                                let rows = keys.iter().try_for_each(|k| {
                                     p.row(
                                         &out[k.out_start as usize..k.id_end as usize],
                                         &k.screened,
-                                    )?;
-                                }
+                                    )
+                                });
                                 let _ = pool_tx.send(out);
-                                Ok(())
+                                rows
                             }
-                        }
+                        };
+                        let _ = keys_tx.send(keys);
+                        written
                     });
                 if let Err(e) = written {
                     failure.get_or_insert(e);

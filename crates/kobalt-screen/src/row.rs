@@ -100,17 +100,28 @@ pub(crate) struct BlockResult {
     suffixes: Suffixes,
 }
 
+/// The buffers of an earlier block, for reuse: fresh ones of this size come
+/// from `mmap` and cost a page fault per 4 KB.
+#[derive(Default)]
+pub(crate) struct Buffers {
+    pub out: Vec<u8>,
+    pub keys: Vec<Key>,
+}
+
 impl BlockResult {
-    /// An empty result writing into `out` (a recycled buffer), sized for `rows`.
+    /// An empty result writing into `buffers`, sized for `rows`.
     pub(crate) fn new(
         index: u64,
         bytes: u64,
         row_bytes: RowBytes,
-        mut out: Vec<u8>,
+        buffers: Buffers,
         rows: usize,
     ) -> BlockResult {
+        let Buffers { mut out, mut keys } = buffers;
         out.clear();
         out.reserve(rows * 40);
+        keys.clear();
+        keys.reserve(rows);
         BlockResult {
             index,
             bytes,
@@ -118,7 +129,7 @@ impl BlockResult {
             row_bytes,
             out,
             rejects: Vec::new(),
-            keys: Vec::with_capacity(rows),
+            keys,
             summary: Summary::default(),
             ascending: true,
             suffixes: Suffixes::default(),
@@ -303,20 +314,20 @@ impl RowPlan {
         })
     }
 
-    /// Screens a block into `out` (a recycled buffer); gives the block's data back.
+    /// Screens a block into recycled `buffers`; gives the block's data back.
     pub(crate) fn process(
         &self,
         screener: &Screener<'_>,
         block: Block,
         delim: u8,
         row_bytes: RowBytes,
-        out: Vec<u8>,
+        buffers: Buffers,
     ) -> (BlockResult, Vec<u8>) {
         let mut result = BlockResult::new(
             block.index,
             block.data.len() as u64,
             row_bytes,
-            out,
+            buffers,
             block.data.len() / 48,
         );
         let data = &block.data[..];
