@@ -358,10 +358,12 @@ impl RowPlan {
                 block.truncated,
             );
         };
-        for at in crate::split::Separators::new(data, delim) {
+        for crate::split::Separator { at, line_end: ends } in
+            crate::split::Separators::new(data, delim)
+        {
             fields.push(&data[field_start..at]);
             field_start = at + 1;
-            if data[at] == b'\n' {
+            if ends {
                 line_end(at, &mut fields, line_start);
                 fields.clear();
                 line_start = at + 1;
