@@ -105,6 +105,22 @@ impl Screened {
         Flag::ALL.into_iter().filter(|f| self.has(*f))
     }
 
+    /// A screening result with these flags (bit i: `Flag::ALL[i]`) and
+    /// nothing else known, to render every combination of flags once.
+    pub fn with_flag_bits(bits: u8) -> Screened {
+        Screened {
+            outcome: "not_tested",
+            category: B12Category::NotTested,
+            risk: RiskGroup::None,
+            flags: bits,
+        }
+    }
+
+    /// The flags as bits: bit i set for `Flag::ALL[i]`.
+    pub fn flag_bits(&self) -> u8 {
+        self.flags
+    }
+
     /// The reflex test to add, if any.
     pub fn reflex(&self) -> Option<&'static str> {
         self.has(Flag::ReflexMma).then_some("mma")

@@ -8,17 +8,19 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::builder::StringBuilder;
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::builder::{ArrayBuilder, StringBuilder};
+use arrow_array::types::Int8Type;
+use arrow_array::{ArrayRef, DictionaryArray, Int8Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use kobalt_engine::screen::Screened;
+use kobalt_engine::screen::{Flag, Screened};
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::ScreenError;
-use crate::summary::Counted;
+use crate::summary::{CATEGORIES, Counted, RISKS, category_index, risk_index};
 
 /// The output columns, in order.
 pub const OUTPUT_COLUMNS: [&str; 6] = [
@@ -185,22 +187,41 @@ impl ParquetOutput {
     fn create(path: &Path) -> Result<ParquetOutput, ScreenError> {
         let mut file = AtomicFile::create(path)?;
         let handle = file.positional()?.try_clone().map_err(|e| file.error(e))?;
+        // Ids as text, the other columns as dictionaries of text (see `encode`).
+        let keyed = DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8));
         let schema = Arc::new(Schema::new(
             OUTPUT_COLUMNS
                 .iter()
-                .map(|c| Field::new(*c, DataType::Utf8, *c == "reflex_test"))
+                .enumerate()
+                .map(|(i, c)| {
+                    let kind = if i == 0 {
+                        DataType::Utf8
+                    } else {
+                        keyed.clone()
+                    };
+                    Field::new(*c, kind, *c == "reflex_test")
+                })
                 .collect::<Vec<_>>(),
         ));
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(1 << 20))
             // Ids are unique: a dictionary would only be built to be dropped.
-            .set_column_dictionary_enabled(ColumnPath::from(OUTPUT_COLUMNS[0]), false)
-            .build();
-        let writer = ArrowWriter::try_new(
+            .set_column_dictionary_enabled(ColumnPath::from(OUTPUT_COLUMNS[0]), false);
+        for c in &OUTPUT_COLUMNS[1..] {
+            // Every row group has (nearly) every value: minimum and maximum
+            // would prune nothing and cost a comparison per row.
+            props =
+                props.set_column_statistics_enabled(ColumnPath::from(*c), EnabledStatistics::None);
+        }
+        // Without the Arrow schema in the file, readers see plain text columns.
+        let options = ArrowWriterOptions::new()
+            .with_properties(props.build())
+            .with_skip_arrow_metadata(true);
+        let writer = ArrowWriter::try_new_with_options(
             BufWriter::with_capacity(1 << 20, handle),
             schema.clone(),
-            Some(props),
+            options,
         )
         .map_err(|e| file.error(std::io::Error::other(e)))?;
         // Two blocks in flight at most: memory stays bounded.
@@ -255,49 +276,63 @@ impl ParquetOutput {
 }
 
 /// The Parquet thread: builds the columns of the rows it is sent and writes them.
+/// The five columns after the id take few values: they are dictionary arrays
+/// over those values, so a row adds a key per column instead of its text.
 fn encode(
     mut writer: ArrowWriter<BufWriter<File>>,
     schema: &Arc<Schema>,
     rx: &crossbeam_channel::Receiver<Rows>,
 ) -> Result<(), String> {
-    let mut columns: [StringBuilder; 6] =
-        std::array::from_fn(|_| StringBuilder::with_capacity(BATCH_ROWS, 1 << 20));
-    let mut scratch = Vec::new();
-    let mut in_batch = 0;
-    let mut flush = |columns: &mut [StringBuilder; 6]| -> Result<(), String> {
-        let arrays: Vec<ArrayRef> = columns
-            .iter_mut()
-            .map(|b| Arc::new(b.finish()) as ArrayRef)
-            .collect();
-        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| e.to_string())?;
-        writer.write(&batch).map_err(|e| e.to_string())
+    let every_flags = || (0..1u8 << Flag::ALL.len()).map(Screened::with_flag_bits);
+    let text = |write: fn(&mut Vec<u8>, &Screened), s: Screened| {
+        let mut out = Vec::new();
+        write(&mut out, &s);
+        String::from_utf8_lossy(&out).into_owned()
     };
+    let values = |texts: Vec<String>| Arc::new(StringArray::from(texts)) as ArrayRef;
+    // Values of status, risk_group, flags, reflex_test and rules; keys index them.
+    let dictionaries = [
+        values(CATEGORIES.iter().map(|c| c.as_str().to_owned()).collect()),
+        values(RISKS.iter().map(|r| r.as_str().to_owned()).collect()),
+        values(every_flags().map(|s| text(write_flags, s)).collect()),
+        values(vec!["mma".to_owned()]),
+        values(every_flags().map(|s| text(write_rules, s)).collect()),
+    ];
+    let mut ids = StringBuilder::with_capacity(BATCH_ROWS, 1 << 20);
+    let mut keys: [Vec<Option<i8>>; 5] = std::array::from_fn(|_| Vec::with_capacity(BATCH_ROWS));
+    let mut flush =
+        |ids: &mut StringBuilder, keys: &mut [Vec<Option<i8>>; 5]| -> Result<(), String> {
+            let mut arrays: Vec<ArrayRef> = vec![Arc::new(ids.finish())];
+            for (k, values) in keys.iter_mut().zip(&dictionaries) {
+                let k = Int8Array::from(std::mem::take(k));
+                let array = DictionaryArray::<Int8Type>::try_new(k, values.clone())
+                    .map_err(|e| e.to_string())?;
+                arrays.push(Arc::new(array));
+            }
+            let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| e.to_string())?;
+            writer.write(&batch).map_err(|e| e.to_string())
+        };
     for rows in rx {
         let mut start = 0;
         for (end, s) in rows.ends.iter().zip(&rows.screened) {
             let id = &rows.ids[start..*end as usize];
             start = *end as usize;
-            let [id_c, status, risk, flags, reflex, rules] = &mut columns;
             // Ids were checked to be UTF-8 when read.
-            id_c.append_value(std::str::from_utf8(id).map_err(|e| e.to_string())?);
-            status.append_value(s.category.as_str());
-            risk.append_value(s.risk.as_str());
-            scratch.clear();
-            write_flags(&mut scratch, s);
-            flags.append_value(std::str::from_utf8(&scratch).unwrap_or_default());
-            reflex.append_option(s.reflex());
-            scratch.clear();
-            write_rules(&mut scratch, s);
-            rules.append_value(std::str::from_utf8(&scratch).unwrap_or_default());
-            in_batch += 1;
-            if in_batch == BATCH_ROWS {
-                flush(&mut columns)?;
-                in_batch = 0;
+            ids.append_value(std::str::from_utf8(id).map_err(|e| e.to_string())?);
+            let flags = s.flag_bits() as i8;
+            let [status, risk, flag, reflex, rules] = &mut keys;
+            status.push(Some(category_index(s.category) as i8));
+            risk.push(Some(risk_index(s.risk) as i8));
+            flag.push(Some(flags));
+            reflex.push(s.reflex().map(|_| 0));
+            rules.push(Some(flags));
+            if ids.len() == BATCH_ROWS {
+                flush(&mut ids, &mut keys)?;
             }
         }
     }
-    if in_batch > 0 {
-        flush(&mut columns)?;
+    if ids.len() > 0 {
+        flush(&mut ids, &mut keys)?;
     }
     let inner = writer.into_inner().map_err(|e| e.to_string())?;
     inner.into_inner().map_err(|e| e.error().to_string())?;

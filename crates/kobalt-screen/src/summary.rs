@@ -81,23 +81,21 @@ pub fn age_band(age: Option<f64>) -> usize {
     }
 }
 
-fn category_index(c: B12Category) -> usize {
+pub(crate) fn category_index(c: B12Category) -> usize {
     CATEGORIES.iter().position(|x| *x == c).unwrap_or(3)
+}
+
+pub(crate) fn risk_index(r: RiskGroup) -> usize {
+    RISKS.iter().position(|x| *x == r).unwrap_or(2)
 }
 
 impl Summary {
     /// Counts one patient; the returned indices take it off again (`uncount`).
     pub fn count(&mut self, s: &Screened, age: Option<f64>, b12: Option<f64>) -> Counted {
-        let mut flags = 0u8;
-        for (i, f) in Flag::ALL.iter().enumerate() {
-            if s.has(*f) {
-                flags |= 1 << i;
-            }
-        }
         let counted = Counted {
             category: category_index(s.category) as u8,
-            risk: RISKS.iter().position(|r| *r == s.risk).unwrap_or(2) as u8,
-            flags,
+            risk: risk_index(s.risk) as u8,
+            flags: s.flag_bits(),
             age_band: age_band(age) as u8,
             b12_bin: b12.map_or(u16::MAX, |v| {
                 ((v / B12_BIN) as usize).min(B12_BINS - 1) as u16
