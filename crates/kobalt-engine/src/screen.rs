@@ -67,6 +67,11 @@ impl Flag {
     fn bit(self) -> u8 {
         1 << (self as u8)
     }
+
+    /// The flags of a bit set (bit i: `Flag::ALL[i]`), in that order.
+    pub fn of_bits(bits: u8) -> impl Iterator<Item = Flag> {
+        Flag::ALL.into_iter().filter(move |f| bits & f.bit() != 0)
+    }
 }
 
 /// Risk groups of the screening summary.
@@ -102,18 +107,7 @@ impl Screened {
     }
 
     pub fn flags(&self) -> impl Iterator<Item = Flag> + '_ {
-        Flag::ALL.into_iter().filter(|f| self.has(*f))
-    }
-
-    /// A screening result with these flags (bit i: `Flag::ALL[i]`) and
-    /// nothing else known, to render every combination of flags once.
-    pub fn with_flag_bits(bits: u8) -> Screened {
-        Screened {
-            outcome: "not_tested",
-            category: B12Category::NotTested,
-            risk: RiskGroup::None,
-            flags: bits,
-        }
+        Flag::of_bits(self.flags)
     }
 
     /// The flags as bits: bit i set for `Flag::ALL[i]`.

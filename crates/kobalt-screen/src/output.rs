@@ -283,10 +283,10 @@ fn encode(
     schema: &Arc<Schema>,
     rx: &crossbeam_channel::Receiver<Rows>,
 ) -> Result<(), String> {
-    let every_flags = || (0..1u8 << Flag::ALL.len()).map(Screened::with_flag_bits);
-    let text = |write: fn(&mut Vec<u8>, &Screened), s: Screened| {
+    let every_flags = || 0..1u8 << Flag::ALL.len();
+    let text = |write: fn(&mut Vec<u8>, u8), bits: u8| {
         let mut out = Vec::new();
-        write(&mut out, &s);
+        write(&mut out, bits);
         String::from_utf8_lossy(&out).into_owned()
     };
     let values = |texts: Vec<String>| Arc::new(StringArray::from(texts)) as ArrayRef;
@@ -294,9 +294,9 @@ fn encode(
     let dictionaries = [
         values(CATEGORIES.iter().map(|c| c.as_str().to_owned()).collect()),
         values(RISKS.iter().map(|r| r.as_str().to_owned()).collect()),
-        values(every_flags().map(|s| text(write_flags, s)).collect()),
+        values(every_flags().map(|bits| text(write_flags, bits)).collect()),
         values(vec!["mma".to_owned()]),
-        values(every_flags().map(|s| text(write_rules, s)).collect()),
+        values(every_flags().map(|bits| text(write_rules, bits)).collect()),
     ];
     let mut ids = StringBuilder::with_capacity(BATCH_ROWS, 1 << 20);
     let mut keys: [Vec<Option<i8>>; 5] = std::array::from_fn(|_| Vec::with_capacity(BATCH_ROWS));
@@ -340,8 +340,8 @@ fn encode(
 }
 
 /// The flags, joined with `|`.
-fn write_flags(out: &mut Vec<u8>, s: &Screened) {
-    for (i, f) in s.flags().enumerate() {
+fn write_flags(out: &mut Vec<u8>, bits: u8) {
+    for (i, f) in Flag::of_bits(bits).enumerate() {
         if i > 0 {
             out.push(b'|');
         }
@@ -350,8 +350,8 @@ fn write_flags(out: &mut Vec<u8>, s: &Screened) {
 }
 
 /// The rules behind the flags, joined with `|`.
-fn write_rules(out: &mut Vec<u8>, s: &Screened) {
-    for (i, r) in s.flags().flat_map(|f| f.rules()).enumerate() {
+fn write_rules(out: &mut Vec<u8>, bits: u8) {
+    for (i, r) in Flag::of_bits(bits).flat_map(|f| f.rules()).enumerate() {
         if i > 0 {
             out.push(b'|');
         }
@@ -392,13 +392,13 @@ fn csv_suffix(out: &mut Vec<u8>, s: &Screened) {
     out.push(b',');
     out.extend_from_slice(s.risk.as_str().as_bytes());
     out.push(b',');
-    write_flags(out, s);
+    write_flags(out, s.flag_bits());
     out.push(b',');
     if let Some(r) = s.reflex() {
         out.extend_from_slice(r.as_bytes());
     }
     out.push(b',');
-    write_rules(out, s);
+    write_rules(out, s.flag_bits());
     out.push(b'\n');
 }
 
