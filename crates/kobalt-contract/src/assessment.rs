@@ -3,7 +3,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::request::{Audience, Guideline, Language, QualitativeResult, Route, vocabulary};
+use crate::request::{Audience, Guideline, Language, QualitativeResult, Route};
+use crate::vocabulary::vocabulary;
 
 /// The engine's answer (`kobalt.assessment/v1`). Every conclusion names the
 /// rule that drew it and the sources behind that rule.
@@ -23,6 +24,8 @@ pub struct Assessment {
     pub next_tests: Vec<NextTest>,
     pub treatment: TreatmentPlan,
     pub follow_up: FollowUp,
+    /// Who should see the person and how soon (possibly empty).
+    pub referral: Vec<Referral>,
     pub warnings: Vec<Warning>,
     /// A projection of the body's B12 stores by the kinetics model, where it
     /// helps (an at-risk person not yet deficient; a deficient person on the
@@ -158,9 +161,72 @@ pub struct CombinedIndicator {
     pub sources: Vec<String>,
 }
 
+vocabulary!(
+    /// Causes of B12 deficiency (contract section 2, `causes[].id`).
+    CauseId {
+        DietaryInsufficiency = "dietary_insufficiency",
+        AutoimmuneGastritis = "autoimmune_gastritis",
+        FoodCobalaminMalabsorption = "food_cobalamin_malabsorption",
+        Metformin = "metformin",
+        AcidSuppression = "acid_suppression",
+        BariatricSurgery = "bariatric_surgery",
+        Gastrectomy = "gastrectomy",
+        IlealDisease = "ileal_disease",
+        CoeliacDisease = "coeliac_disease",
+        BacterialOvergrowth = "bacterial_overgrowth",
+        PancreaticInsufficiency = "pancreatic_insufficiency",
+        FishTapeworm = "fish_tapeworm",
+        NitrousOxide = "nitrous_oxide",
+        Alcohol = "alcohol",
+        IncreasedRequirement = "increased_requirement",
+        OtherMedication = "other_medication",
+        InheritedDisorder = "inherited_disorder",
+    }
+);
+
+vocabulary!(
+    /// Conditions that can explain the complaints instead of, or besides, B12
+    /// deficiency (contract section 2, `differential[].id`).
+    DifferentialId {
+        IronDeficiency = "iron_deficiency",
+        FolateDeficiency = "folate_deficiency",
+        VitaminDDeficiency = "vitamin_d_deficiency",
+        MagnesiumDeficiency = "magnesium_deficiency",
+        Hypothyroidism = "hypothyroidism",
+        StatinMyopathy = "statin_myopathy",
+        CopperDeficiency = "copper_deficiency",
+        DiabeticNeuropathy = "diabetic_neuropathy",
+        AlcoholRelatedNeuropathy = "alcohol_related_neuropathy",
+    }
+);
+
+vocabulary!(
+    /// Who should see the person (contract section 2, `referral[].specialty`).
+    Specialty {
+        GeneralPractice = "general_practice",
+        Haematology = "haematology",
+        Neurology = "neurology",
+        Gastroenterology = "gastroenterology",
+        Paediatrics = "paediatrics",
+        Obstetrics = "obstetrics",
+        Dietetics = "dietetics",
+        EmergencyDepartment = "emergency_department",
+    }
+);
+
+/// A referral: who should see the person, how soon, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Referral {
+    pub specialty: Specialty,
+    pub urgency: TriageLevel,
+    pub reason: String,
+    pub rule: String,
+    pub sources: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Cause {
-    pub id: String,
+    pub id: CauseId,
     pub name: String,
     pub rank: u32,
     pub score: i32,
@@ -176,7 +242,7 @@ pub struct Cause {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Differential {
-    pub id: String,
+    pub id: DifferentialId,
     pub name: String,
     pub score: i32,
     pub supporting: Vec<String>,

@@ -1,36 +1,22 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Why a request was rejected. Stable identifiers: callers match on them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    InvalidJson,
-    UnknownField,
-    UnknownIdentifier,
-    MissingField,
-    InvalidValue,
-    InvalidUnit,
-    ImplausibleValue,
-    ConflictingValues,
-    InvalidDate,
-}
+use crate::vocabulary::vocabulary;
 
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidJson => "invalid_json",
-            ErrorCode::UnknownField => "unknown_field",
-            ErrorCode::UnknownIdentifier => "unknown_identifier",
-            ErrorCode::MissingField => "missing_field",
-            ErrorCode::InvalidValue => "invalid_value",
-            ErrorCode::InvalidUnit => "invalid_unit",
-            ErrorCode::ImplausibleValue => "implausible_value",
-            ErrorCode::ConflictingValues => "conflicting_values",
-            ErrorCode::InvalidDate => "invalid_date",
-        }
+vocabulary!(
+    /// Why a request was rejected. Stable identifiers: callers match on them.
+    ErrorCode {
+        InvalidJson = "invalid_json",
+        UnknownField = "unknown_field",
+        UnknownIdentifier = "unknown_identifier",
+        MissingField = "missing_field",
+        InvalidValue = "invalid_value",
+        InvalidUnit = "invalid_unit",
+        ImplausibleValue = "implausible_value",
+        ConflictingValues = "conflicting_values",
+        InvalidDate = "invalid_date",
     }
-}
+);
 
 /// Invalid input: no assessment, but a code, a message and the JSON pointer of
 /// the offending value.

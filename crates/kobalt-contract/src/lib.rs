@@ -10,6 +10,7 @@
 mod assessment;
 mod error;
 mod request;
+mod vocabulary;
 
 pub use assessment::*;
 pub use error::*;

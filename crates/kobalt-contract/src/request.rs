@@ -16,24 +16,57 @@ pub struct Request {
     pub language: Option<Language>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<Audience>,
+    #[serde(deserialize_with = "object")]
     pub person: Person,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diet: Option<Diet>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub supplements: Option<Vec<Supplement>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub medications: Option<Vec<Medication>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub conditions: Option<Vec<Condition>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub procedures: Option<Vec<Procedure>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub exposures: Option<Vec<Exposure>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub symptoms: Option<Vec<Symptom>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub labs: Option<Vec<Lab>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_object"
+    )]
     pub treatment: Option<Treatment>,
     /// Free-form data for other front ends; the engine ignores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +83,9 @@ pub struct Person {
     pub pregnant: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breastfeeding: Option<bool>,
+    /// Weeks of pregnancy (only with `pregnant: true`), for pregnancy-specific limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gestation_weeks: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -152,41 +188,16 @@ pub struct Treatment {
     pub dose_ug: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per: Option<Per>,
+    /// With `per`, the interval: `every: 2, per: month` is one dose every two months (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<TreatmentResponse>,
 }
 
-/// Declares a closed vocabulary of the contract: a serde enum in snake_case
-/// with its list of identifiers and their spelling.
-macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-pub(crate) use vocabulary;
+use crate::vocabulary::vocabulary;
 
 vocabulary!(
     /// The guideline profile whose values are applied. Profiles are never mixed.
@@ -212,7 +223,11 @@ vocabulary!(CobalaminForm {
     Hydroxocobalamin = "hydroxocobalamin",
 });
 vocabulary!(Per { Day = "day", Week = "week", Month = "month" });
-vocabulary!(Route { Oral = "oral", Intramuscular = "intramuscular" });
+vocabulary!(Route {
+    Oral = "oral",
+    Intramuscular = "intramuscular",
+    Subcutaneous = "subcutaneous",
+});
 vocabulary!(ExposurePattern {
     Daily = "daily",
     Weekly = "weekly",
@@ -248,21 +263,99 @@ impl Per {
 }
 
 /// Parses a request from JSON text, strictly: unknown fields are errors (a
-/// misspelt `symptoms` must not silently drop a red flag), and every error
-/// names the JSON pointer where it occurred.
+/// misspelt `symptoms` must not silently drop a red flag), the request and its
+/// parts are JSON objects (never positional arrays), and every error names the
+/// JSON pointer where it occurred (syntax errors: the line and column).
 pub fn parse_request(json: &str) -> Result<Request, ContractError> {
     let mut de = serde_json::Deserializer::from_str(json);
-    let request: Request = serde_path_to_error::deserialize(&mut de).map_err(from_serde_error)?;
+    let request: ObjectOnly<Request> =
+        serde_path_to_error::deserialize(&mut de).map_err(from_serde_error)?;
     de.end()
         .map_err(|e| ContractError::new(ErrorCode::InvalidJson, e.to_string(), ""))?;
-    Ok(request)
+    Ok(request.0)
+}
+
+/// `parse_request` for bytes as they arrive (a file, an HTTP body): a
+/// byte-order mark and bytes that are not UTF-8 are named with their position.
+pub fn parse_request_bytes(bytes: &[u8]) -> Result<Request, ContractError> {
+    parse_request(request_text(bytes)?)
+}
+
+/// The bytes as UTF-8 text, or an `invalid_json` error naming the position.
+pub fn request_text(bytes: &[u8]) -> Result<&str, ContractError> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        return Err(ContractError::new(
+            ErrorCode::InvalidJson,
+            "the request starts with a byte-order mark (bytes 0-2, EF BB BF); \
+             JSON is sent as UTF-8 without one (save the file as \"UTF-8\", not \"UTF-8 with BOM\")",
+            "",
+        ));
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = at - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+        ContractError::new(
+            ErrorCode::InvalidJson,
+            format!(
+                "the request is not UTF-8 text: invalid byte 0x{:02X} at byte {at} (line {line}, column {column})",
+                bytes[at]
+            ),
+            "",
+        )
+    })
+}
+
+/// Reads a struct from a JSON object only. serde's derived structs also
+/// accept a positional array, which would bypass field names and
+/// `deny_unknown_fields`.
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Fields<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object with named fields")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(Fields(std::marker::PhantomData))
+            .map(ObjectOnly)
+    }
+}
+
+fn object<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    ObjectOnly::deserialize(d).map(|o| o.0)
+}
+
+fn optional_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<ObjectOnly<T>>::deserialize(d).map(|o| o.map(|o| o.0))
+}
+
+fn objects<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<Vec<ObjectOnly<T>>>::deserialize(d)
+        .map(|list| list.map(|l| l.into_iter().map(|o| o.0).collect()))
 }
 
 /// Turns a serde error with its path into a contract error.
 pub fn from_serde_error(err: serde_path_to_error::Error<serde_json::Error>) -> ContractError {
     let mut path = pointer_from_serde_path(err.path());
     let inner = err.into_inner();
-    let message = strip_position(&inner.to_string());
+    let message = inner.to_string();
     let code = if inner.is_syntax() || inner.is_eof() || inner.is_io() {
         path.clear();
         ErrorCode::InvalidJson
@@ -281,6 +374,13 @@ pub fn from_serde_error(err: serde_path_to_error::Error<serde_json::Error>) -> C
         ErrorCode::UnknownIdentifier
     } else {
         ErrorCode::InvalidValue
+    };
+    // serde_json ends a message with " at line L column C"; where the pointer
+    // says where, the position is left out.
+    let message = if path.is_empty() {
+        message
+    } else {
+        strip_position(&message)
     };
     let message = match code {
         ErrorCode::InvalidJson => format!("request is not valid JSON: {message}"),
@@ -396,5 +496,99 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    /// J79, J71, H33: a request and its parts are JSON objects; positional
+    /// arrays would bypass field names and `deny_unknown_fields`.
+    #[test]
+    fn arrays_are_not_objects() {
+        let cases = [
+            (r#"[]"#, ""),
+            (r#"[null,null,null,null,{"age_years":40}]"#, ""),
+            (r#"{"person":[40]}"#, "/person"),
+            (
+                r#"{"person":{"age_years":40},"labs":[["b12_total",null,90,"pmol/L"]]}"#,
+                "/labs/0",
+            ),
+            (
+                r#"{"person":{"age_years":40},"symptoms":[["fatigue"]]}"#,
+                "/symptoms/0",
+            ),
+            (
+                r#"{"person":{"age_years":40},"treatment":["oral"]}"#,
+                "/treatment",
+            ),
+        ];
+        for (json, path) in cases {
+            let err = error_of(json);
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (ErrorCode::InvalidValue, path),
+                "{json}"
+            );
+            assert!(
+                err.message.contains("a JSON object"),
+                "{json}: {}",
+                err.message
+            );
+        }
+    }
+
+    /// J01: a 100,000-deep array is refused at once, with its position.
+    #[test]
+    fn deep_nesting_is_named_with_a_position() {
+        let err = error_of(&"[".repeat(100_000));
+        assert!(
+            err.message
+                .contains("a JSON object with named fields at line 1 column"),
+            "{}",
+            err.message
+        );
+        let deep = format!(
+            r#"{{"person":{{"age_years":40}},"extensions":{}1{}}}"#,
+            "[".repeat(1000),
+            "]".repeat(1000)
+        );
+        let err = error_of(&deep);
+        assert_eq!(err.code, ErrorCode::InvalidJson);
+        assert!(
+            err.message
+                .contains("recursion limit exceeded at line 1 column"),
+            "{}",
+            err.message
+        );
+    }
+
+    /// J40, J36: a byte-order mark and bytes that are not UTF-8 are named with their position.
+    #[test]
+    fn bom_and_invalid_utf8_are_named() {
+        let err =
+            parse_request_bytes(b"\xEF\xBB\xBF{\"person\":{\"age_years\":40}}").expect_err("BOM");
+        assert_eq!(err.code, ErrorCode::InvalidJson);
+        assert!(err.message.contains("byte-order mark"), "{}", err.message);
+        let err = parse_request_bytes(b"{\"person\":\n {\"age_years\":40,\"sex\":\"\xFF\xFE\"}}")
+            .expect_err("not UTF-8");
+        assert_eq!(err.code, ErrorCode::InvalidJson);
+        assert!(
+            err.message.contains("0xFF at byte 35 (line 2, column 25)"),
+            "{}",
+            err.message
+        );
+        assert!(parse_request_bytes(br#"{"person":{"age_years":40}}"#).is_ok());
+    }
+
+    #[test]
+    fn revision_2026_12_fields_parse() {
+        let request = parse_request(
+            r#"{"person":{"age_years":30,"sex":"female","pregnant":true,"gestation_weeks":20},
+                "treatment":{"route":"subcutaneous","dose_ug":1000,"every":2,"per":"month"}}"#,
+        )
+        .expect("valid");
+        assert_eq!(request.person.gestation_weeks, Some(20.0));
+        let treatment = request.treatment.expect("treatment");
+        assert_eq!(
+            (treatment.route, treatment.every),
+            (Route::Subcutaneous, Some(2.0))
+        );
     }
 }

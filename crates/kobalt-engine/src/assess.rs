@@ -218,7 +218,7 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
             let c = &kb.causes[*idx];
             let (text, sources) = out.fire(&c.meta);
             Cause {
-                id: c.meta.id.trim_start_matches("cause_").to_owned(),
+                id: c.id,
                 name: c.name.get(language, audience).to_owned(),
                 rank: rank as u32 + 1,
                 score: *score,
@@ -239,7 +239,7 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
             let d = &kb.differentials[*idx];
             let (text, sources) = out.fire(&d.meta);
             Differential {
-                id: d.meta.id.trim_start_matches("differential_").to_owned(),
+                id: d.id,
                 name: d.name.get(language, audience).to_owned(),
                 score: *score,
                 supporting: texts(kb, sup, language, audience),
@@ -540,6 +540,8 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
         next_tests,
         treatment,
         follow_up,
+        // Filled by referral rules (clinical safety issue); the contract requires the list.
+        referral: Vec::new(),
         warnings,
         projection: None,
         missing_information: missing_ids,
@@ -599,7 +601,7 @@ fn texts(
 type ScoredRow = (usize, i32, Vec<usize>, Vec<usize>, Vec<usize>);
 
 /// Scores causes or differentials; listed when a supporting finding holds. Ties keep file order.
-fn score_all(ctx: &mut Ctx<'_>, items: &[Scored]) -> Vec<ScoredRow> {
+fn score_all<Id>(ctx: &mut Ctx<'_>, items: &[Scored<Id>]) -> Vec<ScoredRow> {
     let mut rows = Vec::new();
     for (idx, item) in items.iter().enumerate() {
         if item.requires.is_some_and(|r| ctx.finding(r) != Tri::True) {

@@ -287,7 +287,8 @@ fn treatment_of(regimens: &[Regimen]) -> Option<Treatment> {
             ug: first.dose_ug,
             every_days: first_interval.round().max(1.0) as u32,
         }),
-        Route::Intramuscular => {
+        // The model has one injection route: subcutaneous injections are taken up like intramuscular ones.
+        Route::Intramuscular | Route::Subcutaneous => {
             let form = if first.substance.starts_with("cyano") {
                 Form::Cyanocobalamin
             } else {

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kobalt_contract::{
-    B12Category, Course, Diet, FollowUpDecision, Guideline, Phase, QualitativeResult, Route,
-    Severity, Sex, TreatmentResponse, TriageLevel,
+    B12Category, CauseId, Course, Diet, DifferentialId, FollowUpDecision, Guideline, Phase,
+    QualitativeResult, Route, Severity, Sex, TreatmentResponse, TriageLevel,
 };
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -221,13 +221,20 @@ impl<'a> Compiler<'a> {
         let causes = causes_file
             .cause
             .iter()
-            .map(|s| self.scored("rules/causes.toml", "cause", s))
+            .filter_map(|s| self.scored("rules/causes.toml", "cause", s, CauseId::parse))
             .collect();
         let differential_file: DifferentialFile = self.parse("rules/differential.toml")?;
         let differentials = differential_file
             .differential
             .iter()
-            .map(|s| self.scored("rules/differential.toml", "differential", s))
+            .filter_map(|s| {
+                self.scored(
+                    "rules/differential.toml",
+                    "differential",
+                    s,
+                    DifferentialId::parse,
+                )
+            })
             .collect();
 
         let common: ProfileFile = self.parse("profiles/common.toml")?;
@@ -1116,8 +1123,23 @@ impl<'a> Compiler<'a> {
         found
     }
 
-    fn scored(&mut self, file: &str, kind: &str, s: &ScoredFile) -> Scored {
+    /// A cause or differential; its id must be one of the contract's (`parse`).
+    fn scored<Id>(
+        &mut self,
+        file: &str,
+        kind: &str,
+        s: &ScoredFile,
+        parse: fn(&str) -> Option<Id>,
+    ) -> Option<Scored<Id>> {
         let key = format!("{kind}.{}", s.id);
+        let Some(id) = parse(&s.id) else {
+            self.problem(
+                file,
+                &key,
+                format!("'{}' is not a {kind} identifier of the contract", s.id),
+            );
+            return None;
+        };
         self.check_refs(file, &key, &s.sources, &s.claims);
         let message = format!("{kind}-{}", s.id);
         let text = self.text(file, &key, &message);
@@ -1160,14 +1182,15 @@ impl<'a> Compiler<'a> {
             .iter()
             .filter_map(|a| self.analyte_ref(file, &key, a))
             .collect();
-        Scored {
+        Some(Scored {
+            id,
             meta,
             name,
             requires,
             tests,
             supporting,
             against,
-        }
+        })
     }
 
     fn finding_ref(&mut self, file: &str, key: &str, id: &str) -> Option<usize> {

@@ -170,8 +170,8 @@ impl Knowledge {
     fn metas(&self) -> impl Iterator<Item = &Meta> {
         self.causes
             .iter()
-            .chain(&self.differentials)
             .map(|c| &c.meta)
+            .chain(self.differentials.iter().map(|d| &d.meta))
             .chain(self.triage.iter().map(|t| &t.rule.meta))
             .chain(self.tests.iter().map(|t| &t.rule.meta))
             .chain(

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kobalt_contract::{
-    Audience, B12Category, FollowUpDecision, Guideline, Language, Phase, Route, TriageLevel,
+    Audience, B12Category, CauseId, DifferentialId, FollowUpDecision, Guideline, Language, Phase,
+    Route, TriageLevel,
 };
 
 pub use crate::pred::{CourseFilter, Pred};
@@ -313,9 +314,11 @@ pub struct Evidence {
     pub weight: i32,
 }
 
-/// A cause or a differential condition: scored evidence.
+/// A cause or a differential condition: scored evidence. `Id` is the
+/// contract's identifier (`CauseId` or `DifferentialId`), resolved at load.
 #[derive(Clone, Debug)]
-pub struct Scored {
+pub struct Scored<Id> {
+    pub id: Id,
     pub meta: Meta,
     pub name: Text,
     pub requires: Option<usize>,
@@ -405,8 +408,8 @@ pub struct Knowledge {
     pub triage: Vec<TriageRule>,
     pub red_flags_not_asked: Closing,
     pub no_concern: Closing,
-    pub causes: Vec<Scored>,
-    pub differentials: Vec<Scored>,
+    pub causes: Vec<Scored<CauseId>>,
+    pub differentials: Vec<Scored<DifferentialId>>,
     pub tests: Vec<TestRule>,
     pub differential_test_text: Text,
     pub recommend: Recommend,
