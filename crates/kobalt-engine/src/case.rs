@@ -7,7 +7,7 @@ use kobalt_contract::{
     Audience, ContractError, CourseOrNone, Diet, ErrorCode, ExposurePattern, Guideline, Language,
     Per, QualitativeResult, Request, Route, Severity, Sex, TreatmentResponse,
 };
-use kobalt_kb::Knowledge;
+use kobalt_kb::{Knowledge, Plausible, Range};
 
 /// A validated request. Lists are `None` when not known and `Some` (possibly
 /// empty) when known.
@@ -20,6 +20,7 @@ pub struct Case {
     pub age_years: f64,
     pub sex: Sex,
     pub pregnant: Option<bool>,
+    pub gestation_weeks: Option<f64>,
     pub breastfeeding: Option<bool>,
     pub diet: Option<Diet>,
     pub supplements: Option<Vec<SupplementFact>>,
@@ -68,6 +69,8 @@ pub struct LabFact {
 #[derive(Clone, Debug)]
 pub struct TreatmentFact {
     pub route: Route,
+    /// Doses every `every` units of the request's `per` (1 when not given).
+    pub every: f64,
     pub started: Option<Date>,
     pub response: Option<TreatmentResponse>,
 }
@@ -97,6 +100,137 @@ fn non_negative(value: Option<f64>, path: &str) -> Result<Option<f64>, ContractE
     }
 }
 
+/// The plausibility policy of the knowledge base, applied to one person:
+/// durations are also bounded by the person's life.
+struct Plausibility {
+    policy: Plausible,
+    age_years: f64,
+    /// The earliest day the person can have been born.
+    born_after: Date,
+}
+
+impl Plausibility {
+    fn new(kb: &Knowledge, age_years: f64, evaluation_date: Date) -> Self {
+        // An age in whole years may be up to a year short of the real one.
+        let years = age_years.ceil() as i64 + 1;
+        let born_after = evaluation_date
+            .checked_sub(jiff::Span::new().years(years))
+            .unwrap_or(Date::MIN);
+        Plausibility {
+            policy: kb.plausible,
+            age_years,
+            born_after,
+        }
+    }
+
+    fn check(
+        &self,
+        value: Option<f64>,
+        range: Range,
+        what: &str,
+        path: &str,
+    ) -> Result<Option<f64>, ContractError> {
+        match value {
+            Some(v) if !range.contains(v) => Err(err(
+                ErrorCode::ImplausibleValue,
+                format!(
+                    "{what} {v} is not plausible (expected {} to {})",
+                    range.min, range.max
+                ),
+                path,
+            )),
+            other => Ok(other),
+        }
+    }
+
+    fn dose_ug(&self, value: Option<f64>, path: &str) -> Result<Option<f64>, ContractError> {
+        self.check(value, self.policy.dose_ug, "a dose of µg", path)
+    }
+
+    fn dose_mg(&self, value: Option<f64>, path: &str) -> Result<Option<f64>, ContractError> {
+        self.check(value, self.policy.dose_mg, "a dose of mg", path)
+    }
+
+    /// A duration in `unit`s (`per_year` of them a year): in range, and not longer than the person's life.
+    fn duration(
+        &self,
+        value: Option<f64>,
+        range: Range,
+        unit: &str,
+        per_year: f64,
+        path: &str,
+    ) -> Result<Option<f64>, ContractError> {
+        let value = self.check(value, range, unit, path)?;
+        match value {
+            Some(v) if v > (self.age_years + 1.0) * per_year => Err(err(
+                ErrorCode::ImplausibleValue,
+                format!(
+                    "{v} {unit} is longer than the life of a person aged {}",
+                    self.age_years
+                ),
+                path,
+            )),
+            other => Ok(other),
+        }
+    }
+
+    fn weeks(&self, value: Option<f64>, path: &str) -> Result<Option<f64>, ContractError> {
+        self.duration(value, self.policy.weeks, "weeks", 365.25 / 7.0, path)
+    }
+
+    fn years(&self, value: Option<f64>, path: &str) -> Result<Option<f64>, ContractError> {
+        self.duration(value, self.policy.years, "years", 1.0, path)
+    }
+
+    /// A date of something that happened to the person: not before their birth.
+    fn since_birth(
+        &self,
+        date: Option<Date>,
+        what: &str,
+        path: &str,
+    ) -> Result<Option<Date>, ContractError> {
+        match date {
+            Some(d) if d < self.born_after => Err(err(
+                ErrorCode::InvalidDate,
+                format!(
+                    "{what} {d} is before the person was born (aged {})",
+                    self.age_years
+                ),
+                path,
+            )),
+            other => Ok(other),
+        }
+    }
+}
+
+/// The evaluation date: from `evaluation_year_min` on, and at most a year after `today`.
+fn evaluation_date(kb: &Knowledge, text: Option<&str>, today: Date) -> Result<Date, ContractError> {
+    let Some(text) = text else { return Ok(today) };
+    let path = "/evaluation_date";
+    let d = date(text, path)?;
+    let latest = today
+        .checked_add(jiff::Span::new().years(1))
+        .unwrap_or(Date::MAX);
+    if d.year() < kb.plausible.evaluation_year_min {
+        return Err(err(
+            ErrorCode::InvalidDate,
+            format!(
+                "evaluation date {text} is before {}",
+                kb.plausible.evaluation_year_min
+            ),
+            path,
+        ));
+    }
+    if d > latest {
+        return Err(err(
+            ErrorCode::InvalidDate,
+            format!("evaluation date {text} is more than a year after today ({today})"),
+            path,
+        ));
+    }
+    Ok(d)
+}
+
 fn lookup(
     vocab: &kobalt_kb::Vocabulary,
     kind: &str,
@@ -114,27 +248,43 @@ fn lookup(
 
 /// Validates a request. `today` is the evaluation date when the request gives none.
 pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, ContractError> {
-    let evaluation_date = match &request.evaluation_date {
-        Some(d) => date(d, "/evaluation_date")?,
-        None => today,
-    };
+    let evaluation_date = evaluation_date(kb, request.evaluation_date.as_deref(), today)?;
     let person = &request.person;
     let age = person.age_years;
-    if !age.is_finite() || !(0.0..=125.0).contains(&age) {
+    if !kb.plausible.age_years.contains(age) {
         return Err(err(
             ErrorCode::ImplausibleValue,
             format!("age {age} is not plausible"),
             "/person/age_years",
         ));
     }
+    let plausible = Plausibility::new(kb, age, evaluation_date);
     let sex = person.sex.unwrap_or(Sex::Unknown);
-    if sex == Sex::Male && person.pregnant == Some(true) {
+    for (state, given, field) in [
+        ("pregnant", person.pregnant, "pregnant"),
+        ("breastfeeding", person.breastfeeding, "breastfeeding"),
+    ] {
+        if sex == Sex::Male && given == Some(true) {
+            return Err(err(
+                ErrorCode::ConflictingValues,
+                format!("a person of male sex is marked {state}"),
+                format!("/person/{field}"),
+            ));
+        }
+    }
+    if person.gestation_weeks.is_some() && person.pregnant != Some(true) {
         return Err(err(
             ErrorCode::ConflictingValues,
-            "a person of male sex is marked pregnant",
-            "/person/pregnant",
+            "gestation_weeks is given for a person not marked pregnant (`pregnant: true`)",
+            "/person/gestation_weeks",
         ));
     }
+    let gestation_weeks = plausible.check(
+        person.gestation_weeks,
+        kb.plausible.gestation_weeks,
+        "weeks of pregnancy",
+        "/person/gestation_weeks",
+    )?;
     let pregnant = if sex == Sex::Male {
         Some(false)
     } else {
@@ -154,8 +304,9 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
                         &s.id,
                         format!("/supplements/{i}/id"),
                     )?;
-                    non_negative(s.dose_mg, &format!("/supplements/{i}/dose_mg"))?;
-                    non_negative(s.dose_ug, &format!("/supplements/{i}/dose_ug"))?;
+                    plausible.dose_mg(s.dose_mg, &format!("/supplements/{i}/dose_mg"))?;
+                    plausible.dose_ug(s.dose_ug, &format!("/supplements/{i}/dose_ug"))?;
+                    plausible.weeks(s.weeks, &format!("/supplements/{i}/weeks"))?;
                     let per_days = s.per.unwrap_or(Per::Day).days();
                     let mg = s.dose_mg.or(s.dose_ug.map(|ug| ug / 1000.0));
                     Ok(SupplementFact {
@@ -178,9 +329,11 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
                         &m.id,
                         format!("/medications/{i}/id"),
                     )?;
-                    let years = non_negative(m.years, &format!("/medications/{i}/years"))?;
-                    non_negative(
+                    let years = plausible.years(m.years, &format!("/medications/{i}/years"))?;
+                    plausible.check(
                         m.dose_mg_per_day,
+                        kb.plausible.dose_mg_per_day,
+                        "a daily dose of mg",
                         &format!("/medications/{i}/dose_mg_per_day"),
                     )?;
                     Ok(MedicationFact { id, years })
@@ -210,7 +363,7 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
             list.iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    non_negative(p.years_ago, &format!("/procedures/{i}/years_ago"))?;
+                    plausible.years(p.years_ago, &format!("/procedures/{i}/years_ago"))?;
                     lookup(
                         &kb.procedures,
                         "procedure",
@@ -244,7 +397,7 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
     let mut symptoms: Vec<Option<SymptomFact>> = vec![None; kb.symptoms.len()];
     for (i, s) in request.symptoms.iter().flatten().enumerate() {
         let id = lookup(&kb.symptoms, "symptom", &s.id, format!("/symptoms/{i}/id"))?;
-        let weeks = non_negative(s.weeks, &format!("/symptoms/{i}/weeks"))?;
+        let weeks = plausible.weeks(s.weeks, &format!("/symptoms/{i}/weeks"))?;
         let fact = SymptomFact {
             present: s.present,
             weeks,
@@ -312,6 +465,7 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
             .as_deref()
             .map(|d| date(d, &path("date")))
             .transpose()?;
+        let lab_date = plausible.since_birth(lab_date, "the lab date", &path("date"))?;
         if lab_date.is_some_and(|d| d > evaluation_date) {
             return Err(err(
                 ErrorCode::InvalidDate,
@@ -382,6 +536,15 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
                     non_negative(lab.reference_low, &path("reference_low"))?.map(|r| r * factor);
                 let high =
                     non_negative(lab.reference_high, &path("reference_high"))?.map(|r| r * factor);
+                if let (Some(low), Some(high)) = (low, high)
+                    && low > high
+                {
+                    return Err(err(
+                        ErrorCode::ConflictingValues,
+                        "the lab's reference_low is above its reference_high",
+                        path("reference_low"),
+                    ));
+                }
                 (Some(canonical), Some((v, unit.clone())), low, high)
             }
         };
@@ -418,6 +581,8 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
                 .as_deref()
                 .map(|d| date(d, "/treatment/started"))
                 .transpose()?;
+            let started =
+                plausible.since_birth(started, "the treatment start", "/treatment/started")?;
             if started.is_some_and(|d| d > evaluation_date) {
                 return Err(err(
                     ErrorCode::InvalidDate,
@@ -425,9 +590,16 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
                     "/treatment/started",
                 ));
             }
-            non_negative(t.dose_ug, "/treatment/dose_ug")?;
+            plausible.dose_ug(t.dose_ug, "/treatment/dose_ug")?;
+            let every = plausible.check(
+                t.every,
+                kb.plausible.every,
+                "an interval of",
+                "/treatment/every",
+            )?;
             Some(TreatmentFact {
                 route: t.route,
+                every: every.unwrap_or(1.0),
                 started,
                 response: t.response,
             })
@@ -442,6 +614,7 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
         age_years: age,
         sex,
         pregnant,
+        gestation_weeks,
         breastfeeding: person.breastfeeding,
         diet,
         supplements,

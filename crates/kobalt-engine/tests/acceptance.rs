@@ -17,6 +17,10 @@ fn case_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases")
 }
 
+fn error_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/errors")
+}
+
 fn today() -> jiff::civil::Date {
     jiff::civil::date(2026, 11, 22)
 }
@@ -253,4 +257,23 @@ fn every_own_case_passes_and_matches_its_snapshot() {
         });
     });
     assert!(count >= 40, "expected at least 40 own cases, found {count}");
+}
+
+/// Bad input (tests/errors, from the reliability review): each request is
+/// refused with the error code and JSON pointer the contract asks for.
+#[test]
+fn every_bad_request_is_refused_with_its_code_and_path() {
+    let mut count = 0;
+    for path in case_files(&error_dir()) {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        let case: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            case["expect"]["error_code"].is_string(),
+            "{}: an error case names its error_code",
+            path.display()
+        );
+        count += 1;
+    }
+    assert_eq!(run_cases(&error_dir(), |_, _| {}), count);
+    assert!(count >= 15, "found {count} error cases");
 }

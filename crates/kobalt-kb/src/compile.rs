@@ -171,6 +171,7 @@ impl<'a> Compiler<'a> {
         self.claim_ids = claims.iter().map(|c| c.id.clone()).collect();
 
         let values = self.values(&manifest);
+        let plausible = self.plausible(&manifest.plausible);
         let vocabulary: VocabularyFile = self.parse("vocabulary.toml")?;
         self.symptoms = self.vocabulary("symptom", &vocabulary.symptom);
         self.conditions = self.vocabulary("condition", &vocabulary.condition);
@@ -505,6 +506,7 @@ impl<'a> Compiler<'a> {
             outcomes,
             combined_indicator,
             values,
+            plausible,
             kinetics,
             interview,
             fhir,
@@ -969,6 +971,30 @@ impl<'a> Compiler<'a> {
                 self.problem(file, "", e.to_string());
                 empty_kinetics()
             }
+        }
+    }
+
+    fn plausible(&mut self, p: &PlausibleFile) -> Plausible {
+        let mut range = |key: &str, [min, max]: [f64; 2]| {
+            if !(min.is_finite() && max.is_finite() && min <= max) {
+                self.problem(
+                    "manifest.toml",
+                    format!("plausible.{key}"),
+                    "a range is [min, max] with min <= max",
+                );
+            }
+            Range { min, max }
+        };
+        Plausible {
+            age_years: range("age_years", p.age_years),
+            gestation_weeks: range("gestation_weeks", p.gestation_weeks),
+            weeks: range("weeks", p.weeks),
+            years: range("years", p.years),
+            dose_ug: range("dose_ug", p.dose_ug),
+            dose_mg: range("dose_mg", p.dose_mg),
+            dose_mg_per_day: range("dose_mg_per_day", p.dose_mg_per_day),
+            every: range("every", p.every),
+            evaluation_year_min: p.evaluation_year_min,
         }
     }
 

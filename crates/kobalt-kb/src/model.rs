@@ -377,6 +377,35 @@ pub struct Values {
     pub clear_cause_score: ConfiguredValue,
 }
 
+/// An inclusive range of plausible values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Range {
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Range {
+    /// True for a finite value within the range.
+    pub fn contains(self, value: f64) -> bool {
+        value.is_finite() && value >= self.min && value <= self.max
+    }
+}
+
+/// What counts as a plausible number in a request (manifest.toml `[plausible]`):
+/// one policy for every input path.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Plausible {
+    pub age_years: Range,
+    pub gestation_weeks: Range,
+    pub weeks: Range,
+    pub years: Range,
+    pub dose_ug: Range,
+    pub dose_mg: Range,
+    pub dose_mg_per_day: Range,
+    pub every: Range,
+    pub evaluation_year_min: i16,
+}
+
 #[derive(Clone, Debug)]
 pub struct Recommend {
     pub deficient: Meta,
@@ -423,6 +452,7 @@ pub struct Knowledge {
     pub outcomes: HashMap<String, Outcome>,
     pub combined_indicator: CombinedIndicatorParams,
     pub values: Values,
+    pub plausible: Plausible,
     /// FHIR code maps (fhir.toml).
     pub fhir: CodeMaps,
     /// The adaptive interview, in asking order (interview.toml).

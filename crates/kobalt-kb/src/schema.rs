@@ -13,6 +13,21 @@ pub(crate) struct ManifestFile {
     pub contract: String,
     #[serde(default)]
     pub values: BTreeMap<String, ValueFile>,
+    pub plausible: PlausibleFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PlausibleFile {
+    pub age_years: [f64; 2],
+    pub gestation_weeks: [f64; 2],
+    pub weeks: [f64; 2],
+    pub years: [f64; 2],
+    pub dose_ug: [f64; 2],
+    pub dose_mg: [f64; 2],
+    pub dose_mg_per_day: [f64; 2],
+    pub every: [f64; 2],
+    pub evaluation_year_min: i16,
 }
 
 #[derive(Debug, Deserialize)]

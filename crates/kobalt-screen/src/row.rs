@@ -176,6 +176,8 @@ pub(crate) struct RowPlan {
     metformin: Option<usize>,
     acid: Option<usize>,
     labs: Vec<LabPlan>,
+    /// The knowledge base's plausibility policy, the one `validate` applies.
+    plausible: kobalt_kb::Plausible,
 }
 
 pub(crate) fn column(columns: &[String], name: &str, what: &str) -> Result<usize, ScreenError> {
@@ -311,6 +313,7 @@ impl RowPlan {
             metformin: opt(&m.metformin_years, "metformin years")?,
             acid: opt(&m.acid_suppressant_years, "acid suppressant years")?,
             labs,
+            plausible: kb.plausible,
         })
     }
 
@@ -506,17 +509,27 @@ impl RowPlan {
             rec.number(i)
                 .map_err(|t| format!("{name}: '{t}' is not a number"))
         };
+        let (ages, durations) = (self.plausible.age_years, self.plausible.years);
         let age = num(self.age, "age")?;
         if let Some(a) = age
-            && !(0.0..=130.0).contains(&a)
+            && !ages.contains(a)
         {
-            return Err(format!("age: {a} is not between 0 and 130"));
+            return Err(format!(
+                "age: {a} is not between {} and {}",
+                ages.min, ages.max
+            ));
         }
         let years = |i: Option<usize>, name: &str| -> Result<Option<f64>, String> {
             match num(i, name)? {
-                Some(y) if !(0.0..=100.0).contains(&y) => {
-                    Err(format!("{name}: {y} is not between 0 and 100 years"))
-                }
+                Some(y) if !durations.contains(y) => Err(format!(
+                    "{name}: {y} is not between {} and {} years",
+                    durations.min, durations.max
+                )),
+                // As in `validate`: an age in whole years may be up to a year short.
+                Some(y) if age.is_some_and(|a| y > a + 1.0) => Err(format!(
+                    "{name}: {y} years is longer than the life of a person aged {}",
+                    age.unwrap_or_default()
+                )),
                 y => Ok(y),
             }
         };
