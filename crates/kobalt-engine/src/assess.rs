@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use kobalt_contract::*;
-use kobalt_kb::{Knowledge, Meta, PlanPurpose, Scored, Status};
+use kobalt_kb::{Knowledge, Meta, PlanPurpose, Scored, Status, StatusOutcome};
 
 use crate::case::Case;
 use crate::eval::{Ctx, Tri};
@@ -44,7 +44,7 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
     };
 
     // Labs: each measured value placed in the profile's bands.
-    let mut bands: Vec<Option<&str>> = vec![None; kb.analytes.len()];
+    let mut bands: Vec<Option<&kobalt_kb::Band>> = vec![None; kb.analytes.len()];
     let mut markers = Vec::new();
     for (idx, lab) in case.labs.iter().enumerate() {
         let Some(lab) = lab else { continue };
@@ -54,7 +54,7 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
             match (lab.value, limits) {
                 (Some(v), Some((limits, _))) => {
                     let band = limits.band_of(v);
-                    bands[idx] = Some(band.band.as_str());
+                    bands[idx] = Some(band);
                     out.trace.push(limits.rule_id.clone());
                     out.sources.extend(band.sources.iter().map(String::as_str));
                     let unverified =
@@ -322,10 +322,7 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
         .iter()
         .find(|r| r.applies_to(case.guideline) && ctx.holds(&r.when));
     let start_before_results = start_rule.is_some() && category != B12Category::Unlikely;
-    let symptomatic = kb
-        .finding_index
-        .get("any_b12_symptom")
-        .is_some_and(|f| ctx.finding(*f) == Tri::True);
+    let symptomatic = ctx.finding(kb.ids.any_b12_symptom) == Tri::True;
     let purpose = if category == B12Category::Deficient || start_before_results {
         Some(PlanPurpose::Deficiency)
     } else if category == B12Category::Indeterminate && symptomatic {
@@ -638,32 +635,24 @@ fn score_all<Id>(ctx: &mut Ctx<'_>, items: &[Scored<Id>]) -> Vec<ScoredRow> {
 
 /// How the markers combine (see rules/status.toml and ARCHITECTURE.md): the
 /// bands of the profile, and the findings that qualify them.
-fn status_outcome(ctx: &mut Ctx<'_>) -> &'static str {
-    let kb = ctx.kb;
-    let band = |id: &str| {
-        kb.analyte(id)
-            .and_then(|a| ctx.bands[a as usize])
-            .map(crate::status::BandKind::of)
-    };
+fn status_outcome(ctx: &mut Ctx<'_>) -> StatusOutcome {
+    let ids = ctx.kb.ids;
+    let band = |a: kobalt_kb::AnalyteId| ctx.bands[a as usize].and_then(|b| b.kind);
     let (total, holo, mma, hcy) = (
-        band("b12_total"),
-        band("holotranscobalamin"),
-        band("mma"),
-        band("homocysteine"),
+        band(ids.b12_total),
+        band(ids.holotranscobalamin),
+        band(ids.mma),
+        band(ids.homocysteine),
     );
-    let mut finding = |id: &str| {
-        kb.finding_index
-            .get(id)
-            .is_some_and(|f| ctx.finding(*f) == Tri::True)
-    };
+    let mut finding = |f: kobalt_kb::FindingId| ctx.finding(f) == Tri::True;
     crate::status::combine(&crate::status::StatusInputs {
         total,
         holo,
         mma,
         hcy,
-        nitrous_oxide: finding("nitrous_oxide_use"),
-        pregnant: finding("pregnant"),
-        renal: finding("kidney_disease"),
+        nitrous_oxide: finding(ids.nitrous_oxide_use),
+        pregnant: finding(ids.pregnant),
+        renal: finding(ids.kidney_disease),
     })
 }
 
@@ -673,16 +662,13 @@ fn combined_indicator<'a>(
     case: &Case,
     out: &mut Out<'a>,
 ) -> Option<CombinedIndicator> {
-    let value = |id: &str| {
-        kb.analyte(id)
-            .and_then(|a| case.labs[a as usize].as_ref())
-            .and_then(|l| l.value)
-    };
+    let value = |a: kobalt_kb::AnalyteId| case.labs[a as usize].as_ref().and_then(|l| l.value);
+    let ids = kb.ids;
     let (holo, b12, mma, hcy) = (
-        value("holotranscobalamin")?,
-        value("b12_total")?,
-        value("mma")?,
-        value("homocysteine")?,
+        value(ids.holotranscobalamin)?,
+        value(ids.b12_total)?,
+        value(ids.mma)?,
+        value(ids.homocysteine)?,
     );
     if holo <= 0.0 || b12 <= 0.0 || mma <= 0.0 || hcy <= 0.0 {
         return None;

@@ -36,7 +36,7 @@ pub(crate) struct Ctx<'a> {
     pub case: &'a Case,
     pub profile: &'a Profile,
     /// Band name per analyte for the measured quantitative labs.
-    pub bands: Vec<Option<&'a str>>,
+    pub bands: Vec<Option<&'a kobalt_kb::Band>>,
     pub derived: Derived,
     cache: Vec<Option<Tri>>,
 }
@@ -46,7 +46,7 @@ impl<'a> Ctx<'a> {
         kb: &'a Knowledge,
         case: &'a Case,
         profile: &'a Profile,
-        bands: Vec<Option<&'a str>>,
+        bands: Vec<Option<&'a kobalt_kb::Band>>,
     ) -> Self {
         Ctx {
             kb,
@@ -223,7 +223,7 @@ impl<'a> Ctx<'a> {
             },
             Pred::LabBand { analyte, bands } => match self.bands[*analyte as usize] {
                 None => Tri::Unknown,
-                Some(b) => Tri::from_bool(bands.iter().any(|x| x == b)),
+                Some(b) => Tri::from_bool(bands.iter().any(|x| *x == b.band)),
             },
             Pred::LabResult { analyte, results } => {
                 match case.labs[*analyte as usize].as_ref().and_then(|l| l.result) {

@@ -6,7 +6,7 @@
 use kobalt_contract::{B12Category, Guideline, Sex};
 use kobalt_kb::{Knowledge, Limits, LimitsBySex};
 
-use crate::status::{BandKind, StatusInputs, combine};
+use crate::status::{BandKind, StatusInputs, StatusOutcome, combine};
 
 /// One patient's data, in the analytes' canonical units; `None` is not known.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -94,8 +94,8 @@ impl RiskGroup {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Screened {
-    /// The status outcome id of rules/status.toml.
-    pub outcome: &'static str,
+    /// The status outcome of rules/status.toml.
+    pub outcome: StatusOutcome,
     pub category: B12Category,
     pub risk: RiskGroup,
     flags: u8,
@@ -124,7 +124,7 @@ impl Screened {
 /// One marker's limits for one sex, with the kind of each band.
 struct SexLimits<'a> {
     limits: &'a Limits,
-    kinds: Vec<BandKind>,
+    kinds: Vec<Option<BandKind>>,
 }
 
 /// One marker's limits under a profile, resolved for every sex once.
@@ -140,7 +140,7 @@ impl<'a> Marker<'a> {
             let (limits, _) = limits.for_sex(sex);
             SexLimits {
                 limits,
-                kinds: limits.bands.iter().map(|b| BandKind::of(&b.band)).collect(),
+                kinds: limits.bands.iter().map(|b| b.kind).collect(),
             }
         };
         Marker {
@@ -150,7 +150,7 @@ impl<'a> Marker<'a> {
         }
     }
 
-    fn kind(&self, sex: Sex, value: f64) -> BandKind {
+    fn kind(&self, sex: Sex, value: f64) -> Option<BandKind> {
         let l = match sex {
             Sex::Female => &self.female,
             Sex::Male => &self.male,
@@ -170,39 +170,29 @@ pub struct Screener<'a> {
     haemoglobin: Option<Marker<'a>>,
     mcv: Option<Marker<'a>>,
     long_term_years: f64,
-    /// Outcome id → category, resolved once (the ids are `combine`'s statics).
-    categories: Vec<(&'static str, B12Category)>,
 }
 
 impl<'a> Screener<'a> {
     pub fn new(kb: &'a Knowledge, guideline: Guideline) -> Screener<'a> {
         let profile = kb.profile(guideline);
-        let marker = |id: &str| {
-            kb.analyte(id)
-                .and_then(|a| profile.limits.get(a as usize))
-                .and_then(Option::as_ref)
-                .map(Marker::new)
-        };
+        let marker = |a: kobalt_kb::AnalyteId| profile.limits[a as usize].as_ref().map(Marker::new);
+        let ids = kb.ids;
         Screener {
             kb,
-            b12_total: marker("b12_total"),
-            holo: marker("holotranscobalamin"),
-            mma: marker("mma"),
-            hcy: marker("homocysteine"),
-            haemoglobin: marker("haemoglobin"),
-            mcv: marker("mcv"),
+            b12_total: marker(ids.b12_total),
+            holo: marker(ids.holotranscobalamin),
+            mma: marker(ids.mma),
+            hcy: marker(ids.homocysteine),
+            haemoglobin: marker(ids.haemoglobin),
+            mcv: marker(ids.mcv),
             long_term_years: kb.values.long_term_medication_years.value,
-            categories: kobalt_kb::REQUIRED_OUTCOMES
-                .iter()
-                .map(|id| (*id, kb.outcome(id).category))
-                .collect(),
         }
     }
 
     pub fn screen(&self, p: &PatientData) -> Screened {
         let sex = p.sex.unwrap_or(Sex::Unknown);
         let band = |marker: &Option<Marker<'_>>, value: Option<f64>| -> Option<BandKind> {
-            Some(marker.as_ref()?.kind(sex, value?))
+            marker.as_ref()?.kind(sex, value?)
         };
         let total = band(&self.b12_total, p.b12_total);
         let outcome = combine(&StatusInputs {
@@ -214,14 +204,7 @@ impl<'a> Screener<'a> {
             pregnant: p.pregnant,
             renal: false,
         });
-        // `combine` returns string literals, which the linker usually merges
-        // with the list's: a pointer comparison finds them without comparing text.
-        let category = self
-            .categories
-            .iter()
-            .find(|(id, _)| std::ptr::eq(*id, outcome))
-            .or_else(|| self.categories.iter().find(|(id, _)| *id == outcome))
-            .map_or_else(|| self.kb.outcome(outcome).category, |(_, c)| *c);
+        let category = self.kb.outcome(outcome).category;
         let long_term = |y: Option<f64>| y.is_some_and(|y| y > self.long_term_years);
         let risk = if long_term(p.metformin_years) || long_term(p.acid_suppressant_years) {
             RiskGroup::Medication

@@ -1,41 +1,7 @@
 //! The combination of B12 markers into a status outcome. One function, used by
 //! the full assessment and by batch screening, so that both always agree.
 
-/// What the name of a profile's band means to the decisions on it. Screening
-/// resolves its bands once per run, so rows compare no text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BandKind {
-    SevereLow,
-    Low,
-    LowNormal,
-    Normal,
-    High,
-    Raised,
-    /// Any other name (for example `borderline`): none of the above.
-    Other,
-}
-
-impl BandKind {
-    pub fn of(band: &str) -> BandKind {
-        match band {
-            "severe_low" => BandKind::SevereLow,
-            "low" => BandKind::Low,
-            "low_normal" => BandKind::LowNormal,
-            "normal" => BandKind::Normal,
-            "high" => BandKind::High,
-            "raised" => BandKind::Raised,
-            _ => BandKind::Other,
-        }
-    }
-
-    /// One of the bands below the normal range.
-    pub fn is_low(self) -> bool {
-        matches!(
-            self,
-            BandKind::SevereLow | BandKind::Low | BandKind::LowNormal
-        )
-    }
-}
+pub use kobalt_kb::{BandKind, StatusOutcome};
 
 /// What the status depends on: the band of each marker under the profile
 /// (`None`: not measured) and the findings that qualify them (true only when
@@ -59,9 +25,10 @@ enum Primary {
     Disagree,
 }
 
-/// The status outcome id of rules/status.toml for these inputs: the one
+/// The status outcome of rules/status.toml for these inputs: the one
 /// decision code behind `assess` and `kobalt screen`.
-pub fn combine(i: &StatusInputs) -> &'static str {
+pub fn combine(i: &StatusInputs) -> StatusOutcome {
+    use StatusOutcome::*;
     let signal = |b: Option<BandKind>| match b {
         Some(BandKind::Low) => Some(Primary::Deficient),
         Some(BandKind::LowNormal) => Some(Primary::Grey),
@@ -88,62 +55,62 @@ pub fn combine(i: &StatusInputs) -> &'static str {
     let total_only = holo.is_none();
     // Both functional markers raised: deficiency, unless the kidneys explain the MMA.
     let functional = if renal {
-        "indeterminate_renal_mma"
+        IndeterminateRenalMma
     } else {
-        "deficient_functional_markers"
+        DeficientFunctionalMarkers
     };
     match primary {
-        None if mma.is_none() && hcy.is_none() => "not_tested",
+        None if mma.is_none() && hcy.is_none() => NotTested,
         None => {
             if n2o && (mma_raised || hcy_raised) {
-                "deficient_functional_nitrous_oxide"
+                DeficientFunctionalNitrousOxide
             } else if mma_raised && hcy_raised {
                 functional
             } else {
-                "not_tested_functional_only"
+                NotTestedFunctionalOnly
             }
         }
-        Some(Primary::Deficient) if pregnant && total_only => "indeterminate_pregnancy",
-        Some(Primary::Deficient) => "deficient_low_b12",
+        Some(Primary::Deficient) if pregnant && total_only => IndeterminatePregnancy,
+        Some(Primary::Deficient) => DeficientLowB12,
         Some(Primary::Grey) => {
             if mma_raised {
                 if renal {
-                    "indeterminate_renal_mma"
+                    IndeterminateRenalMma
                 } else {
-                    "deficient_grey_zone_mma_raised"
+                    DeficientGreyZoneMmaRaised
                 }
             } else if mma_normal {
-                "unlikely_grey_zone_mma_normal"
+                UnlikelyGreyZoneMmaNormal
             } else if n2o && hcy_raised {
-                "deficient_functional_nitrous_oxide"
+                DeficientFunctionalNitrousOxide
             } else if pregnant && total_only {
-                "indeterminate_pregnancy"
+                IndeterminatePregnancy
             } else {
-                "indeterminate_grey_zone"
+                IndeterminateGreyZone
             }
         }
         Some(Primary::Normal) => {
             if n2o {
                 if mma_raised || hcy_raised {
-                    "deficient_functional_nitrous_oxide"
+                    DeficientFunctionalNitrousOxide
                 } else if mma_normal {
-                    "unlikely_functional_normal"
+                    UnlikelyFunctionalNormal
                 } else {
-                    "indeterminate_nitrous_oxide"
+                    IndeterminateNitrousOxide
                 }
             } else if mma_raised && hcy_raised {
                 functional
             } else {
-                "unlikely_normal_b12"
+                UnlikelyNormalB12
             }
         }
         Some(Primary::Disagree) => {
             if mma_raised && !renal {
-                "deficient_functional_markers"
+                DeficientFunctionalMarkers
             } else if mma_normal {
-                "unlikely_functional_normal"
+                UnlikelyFunctionalNormal
             } else {
-                "indeterminate_markers_disagree"
+                IndeterminateMarkersDisagree
             }
         }
     }

@@ -392,6 +392,6 @@ proptest! {
             },
         );
         prop_assert_eq!(screened.category, a.b12_status.category, "{}", request);
-        prop_assert_eq!(screened.outcome, a.b12_status.rule.as_str(), "{}", request);
+        prop_assert_eq!(screened.outcome.as_str(), a.b12_status.rule.as_str(), "{}", request);
     }
 }

@@ -42,6 +42,10 @@ struct Compiler<'a> {
     finding_index: HashMap<String, usize>,
     cause_index: HashMap<String, usize>,
     used_messages: BTreeSet<String>,
+    /// The engine's ids, once resolved (before the profiles are compiled).
+    ids: Option<EngineIds>,
+    /// Band names that rules use: (file, key, analyte, names), checked once the profiles are known.
+    band_uses: Vec<(String, String, AnalyteId, Vec<String>)>,
 }
 
 fn hash(files: &BTreeMap<&str, &str>) -> String {
@@ -80,6 +84,8 @@ impl<'a> Compiler<'a> {
             finding_index: HashMap::new(),
             cause_index: HashMap::new(),
             used_messages: BTreeSet::new(),
+            ids: None,
+            band_uses: Vec::new(),
         }
     }
 
@@ -183,20 +189,13 @@ impl<'a> Compiler<'a> {
 
         let analytes: AnalytesFile = self.parse("analytes.toml")?;
         self.analytes(analytes);
-        for required in REQUIRED_ANALYTES {
-            if !self.analyte_index.contains_key(*required) {
-                self.problem(
-                    "analytes.toml",
-                    *required,
-                    "analyte required by the engine is missing",
-                );
-            }
-        }
 
         let findings_file: FindingsFile = self.parse("findings.toml")?;
         for (idx, id) in findings_file.finding.keys().enumerate() {
             self.finding_index.insert(id.clone(), idx);
         }
+        let ids = self.engine_ids();
+        self.ids = Some(ids);
         let causes_file: CausesFile = self.parse("rules/causes.toml")?;
         for (idx, cause) in causes_file.cause.iter().enumerate() {
             if self.cause_index.insert(cause.id.clone(), idx).is_some() {
@@ -252,10 +251,10 @@ impl<'a> Compiler<'a> {
             .rule
             .iter()
             .map(|r| {
-                let rule = self.rule(file, r);
-                let level = self.level(file, &r.id, r.level.as_deref());
+                let rule = self.rule(file, r.common());
+                let level = self.level(file, &r.id, Some(&r.level));
                 let mut symptoms = BTreeSet::new();
-                self.collect_symptoms(&rule.when, &findings, &mut symptoms);
+                Self::collect_symptoms(&rule.when, &findings, &mut BTreeSet::new(), &mut symptoms);
                 TriageRule {
                     rule,
                     level,
@@ -297,7 +296,7 @@ impl<'a> Compiler<'a> {
                     self.problem("rules/tests.toml", &r.id, "a test rule names no analyte");
                 }
                 TestRule {
-                    rule: self.rule("rules/tests.toml", r),
+                    rule: self.rule("rules/tests.toml", r.common()),
                     analytes,
                 }
             })
@@ -333,25 +332,20 @@ impl<'a> Compiler<'a> {
         let start_before_results = treatment
             .start_before_results
             .iter()
-            .map(|r| self.rule(file, r))
+            .map(|r| self.rule(file, r.common()))
             .collect();
         let lifelong = treatment
             .lifelong
             .iter()
-            .map(|r| {
-                if r.value.is_none() {
-                    self.problem(file, &r.id, "a lifelong rule needs `value`");
-                }
-                LifelongRule {
-                    rule: self.rule(file, r),
-                    value: r.value.unwrap_or(false),
-                }
+            .map(|r| LifelongRule {
+                rule: self.rule(file, r.common()),
+                value: r.value,
             })
             .collect();
         let advice = treatment
             .advice
             .iter()
-            .map(|r| self.rule(file, r))
+            .map(|r| self.rule(file, r.common()))
             .collect();
 
         let warnings_file: WarningsFile = self.parse("rules/warnings.toml")?;
@@ -364,7 +358,7 @@ impl<'a> Compiler<'a> {
                     file, &w.id, &w.id, &w.sources, &w.claims, w.status, w.derived,
                 ));
             } else {
-                warnings.push(self.rule(file, w));
+                warnings.push(self.rule(file, w.common()));
             }
         }
         let unverified_warning = unverified_warning.unwrap_or_else(|| {
@@ -390,22 +384,34 @@ impl<'a> Compiler<'a> {
             .decision
             .iter()
             .map(|r| {
-                let decision = r.decision.as_deref().and_then(FollowUpDecision::parse);
+                let decision = FollowUpDecision::parse(&r.decision);
                 if decision.is_none() {
-                    self.problem(file, &r.id, "unknown or missing `decision`");
+                    self.problem(file, &r.id, format!("unknown decision '{}'", r.decision));
                 }
                 DecisionRule {
-                    rule: self.rule(file, r),
+                    rule: self.rule(file, r.common()),
                     decision: decision.unwrap_or(FollowUpDecision::Continue),
                 }
             })
             .collect();
-        let checks = followup.check.iter().map(|r| self.rule(file, r)).collect();
+        let checks = followup
+            .check
+            .iter()
+            .map(|r| self.rule(file, r.common()))
+            .collect();
 
         let status: StatusFile = self.parse("rules/status.toml")?;
         let file = "rules/status.toml";
-        let mut outcomes = HashMap::new();
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; StatusOutcome::ALL.len()];
         for (id, o) in &status.outcome {
+            let Some(which) = StatusOutcome::parse(id) else {
+                self.problem(
+                    file,
+                    format!("outcome.{id}"),
+                    "the status logic never returns this outcome",
+                );
+                continue;
+            };
             let category = B12Category::parse(&o.category).unwrap_or_else(|| {
                 self.problem(
                     file,
@@ -415,17 +421,25 @@ impl<'a> Compiler<'a> {
                 B12Category::NotTested
             });
             let meta = self.meta(file, id, id, &o.sources, &o.claims, None, false);
-            outcomes.insert(id.clone(), Outcome { meta, category });
+            outcomes[which as usize] = Some(Outcome { meta, category });
         }
-        for required in REQUIRED_OUTCOMES {
-            if !outcomes.contains_key(*required) {
-                self.problem(
-                    file,
-                    format!("outcome.{required}"),
-                    "outcome required by the engine is missing",
-                );
-            }
-        }
+        let outcomes: Vec<Outcome> = StatusOutcome::ALL
+            .iter()
+            .map(|which| {
+                outcomes[*which as usize].take().unwrap_or_else(|| {
+                    let id = which.as_str();
+                    self.problem(
+                        file,
+                        format!("outcome.{id}"),
+                        "outcome required by the engine is missing",
+                    );
+                    Outcome {
+                        meta: self.meta(file, id, id, &[], &[], None, false),
+                        category: B12Category::NotTested,
+                    }
+                })
+            })
+            .collect();
         let ci = &status.combined_indicator;
         let ci_bands = self.bands(
             file,
@@ -464,6 +478,8 @@ impl<'a> Compiler<'a> {
         let interview = self.interview();
         let fhir = self.fhir_maps();
         self.check_catalogue();
+        self.check_built_messages(&profiles);
+        self.check_band_uses(&profiles);
         self.check_claim_coverage(&mut claims);
         let mut messages = self.names.clone();
         for (id, text) in &self.texts {
@@ -507,6 +523,7 @@ impl<'a> Compiler<'a> {
             combined_indicator,
             values,
             plausible,
+            ids,
             kinetics,
             interview,
             fhir,
@@ -520,6 +537,49 @@ impl<'a> Compiler<'a> {
             }
             k
         })
+    }
+
+    /// The message ids the front ends build from a vocabulary (`triage-{level}`,
+    /// `band-{band}`, ...) must exist for every identifier, or a reader would
+    /// see the id instead of a text.
+    fn check_built_messages(&mut self, profiles: &[Profile]) {
+        fn ids<T: Copy>(prefix: &str, all: &[T], text: fn(T) -> &'static str) -> Vec<String> {
+            all.iter()
+                .map(|v| format!("{prefix}{}", text(*v)))
+                .collect()
+        }
+        let bands = profiles
+            .iter()
+            .flat_map(|p| p.limits.iter().flatten())
+            .flat_map(|l| match l {
+                LimitsBySex::Any(l) => vec![l],
+                LimitsBySex::BySex { female, male, .. } => vec![female, male],
+            })
+            .flat_map(|l| l.bands.iter().map(|b| format!("band-{}", b.band)));
+        let needed: BTreeSet<String> = [
+            ids("triage-", TriageLevel::ALL, TriageLevel::as_str),
+            ids("report-level-", TriageLevel::ALL, TriageLevel::as_str),
+            ids("category-", B12Category::ALL, B12Category::as_str),
+            ids("decision-", FollowUpDecision::ALL, FollowUpDecision::as_str),
+            ids("phase-", Phase::ALL, Phase::as_str),
+            ids("route-", Route::ALL, Route::as_str),
+            ids("guideline-", Guideline::ALL, Guideline::as_str),
+            ids("band-", QualitativeResult::ALL, QualitativeResult::as_str),
+            vec!["band-no_limits".to_owned(), "band-unknown".to_owned()],
+        ]
+        .into_iter()
+        .flatten()
+        .chain(bands)
+        .collect();
+        for id in needed {
+            if !self.texts.contains_key(&id) && !self.names.contains_key(&id) {
+                self.problem(
+                    "locales",
+                    id,
+                    "message built by the code for a vocabulary is missing",
+                );
+            }
+        }
     }
 
     /// Every message id the rules use must exist; every message must be used by something.
@@ -673,14 +733,12 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn rule(&mut self, file: &str, r: &RuleFile) -> Rule {
-        let meta = self.meta(
-            file, &r.id, &r.id, &r.sources, &r.claims, r.status, r.derived,
-        );
-        let when = match &r.when {
+    fn rule(&mut self, file: &str, r: RuleCommon<'_>) -> Rule {
+        let meta = self.meta(file, r.id, r.id, r.sources, r.claims, r.status, r.derived);
+        let when = match r.when {
             Some(w) => self.pred(file, &r.id, w),
             None => {
-                self.problem(file, &r.id, "rule has no `when`");
+                self.problem(file, r.id, "rule has no `when`");
                 Pred::All(vec![])
             }
         };
@@ -690,7 +748,7 @@ impl<'a> Compiler<'a> {
             .filter_map(|p| {
                 let g = Guideline::parse(p);
                 if g.is_none() {
-                    self.problem(file, &r.id, format!("unknown profile '{p}'"));
+                    self.problem(file, r.id, format!("unknown profile '{p}'"));
                 }
                 g
             })
@@ -974,6 +1032,48 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// The findings and analytes the engine names, each resolved once.
+    fn engine_ids(&mut self) -> EngineIds {
+        let mut finding = |id: &str| {
+            self.finding_index.get(id).copied().unwrap_or_else(|| {
+                self.problems.push(Problem {
+                    file: "findings.toml".to_owned(),
+                    key: format!("finding.{id}"),
+                    problem: "finding required by the engine is missing".to_owned(),
+                });
+                0
+            })
+        };
+        let (any_b12_symptom, nitrous_oxide_use, pregnant, kidney_disease) = (
+            finding("any_b12_symptom"),
+            finding("nitrous_oxide_use"),
+            finding("pregnant"),
+            finding("kidney_disease"),
+        );
+        let mut analyte = |id: &str| {
+            self.analyte_index.get(id).copied().unwrap_or_else(|| {
+                self.problems.push(Problem {
+                    file: "analytes.toml".to_owned(),
+                    key: format!("analyte.{id}"),
+                    problem: "analyte required by the engine is missing".to_owned(),
+                });
+                0
+            })
+        };
+        EngineIds {
+            any_b12_symptom,
+            nitrous_oxide_use,
+            pregnant,
+            kidney_disease,
+            b12_total: analyte("b12_total"),
+            holotranscobalamin: analyte("holotranscobalamin"),
+            mma: analyte("mma"),
+            homocysteine: analyte("homocysteine"),
+            haemoglobin: analyte("haemoglobin"),
+            mcv: analyte("mcv"),
+        }
+    }
+
     fn plausible(&mut self, p: &PlausibleFile) -> Plausible {
         let mut range = |key: &str, [min, max]: [f64; 2]| {
             if !(min.is_finite() && max.is_finite() && min <= max) {
@@ -1251,10 +1351,19 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn collect_symptoms(&self, pred: &Pred, findings: &[Finding], out: &mut BTreeSet<u16>) {
+    /// The symptoms a predicate depends on, through findings too. Each finding
+    /// is visited once, so a cycle (reported by `check_finding_cycles`) ends.
+    fn collect_symptoms(
+        pred: &Pred,
+        findings: &[Finding],
+        seen: &mut BTreeSet<usize>,
+        out: &mut BTreeSet<u16>,
+    ) {
         pred.visit(&mut |p| match p {
             Pred::Symptom { ids, .. } => out.extend(ids.iter().copied()),
-            Pred::Finding(f) => self.collect_symptoms(&findings[*f].when, findings, out),
+            Pred::Finding(f) if seen.insert(*f) => {
+                Self::collect_symptoms(&findings[*f].when, findings, seen, out)
+            }
             _ => {}
         });
     }
@@ -1482,6 +1591,12 @@ impl<'a> Compiler<'a> {
             (Some(lab), band, result) => {
                 if let Some(analyte) = self.analyte_ref(file, key, lab) {
                     if let Some(bands) = band {
+                        self.band_uses.push((
+                            file.to_owned(),
+                            key.to_owned(),
+                            analyte,
+                            bands.clone(),
+                        ));
                         parts.push(Pred::LabBand {
                             analyte,
                             bands: bands.clone(),
@@ -1639,6 +1754,7 @@ impl<'a> Compiler<'a> {
             let mut band_sources = sources.to_vec();
             band_sources.extend(b.sources.iter().cloned());
             out.push(Band {
+                kind: BandKind::parse(&b.band),
                 band: b.band.clone(),
                 from: b.from.map(|v| v * factor),
                 to: b.to.map(|v| v * factor),
@@ -1710,6 +1826,58 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// The bands of the analytes the status logic reads must each mean a `BandKind`.
+    fn check_band_kinds(
+        &mut self,
+        file: &str,
+        analyte_id: &str,
+        idx: AnalyteId,
+        limits: &LimitsBySex,
+    ) {
+        let banded = self.ids.is_some_and(|i| i.banded_analytes().contains(&idx));
+        if !banded {
+            return;
+        }
+        let all = match limits {
+            LimitsBySex::Any(l) => vec![l],
+            LimitsBySex::BySex { female, male, .. } => vec![female, male],
+        };
+        for band in all.iter().flat_map(|l| &l.bands) {
+            if band.kind.is_none() {
+                let known: Vec<&str> = BandKind::ALL.iter().map(|k| k.as_str()).collect();
+                self.problem(
+                    file,
+                    format!("limits.{analyte_id}"),
+                    format!(
+                        "band '{}' is not one the status logic knows ({})",
+                        band.band,
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Every band name a rule uses is a band of its analyte in some profile.
+    fn check_band_uses(&mut self, profiles: &[Profile]) {
+        for (file, key, analyte, names) in std::mem::take(&mut self.band_uses) {
+            let defined: BTreeSet<&str> = profiles
+                .iter()
+                .filter_map(|p| p.limits[analyte as usize].as_ref())
+                .flat_map(|l| match l {
+                    LimitsBySex::Any(l) => vec![l],
+                    LimitsBySex::BySex { female, male, .. } => vec![female, male],
+                })
+                .flat_map(|l| l.bands.iter().map(|b| b.band.as_str()))
+                .collect();
+            for name in names.iter().filter(|n| !defined.contains(n.as_str())) {
+                let id = &self.analytes[analyte as usize].id;
+                let problem = format!("{id} has no band '{name}' in any profile");
+                self.problem(&file, key.clone(), problem);
+            }
+        }
+    }
+
     fn profile(&mut self, guideline: Guideline, p: &ProfileFile, common: &ProfileFile) -> Profile {
         let file = format!("profiles/{}.toml", guideline.as_str());
         let file = file.as_str();
@@ -1728,17 +1896,20 @@ impl<'a> Compiler<'a> {
                         LimitsBySex::Any(x) => x.analyte,
                         LimitsBySex::BySex { female, .. } => female.analyte,
                     };
+                    self.check_band_kinds(source_file, analyte_id, idx, &compiled);
                     limits[idx as usize] = Some(compiled);
                 }
             }
         }
-        for required in REQUIRED_ANALYTES {
-            if let Some(&idx) = self.analyte_index.get(*required)
-                && limits[idx as usize].is_none()
-            {
+        let markers = self
+            .ids
+            .map(|i| [i.b12_total, i.holotranscobalamin, i.mma, i.homocysteine]);
+        for idx in markers.into_iter().flatten() {
+            if limits[idx as usize].is_none() {
+                let id = self.analytes[idx as usize].id.clone();
                 self.problem(
                     file,
-                    format!("limits.{required}"),
+                    format!("limits.{id}"),
                     "limits required by the engine are missing",
                 );
             }

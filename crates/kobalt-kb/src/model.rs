@@ -152,6 +152,8 @@ impl Analyte {
 #[derive(Clone, Debug)]
 pub struct Band {
     pub band: String,
+    /// What the name means to the status logic (`None`: a name it does not read).
+    pub kind: Option<BandKind>,
     pub from: Option<f64>,
     pub to: Option<f64>,
     pub to_inclusive: bool,
@@ -449,7 +451,10 @@ pub struct Knowledge {
     pub unverified_warning: Meta,
     pub decisions: Vec<DecisionRule>,
     pub checks: Vec<Rule>,
-    pub outcomes: HashMap<String, Outcome>,
+    /// Indexed by `StatusOutcome`.
+    pub outcomes: Vec<Outcome>,
+    /// The findings and analytes the engine names.
+    pub ids: EngineIds,
     pub combined_indicator: CombinedIndicatorParams,
     pub values: Values,
     pub plausible: Plausible,
@@ -497,32 +502,112 @@ impl Knowledge {
             .map_or(id, |t| t.get(language, audience))
     }
 
-    pub fn outcome(&self, id: &str) -> &Outcome {
-        // The loader guarantees every outcome the engine names exists (REQUIRED_OUTCOMES).
-        &self.outcomes[id]
+    /// A status outcome's rule; the loader defines one for every `StatusOutcome`.
+    pub fn outcome(&self, id: StatusOutcome) -> &Outcome {
+        &self.outcomes[id as usize]
     }
 }
 
-/// Outcome ids the engine relies on; loading fails when one is missing.
-pub const REQUIRED_OUTCOMES: &[&str] = &[
-    "not_tested",
-    "not_tested_functional_only",
-    "deficient_low_b12",
-    "deficient_grey_zone_mma_raised",
-    "deficient_functional_markers",
-    "deficient_functional_nitrous_oxide",
-    "indeterminate_grey_zone",
-    "indeterminate_markers_disagree",
-    "indeterminate_pregnancy",
-    "indeterminate_nitrous_oxide",
-    "indeterminate_renal_mma",
-    "unlikely_normal_b12",
-    "unlikely_grey_zone_mma_normal",
-    "unlikely_functional_normal",
-];
+/// An enum of identifiers the engine's code names and the knowledge files
+/// define: one spelling each, resolved at load.
+macro_rules! engine_ids {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
 
-/// Analytes the engine's status logic names; loading fails when one is missing.
-pub const REQUIRED_ANALYTES: &[&str] = &["b12_total", "holotranscobalamin", "mma", "homocysteine"];
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+engine_ids!(
+    /// The outcomes of rules/status.toml that the status logic returns; every
+    /// one must be defined there, and nothing else may be.
+    StatusOutcome {
+        NotTested = "not_tested",
+        NotTestedFunctionalOnly = "not_tested_functional_only",
+        DeficientLowB12 = "deficient_low_b12",
+        DeficientGreyZoneMmaRaised = "deficient_grey_zone_mma_raised",
+        DeficientFunctionalMarkers = "deficient_functional_markers",
+        DeficientFunctionalNitrousOxide = "deficient_functional_nitrous_oxide",
+        IndeterminateGreyZone = "indeterminate_grey_zone",
+        IndeterminateMarkersDisagree = "indeterminate_markers_disagree",
+        IndeterminatePregnancy = "indeterminate_pregnancy",
+        IndeterminateNitrousOxide = "indeterminate_nitrous_oxide",
+        IndeterminateRenalMma = "indeterminate_renal_mma",
+        UnlikelyNormalB12 = "unlikely_normal_b12",
+        UnlikelyGreyZoneMmaNormal = "unlikely_grey_zone_mma_normal",
+        UnlikelyFunctionalNormal = "unlikely_functional_normal",
+    }
+);
+
+engine_ids!(
+    /// What the name of a band means to the status logic and screening. The
+    /// bands of the markers the code reads (`EngineIds`) must all be one of
+    /// these; other analytes may name their bands freely.
+    BandKind {
+        SevereLow = "severe_low",
+        Low = "low",
+        LowNormal = "low_normal",
+        Normal = "normal",
+        High = "high",
+        Raised = "raised",
+        Borderline = "borderline",
+    }
+);
+
+impl BandKind {
+    /// One of the bands below the normal range.
+    pub fn is_low(self) -> bool {
+        matches!(
+            self,
+            BandKind::SevereLow | BandKind::Low | BandKind::LowNormal
+        )
+    }
+}
+
+/// A finding, by its position in `Knowledge::findings`.
+pub type FindingId = usize;
+
+/// The findings and analytes the engine's code reads, resolved once at load:
+/// a missing one is a load error naming file and key, never a silent `false`.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineIds {
+    pub any_b12_symptom: FindingId,
+    pub nitrous_oxide_use: FindingId,
+    pub pregnant: FindingId,
+    pub kidney_disease: FindingId,
+    pub b12_total: AnalyteId,
+    pub holotranscobalamin: AnalyteId,
+    pub mma: AnalyteId,
+    pub homocysteine: AnalyteId,
+    pub haemoglobin: AnalyteId,
+    pub mcv: AnalyteId,
+}
+
+impl EngineIds {
+    /// The analytes whose bands the status logic and screening read as `BandKind`s.
+    pub fn banded_analytes(&self) -> [AnalyteId; 6] {
+        [
+            self.b12_total,
+            self.holotranscobalamin,
+            self.mma,
+            self.homocysteine,
+            self.haemoglobin,
+            self.mcv,
+        ]
+    }
+}
 
 /// How a question is answered (see knowledge/interview.toml).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

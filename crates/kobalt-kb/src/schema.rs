@@ -332,38 +332,90 @@ pub(crate) struct WhenFile {
     pub unknown_counts: Option<bool>,
 }
 
-/// Fields every rule shares.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RuleFile {
-    pub id: String,
-    #[serde(default)]
-    pub level: Option<String>,
-    #[serde(default)]
-    pub decision: Option<String>,
-    #[serde(default)]
-    pub value: Option<bool>,
-    #[serde(default)]
-    pub when: Option<WhenFile>,
-    #[serde(default)]
-    pub profiles: Vec<String>,
-    #[serde(default)]
-    pub analytes: Vec<String>,
-    pub sources: Vec<String>,
-    #[serde(default)]
-    pub claims: Vec<String>,
-    #[serde(default)]
+/// The fields every rule shares, borrowed from any rule file's struct.
+pub(crate) struct RuleCommon<'a> {
+    pub id: &'a str,
+    pub when: Option<&'a WhenFile>,
+    pub profiles: &'a [String],
+    pub sources: &'a [String],
+    pub claims: &'a [String],
     pub status: Option<Status>,
-    #[serde(default)]
     pub derived: bool,
-    #[serde(default)]
-    pub engine: bool,
 }
+
+/// A rule file's struct: the shared fields plus the kind's own. Each kind has
+/// its own struct so that `deny_unknown_fields` refuses, say, a triage `level`
+/// on a warning (serde's `flatten` would switch that check off, so the shared
+/// fields are repeated by this macro instead).
+macro_rules! rule_file {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct $name {
+            pub id: String,
+            #[serde(default)]
+            pub when: Option<WhenFile>,
+            #[serde(default)]
+            pub profiles: Vec<String>,
+            pub sources: Vec<String>,
+            #[serde(default)]
+            pub claims: Vec<String>,
+            #[serde(default)]
+            pub status: Option<Status>,
+            #[serde(default)]
+            pub derived: bool,
+            $($(#[$fm])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            pub(crate) fn common(&self) -> RuleCommon<'_> {
+                RuleCommon {
+                    id: &self.id,
+                    when: self.when.as_ref(),
+                    profiles: &self.profiles,
+                    sources: &self.sources,
+                    claims: &self.claims,
+                    status: self.status,
+                    derived: self.derived,
+                }
+            }
+        }
+    };
+}
+
+rule_file!(
+    /// A rule with nothing but the shared fields (treatment start and advice, follow-up checks).
+    RuleFile {}
+);
+rule_file!(
+    /// rules/triage.toml `[[rule]]`.
+    TriageRuleFile { level: String }
+);
+rule_file!(
+    /// rules/tests.toml `[[test]]`.
+    TestRuleFile { analytes: Vec<String> }
+);
+rule_file!(
+    /// rules/treatment.toml `[[lifelong]]`.
+    LifelongRuleFile { value: bool }
+);
+rule_file!(
+    /// rules/followup.toml `[[decision]]`.
+    DecisionRuleFile { decision: String }
+);
+rule_file!(
+    /// rules/warnings.toml `[[warning]]`; `engine` marks the one the engine raises itself.
+    WarningRuleFile {
+        #[serde(default)]
+        engine: bool,
+    }
+);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TriageFile {
-    pub rule: Vec<RuleFile>,
+    pub rule: Vec<TriageRuleFile>,
     pub closing: BTreeMap<String, ClosingFile>,
 }
 
@@ -418,7 +470,7 @@ pub(crate) struct DifferentialFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TestsFile {
-    pub test: Vec<RuleFile>,
+    pub test: Vec<TestRuleFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -426,7 +478,7 @@ pub(crate) struct TestsFile {
 pub(crate) struct TreatmentFile {
     pub recommend: BTreeMap<String, SourcedFile>,
     pub start_before_results: Vec<RuleFile>,
-    pub lifelong: Vec<RuleFile>,
+    pub lifelong: Vec<LifelongRuleFile>,
     pub advice: Vec<RuleFile>,
 }
 
@@ -441,13 +493,13 @@ pub(crate) struct SourcedFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WarningsFile {
-    pub warning: Vec<RuleFile>,
+    pub warning: Vec<WarningRuleFile>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FollowUpFile {
-    pub decision: Vec<RuleFile>,
+    pub decision: Vec<DecisionRuleFile>,
     pub check: Vec<RuleFile>,
 }
 

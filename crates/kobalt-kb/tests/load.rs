@@ -158,6 +158,68 @@ const BROKEN: &[(&str, &str, &str, &str, &str, &str)] = &[
         "param.f0",
         "outside its range",
     ),
+    // code.md B1.2: a finding that refers to itself is a load error, not a stack overflow.
+    (
+        "findings.toml",
+        "[finding.pregnant]\nwhen = { pregnant = true }",
+        "[finding.pregnant]\nwhen = { finding = \"pregnant\" }",
+        "findings.toml",
+        "finding.pregnant",
+        "finding refers to itself",
+    ),
+    // code.md B1.3: a band name a rule uses must be a band of the analyte.
+    (
+        "findings.toml",
+        "band = [\"severe_low\"]",
+        "band = [\"sever_low\"]",
+        "findings.toml",
+        "finding.severe_anaemia",
+        "haemoglobin has no band 'sever_low'",
+    ),
+    // code.md B1.4: a finding the engine names is resolved at load.
+    (
+        "findings.toml",
+        "[finding.kidney_disease]",
+        "[finding.renal_disease]",
+        "findings.toml",
+        "kidney_disease",
+        "finding required by the engine is missing",
+    ),
+    // code.md B1.4: the B12 markers' bands must mean something to the status logic.
+    (
+        "profiles/nhg.toml",
+        "{ band = \"raised\", from = 0.45, limit = \"high\" }",
+        "{ band = \"elevated\", from = 0.45, limit = \"high\" }",
+        "profiles/nhg.toml",
+        "limits.mma",
+        "band 'elevated' is not one the status logic knows",
+    ),
+    // code.md B1.5: each rule file has its own fields; a triage level on a warning is an error.
+    (
+        "rules/warnings.toml",
+        "id = \"b6_above_upper_level\"\n",
+        "id = \"b6_above_upper_level\"\nlevel = \"emergency\"\n",
+        "rules/warnings.toml",
+        "",
+        "unknown field `level`",
+    ),
+    // One spelling per identifier: a cause is one of the contract's.
+    (
+        "rules/causes.toml",
+        "id = \"inherited_disorder\"",
+        "id = \"genetic_disorder\"",
+        "rules/causes.toml",
+        "cause.genetic_disorder",
+        "not a cause identifier of the contract",
+    ),
+    (
+        "manifest.toml",
+        "age_years = [0, 125]",
+        "age_years = [125, 0]",
+        "manifest.toml",
+        "plausible.age_years",
+        "min <= max",
+    ),
 ];
 
 #[test]
@@ -218,4 +280,37 @@ fn load(files: &[(String, String)]) -> Result<kobalt_kb::Knowledge, LoadError> {
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
     kobalt_kb::load_files(&refs)
+}
+
+/// code.md B3.21: a message the code builds from a vocabulary must exist, or a
+/// reader sees `band-no_limits` instead of a text.
+#[test]
+fn a_message_the_code_builds_is_required() {
+    let files = kobalt_kb::bundled_files();
+    let edited = edit(
+        files,
+        "locales/en/report.ftl",
+        "band-no_limits =",
+        "band-nolimits =",
+    );
+    let edited: Vec<(String, String)> = edited
+        .into_iter()
+        .map(|(p, t)| {
+            if p == "locales/nl/report.ftl" {
+                let t = t.replacen("band-no_limits =", "band-nolimits =", 1);
+                (p, t)
+            } else {
+                (p, t)
+            }
+        })
+        .collect();
+    match load(&edited) {
+        Err(LoadError::Invalid(problems)) => assert!(
+            problems
+                .iter()
+                .any(|p| p.key == "band-no_limits" && p.problem.contains("missing")),
+            "{problems:?}"
+        ),
+        other => panic!("expected a load error, got {:?}", other.map(|_| ())),
+    }
 }
