@@ -223,7 +223,7 @@ impl<'a> Ctx<'a> {
             },
             Pred::LabBand { analyte, bands } => match self.bands[*analyte as usize] {
                 None => Tri::Unknown,
-                Some(b) => Tri::from_bool(bands.iter().any(|x| *x == b.band)),
+                Some(b) => Tri::from_bool(bands.contains(&b.band)),
             },
             Pred::LabResult { analyte, results } => {
                 match case.labs[*analyte as usize].as_ref().and_then(|l| l.result) {

@@ -736,7 +736,7 @@ impl<'a> Compiler<'a> {
     fn rule(&mut self, file: &str, r: RuleCommon<'_>) -> Rule {
         let meta = self.meta(file, r.id, r.id, r.sources, r.claims, r.status, r.derived);
         let when = match r.when {
-            Some(w) => self.pred(file, &r.id, w),
+            Some(w) => self.pred(file, r.id, w),
             None => {
                 self.problem(file, r.id, "rule has no `when`");
                 Pred::All(vec![])
