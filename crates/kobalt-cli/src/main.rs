@@ -56,7 +56,7 @@ enum Command {
     },
     /// Project body B12 stores and serum markers over time (a model estimate).
     #[command(
-        after_help = "Examples:\n  kobalt simulate --diet vegan --years 6\n  kobalt simulate --diet vegan --years 4 --then 'oral 1000 ug daily' --then-years 1 --chart vegan.svg --png vegan.png\n  kobalt simulate --start pernicious-anaemia --condition pernicious_anaemia --years 0.1 --then 'im hydroxocobalamin 1000 ug loading then every 90 days' --then-years 2\n  kobalt simulate --n2o-cartridges 100 --years 0.25 --format json\n  kobalt simulate examples/scenario-gastric-bypass.json"
+        after_help = "Examples:\n  kobalt simulate --diet vegan --years 6\n  kobalt simulate --diet vegan --years 4 --then 'oral 1000 ug daily' --then-years 1 \\\n    --chart vegan.svg --png vegan.png\n  kobalt simulate --start pernicious-anaemia --condition pernicious_anaemia --years 0.1 \\\n    --then 'im hydroxocobalamin 1000 ug loading then every 90 days' --then-years 2\n  kobalt simulate --n2o-cartridges 100 --years 0.25 --format json\n  kobalt simulate examples/scenario-gastric-bypass.json"
     )]
     Simulate {
         /// Scenario file (JSON; see examples/scenario-*.json) instead of the flags below.
@@ -453,7 +453,7 @@ fn run() -> anyhow::Result<ExitCode> {
             eprintln!("kobalt: serving on http://{addr} (Ctrl-C stops)");
             runtime
                 .block_on(kobalt_server::serve(addr, state))
-                .with_context(|| format!("serving on {addr}"))?;
+                .with_context(|| format!("cannot serve on {addr}"))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Knowledge {

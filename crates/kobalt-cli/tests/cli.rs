@@ -656,3 +656,50 @@ fn simulate_names_the_projects_model_description() {
     assert!(!model.contains("shared/"), "{model}");
     assert!(root().join("docs/kinetics-model.md").is_file());
 }
+
+/// The examples of every `--help` can be copied as they are: each line is a
+/// command or a `\`-continued part of one, never a command wrapped mid-way.
+#[test]
+fn help_examples_are_whole_commands() {
+    for command in [
+        &["--help"][..],
+        &["simulate", "--help"],
+        &["screen", "--help"],
+    ] {
+        let help = stdout_of(
+            &kobalt()
+                .args(command)
+                .output()
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        let examples = help.split_once("Examples:\n").map_or("", |(_, e)| e);
+        let mut continued = false;
+        for line in examples.lines().take_while(|l| !l.is_empty()) {
+            let ok = if continued {
+                line.starts_with("    -")
+            } else {
+                line.starts_with("  kobalt ")
+            };
+            assert!(ok, "{command:?}: {line:?}\n{help}");
+            continued = line.ends_with('\\');
+        }
+    }
+}
+
+/// A busy port is an error that says so, not "serving on".
+#[test]
+fn serve_on_a_busy_port_fails_clearly() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let addr = busy.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let output = kobalt()
+        .args(["serve", "--addr", &addr.to_string()])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("kobalt: cannot serve on {addr}: ")),
+        "{stderr}"
+    );
+}
