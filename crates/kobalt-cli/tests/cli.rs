@@ -521,26 +521,42 @@ fn printing_commands(dir: &std::path::Path) -> Vec<Vec<String>> {
     ]
 }
 
-/// stdout closed before the program writes (`kobalt ... | true`): no panic, exit 0.
-#[test]
-fn closed_stdout_ends_quietly() {
-    let dir = std::env::temp_dir().join(format!("kobalt-closed-{}", std::process::id()));
+/// Runs every printing command with the stdout `stdout` makes and lists those
+/// whose exit code and stderr `ok` refuses.
+fn printing_failures(
+    tag: &str,
+    stdout: impl Fn() -> std::process::Stdio,
+    ok: impl Fn(Option<i32>, &str) -> bool,
+) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("kobalt-{tag}-{}", std::process::id()));
     let mut failures = Vec::new();
     for args in printing_commands(&dir) {
-        let (reader, writer) = std::io::pipe().unwrap_or_else(|e| panic!("{e}"));
-        drop(reader);
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_kobalt"))
             .args(&args)
-            .stdout(writer)
+            .stdout(stdout())
             .stderr(std::process::Stdio::piped())
             .output()
             .unwrap_or_else(|e| panic!("{args:?}: {e}"));
         let stderr = String::from_utf8_lossy(&output.stderr);
-        if output.status.code() != Some(0) || stderr.contains("panicked") {
+        if !ok(output.status.code(), &stderr) {
             failures.push(format!("{args:?}: {:?} {stderr}", output.status.code()));
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    failures
+}
+
+/// stdout closed before the program writes (`kobalt ... | true`): no panic, exit 0.
+#[test]
+fn closed_stdout_ends_quietly() {
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap_or_else(|e| panic!("{e}"));
+        drop(reader);
+        writer.into()
+    };
+    let failures = printing_failures("closed", closed, |code, stderr| {
+        code == Some(0) && !stderr.contains("panicked")
+    });
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -551,23 +567,11 @@ fn full_disk_on_stdout_is_one_error_line() {
         eprintln!("skipped: no /dev/full");
         return;
     };
-    let dir = std::env::temp_dir().join(format!("kobalt-full-{}", std::process::id()));
-    let mut failures = Vec::new();
-    for args in printing_commands(&dir) {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_kobalt"))
-            .args(&args)
-            .stdout(full.try_clone().unwrap_or_else(|e| panic!("{e}")))
-            .stderr(std::process::Stdio::piped())
-            .output()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if output.status.code() != Some(1)
-            || stderr != "kobalt: cannot write output: No space left on device (os error 28)\n"
-        {
-            failures.push(format!("{args:?}: {:?} {stderr}", output.status.code()));
-        }
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    let full = || full.try_clone().unwrap_or_else(|e| panic!("{e}")).into();
+    let failures = printing_failures("full", full, |code, stderr| {
+        code == Some(1)
+            && stderr == "kobalt: cannot write output: No space left on device (os error 28)\n"
+    });
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
