@@ -139,24 +139,29 @@ fn invalid_request_in_text_mode_prints_nothing_on_stdout() {
     assert!(stderr.contains("/labs/0/value"), "{stderr}");
 }
 
-#[test]
-fn unreadable_file_exits_1() {
+/// Runs `kobalt ARGS` and checks its exit code and that stderr names `named`.
+fn assert_exit(args: &[&str], code: i32, named: &str) {
     let output = kobalt()
-        .args(["assess", "no/such/request.json"])
+        .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no/such/request.json"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+    assert!(stderr.contains(named), "{args:?}: {stderr}");
+}
+
+#[test]
+fn unreadable_file_exits_1() {
+    assert_exit(
+        &["assess", "no/such/request.json"],
+        1,
+        "no/such/request.json",
+    );
 }
 
 #[test]
 fn bad_flag_value_is_a_usage_error() {
-    let output = kobalt()
-        .args(["assess", "--guideline", "bsh", "-"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("bsh"));
+    assert_exit(&["assess", "--guideline", "bsh", "-"], 2, "bsh");
 }
 
 #[test]
@@ -601,12 +606,7 @@ fn closed_stdout_keeps_the_invalid_request_exit_code() {
 
 #[test]
 fn knowledge_show_of_an_unknown_id_exits_1() {
-    let output = kobalt()
-        .args(["knowledge", "show", "no_such_thing"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no_such_thing"));
+    assert_exit(&["knowledge", "show", "no_such_thing"], 1, "no_such_thing");
 }
 
 /// `kobalt assess` without a file on a terminal says that it reads standard
