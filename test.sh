@@ -1,40 +1,87 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: formatting, lints, unit, case, property and CLI tests, the HTTP
-# API, end-to-end tests in headless Chromium (with axe-core) and schemathesis against the running
-# server. Installs what the browser and API checks need when it is missing.
+# API, end-to-end tests in headless Chromium (with axe-core), the contract check (when ../shared is
+# there) and schemathesis against the running server. Installs what the browser and API checks need
+# when it is missing: Debian's chromium and chromium-driver (apt, as root or with sudo), axe-core (npm)
+# into target/e2e, schemathesis (pip) into a virtual environment in target/venv.
 set -euo pipefail
 cd "$(dirname "$0")"
+target="${CARGO_TARGET_DIR:-target}"
 
+stage() { printf '\n== %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+stage tools
+missing=()
+need() { command -v "$1" >/dev/null || missing+=("$1: $2"); }
+need cargo "the Rust toolchain, 1.94 or newer (https://rustup.rs)"
+need python3 "apt install python3 python3-venv"
+need curl "apt install curl"
+need node "apt install nodejs npm (for axe-core in the browser test)"
+need npm "apt install npm"
+if command -v python3 >/dev/null && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  missing+=("python3 venv: apt install python3-venv")
+fi
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  echo "test.sh: installing chromium and chromium-driver"
-  as_root apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q chromium chromium-driver >/dev/null
+  if command -v apt-get >/dev/null; then
+    echo "installing chromium and chromium-driver"
+    as_root apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q chromium chromium-driver >/dev/null
+  else
+    need chromium "install Chromium (Debian: apt install chromium)"
+    need chromedriver "install its driver (Debian: apt install chromium-driver)"
+  fi
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "test.sh needs these tools:" >&2
+  printf '  %s\n' "${missing[@]}" >&2
+  exit 1
 fi
 if [ ! -f target/e2e/node_modules/axe-core/axe.min.js ]; then
-  echo "test.sh: installing axe-core"
+  echo "installing axe-core into target/e2e"
   mkdir -p target/e2e
   (cd target/e2e && npm install --silent --no-audit --no-fund axe-core@4 >/dev/null)
 fi
-if ! command -v schemathesis >/dev/null; then
-  echo "test.sh: installing schemathesis"
-  python3 -m pip install -q schemathesis >/dev/null
+# Debian's python3 refuses `pip install` outside a virtual environment (PEP 668).
+venv=target/venv
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  echo "installing schemathesis into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q schemathesis >/dev/null
 fi
+echo "ok"
 
+stage fmt
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets -- -D warnings
-# --include-ignored: the browser tests are ignored in a plain `cargo test` (they need Chromium).
-cargo test --workspace -- --include-ignored
+echo "ok"
 
+stage clippy
+cargo clippy --workspace --all-targets -- -D warnings
+
+stage tests
+# --include-ignored: the browser tests are ignored in a plain `cargo test` (they need Chromium).
+cargo test --workspace --no-fail-fast -- --include-ignored
+
+stage server
+cargo build -q -p kobalt-cli
+# shellcheck source=tests/server.sh
+. tests/server.sh
+start_server
+echo "serving on $server_url"
+
+stage contract
+# A failed contract check fails test.sh at the end, after schemathesis has run too.
+contract=ok
+tests/contract.sh "$server_url" || contract=failed
+
+stage schemathesis
 # The OpenAPI document checked against the running server. Schema-valid requests may still be
 # refused with a documented 422 (implausible lab values, conflicting answers, dates): JSON Schema
 # cannot express those rules, so that one check (positive_data_acceptance) is left out.
-cargo build -q -p kobalt-cli
-port=18181
-./target/debug/kobalt serve --addr "127.0.0.1:$port" 2>/dev/null &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-schemathesis run "http://127.0.0.1:$port/api/v1/openapi.json" --checks all \
+"$venv/bin/schemathesis" run "$server_url/api/v1/openapi.json" --checks all \
   --exclude-checks positive_data_acceptance --max-examples 60 --seed 1
+
+if [ "$contract" != ok ]; then
+  echo "test.sh: the contract check failed (see == contract above)" >&2
+  exit 1
+fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Batch screening benchmark (run by hand, not in CI): Kobalt against DuckDB on the same export.
 #   bench/screen.sh [rows]          default 10,000,000
-# Generates the export with shared/bench/gen_b12.py (and an --only-b12-mma one), converts to Parquet,
-# runs Kobalt and DuckDB (shared/bench/rules-nhg.sql, DuckDB from PyPI in a venv made here) alternating,
+# Generates the export with bench/gen_b12.py (and an --only-b12-mma one), converts to Parquet,
+# runs Kobalt and DuckDB (bench/rules-nhg.sql, DuckDB from PyPI in a venv made here) alternating,
 # 3 runs each, both writing one row per patient in the same format (CSV → CSV, Parquet → CSV, Parquet →
 # Parquet), and prints rows/s, peak memory and the ratio. On the --only-b12-mma file it checks that
 # Kobalt's status equals DuckDB's for every patient.
@@ -11,7 +11,6 @@ cd "$(dirname "$0")/.."
 rows="${1:-10000000}"
 work="target/bench-screen"
 mkdir -p "$work"
-shared="../shared/bench"
 
 if [ ! -x "$work/venv/bin/python" ]; then
   python3 -m venv "$work/venv"
@@ -23,8 +22,8 @@ kobalt="./target/release/kobalt"
 
 csv="$work/b12_${rows}.csv"
 mma="$work/b12_${rows}_mma.csv"
-[ -f "$csv" ] || python3 "$shared/gen_b12.py" "$rows" "$csv" --seed 1 --procs 2
-[ -f "$mma" ] || python3 "$shared/gen_b12.py" "$rows" "$mma" --seed 2 --procs 2 --only-b12-mma
+[ -f "$csv" ] || python3 bench/gen_b12.py "$rows" "$csv" --seed 1 --procs 2
+[ -f "$mma" ] || python3 bench/gen_b12.py "$rows" "$mma" --seed 2 --procs 2 --only-b12-mma
 parquet="${csv%.csv}.parquet"
 [ -f "$parquet" ] || "$py" -c "import duckdb; duckdb.sql(\"COPY (SELECT * FROM read_csv('$csv')) TO '$parquet' (FORMAT parquet)\")"
 
@@ -32,7 +31,7 @@ parquet="${csv%.csv}.parquet"
 cat > "$work/duck.py" <<'PY'
 import sys, duckdb
 src, out = sys.argv[1], sys.argv[2]
-sql = open("../shared/bench/rules-nhg.sql").read().replace("{SRC}", src)
+sql = open("bench/rules-nhg.sql").read().replace("{SRC}", src)
 con = duckdb.connect()
 con.execute("SET threads TO 2")
 fmt = "(FORMAT parquet)" if out.endswith(".parquet") else "(HEADER, DELIMITER ',')"
@@ -42,8 +41,8 @@ duck() { "$py" "$work/duck.py" "$1" "$2"; }
 
 peak() { /usr/bin/time -f "%M" -o "$work/time.txt" "$@" >/dev/null; cat "$work/time.txt"; }
 
-report() { # name seconds... : median
-  printf "%s\n" "${@:2}" | sort -n | sed -n 2p
+report() { # name seconds... : median, with a leading zero
+  printf "%.3f\n" "$(printf "%s\n" "${@:2}" | sort -n | sed -n 2p)"
 }
 
 echo "rows: $rows"

@@ -1,12 +1,13 @@
 //! The `kobalt` command line: a thin adapter over the engine.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use kobalt_contract::{Audience, Guideline, Language};
 
+mod output;
 mod report;
 mod screen;
 mod simulate;
@@ -27,9 +28,8 @@ struct Cli {
 enum Command {
     /// Assess a request (contract v1 JSON) and print the assessment.
     Assess {
-        /// Request file, or `-` for standard input.
-        #[arg(default_value = "-")]
-        input: String,
+        /// Request file, or `-` for standard input (the default).
+        input: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Language of the texts (overrides the request).
@@ -56,7 +56,7 @@ enum Command {
     },
     /// Project body B12 stores and serum markers over time (a model estimate).
     #[command(
-        after_help = "Examples:\n  kobalt simulate --diet vegan --years 6\n  kobalt simulate --diet vegan --years 4 --then 'oral 1000 ug daily' --then-years 1 --chart vegan.svg --png vegan.png\n  kobalt simulate --start pernicious-anaemia --condition pernicious_anaemia --years 0.1 --then 'im hydroxocobalamin 1000 ug loading then every 90 days' --then-years 2\n  kobalt simulate --n2o-cartridges 100 --years 0.25 --format json\n  kobalt simulate examples/scenario-gastric-bypass.json"
+        after_help = "Examples:\n  kobalt simulate --diet vegan --years 6\n  kobalt simulate --diet vegan --years 4 --then 'oral 1000 ug daily' --then-years 1 \\\n    --chart vegan.svg --png vegan.png\n  kobalt simulate --start pernicious-anaemia --condition pernicious_anaemia --years 0.1 \\\n    --then 'im hydroxocobalamin 1000 ug loading then every 90 days' --then-years 2\n  kobalt simulate --n2o-cartridges 100 --years 0.25 --format json\n  kobalt simulate examples/scenario-gastric-bypass.json"
     )]
     Simulate {
         /// Scenario file (JSON; see examples/scenario-*.json) instead of the flags below.
@@ -261,6 +261,14 @@ fn projection_options(draws: usize, seed: u64) -> kobalt_kinetics::Options {
     }
 }
 
+/// Pretty JSON and a line end, as printed.
+fn json_line(value: &impl serde::Serialize) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(value).map(|mut s| {
+        s.push('\n');
+        s
+    })
+}
+
 /// A file's text, or standard input for `-`.
 fn read_input(path: &str) -> anyhow::Result<String> {
     if path == "-" {
@@ -277,10 +285,13 @@ fn read_input(path: &str) -> anyhow::Result<String> {
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("kobalt: {e:#}");
-            ExitCode::from(1)
-        }
+        Err(e) => match e.downcast_ref::<output::OutputError>() {
+            Some(o) if o.is_broken_pipe() => ExitCode::SUCCESS,
+            _ => {
+                eprintln!("kobalt: {e:#}");
+                ExitCode::from(1)
+            }
+        },
     }
 }
 
@@ -298,6 +309,15 @@ fn run() -> anyhow::Result<ExitCode> {
             fhir,
             date,
         } => {
+            let input = input.unwrap_or_else(|| {
+                if std::io::stdin().is_terminal() {
+                    eprintln!(
+                        "kobalt: reading the request from standard input (end it with Ctrl-D; \
+                         `kobalt assess FILE` reads a file)"
+                    );
+                }
+                "-".to_owned()
+            });
             let text = read_input(&input)?;
             let kb = kobalt_kb::bundled()?;
             let today = date.unwrap_or_else(|| jiff::Zoned::now().date());
@@ -306,7 +326,8 @@ fn run() -> anyhow::Result<ExitCode> {
                     Ok(req) => Ok(req),
                     Err(outcome) => {
                         if let Format::Json = format {
-                            println!("{}", serde_json::to_string_pretty(&outcome)?);
+                            output::emit(&json_line(&outcome)?)
+                                .or_else(output::OutputError::unless_broken_pipe)?;
                         }
                         return Ok(ExitCode::from(2));
                     }
@@ -340,15 +361,16 @@ fn run() -> anyhow::Result<ExitCode> {
             });
             match result {
                 Ok(assessment) => {
-                    match format {
-                        Format::Json => println!("{}", serde_json::to_string_pretty(&assessment)?),
-                        Format::Text => print!("{}", report::render(&kb, &assessment)),
-                    }
+                    output::emit(&match format {
+                        Format::Json => json_line(&assessment)?,
+                        Format::Text => report::render(&kb, &assessment),
+                    })?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
                     if let Format::Json = format {
-                        println!("{}", serde_json::to_string_pretty(&e.to_document())?);
+                        output::emit(&json_line(&e.to_document())?)
+                            .or_else(output::OutputError::unless_broken_pipe)?;
                     }
                     eprintln!("kobalt: invalid request: {e}");
                     Ok(ExitCode::from(2))
@@ -381,10 +403,7 @@ fn run() -> anyhow::Result<ExitCode> {
             };
             let options = projection_options(draws, seed);
             let run = out.run(&spec, options)?;
-            match format {
-                Format::Json => println!("{}", out.json(&spec, &run)?),
-                Format::Text => print!("{}", out.text(&run)),
-            }
+            // The charts first: they are written even when nobody reads stdout.
             if chart.is_some() || png.is_some() {
                 let svg = out.chart(&run);
                 if let Some(path) = chart {
@@ -397,6 +416,10 @@ fn run() -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("writing {}", path.display()))?;
                 }
             }
+            output::emit(&match format {
+                Format::Json => format!("{}\n", out.json(&spec, &run)?),
+                Format::Text => out.text(&run),
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Screen {
@@ -430,7 +453,7 @@ fn run() -> anyhow::Result<ExitCode> {
             eprintln!("kobalt: serving on http://{addr} (Ctrl-C stops)");
             runtime
                 .block_on(kobalt_server::serve(addr, state))
-                .with_context(|| format!("serving on {addr}"))?;
+                .with_context(|| format!("cannot serve on {addr}"))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Knowledge {
@@ -440,8 +463,8 @@ fn run() -> anyhow::Result<ExitCode> {
                 Some(d) => kobalt_kb::load_dir(&d)?,
                 None => kobalt_kb::bundled()?,
             };
-            println!(
-                "{} {}\nsha256 {}\n{} files, {} sources, {} findings, {} rules",
+            output::emit(&format!(
+                "{} {}\nsha256 {}\n{} files, {} sources, {} findings, {} rules\n",
                 kb.name,
                 kb.version,
                 kb.sha256,
@@ -456,15 +479,26 @@ fn run() -> anyhow::Result<ExitCode> {
                     + kb.checks.len()
                     + kb.causes.len()
                     + kb.differentials.len()
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Knowledge {
             command: KnowledgeCommand::Show { id },
         } => {
             let kb = kobalt_kb::bundled()?;
-            print!("{}", report::show(&kb, id.as_deref()));
-            Ok(ExitCode::SUCCESS)
+            match report::show(&kb, id.as_deref()) {
+                Some(text) => {
+                    output::emit(&text)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!(
+                        "kobalt: nothing in the knowledge base is called '{}' (run `kobalt knowledge show` for a list)",
+                        id.unwrap_or_default()
+                    );
+                    Ok(ExitCode::from(1))
+                }
+            }
         }
     }
 }

@@ -184,13 +184,15 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
     s
 }
 
-pub(crate) fn show(kb: &Knowledge, id: Option<&str>) -> String {
+/// What the knowledge base holds about `id` (every identifier without one);
+/// `None` when nothing is called `id`.
+pub(crate) fn show(kb: &Knowledge, id: Option<&str>) -> Option<String> {
     let mut s = String::new();
     let Some(id) = id else {
         for (kind, ids) in kb.identifiers() {
             let _ = writeln!(s, "{kind}: {}", ids.join(", "));
         }
-        return s;
+        return Some(s);
     };
     let entries = kb.describe(
         id,
@@ -198,10 +200,7 @@ pub(crate) fn show(kb: &Knowledge, id: Option<&str>) -> String {
         kobalt_contract::Audience::Clinician,
     );
     if entries.is_empty() {
-        let _ = writeln!(
-            s,
-            "nothing in the knowledge base is called '{id}' (run `kobalt knowledge show` for a list)"
-        );
+        return None;
     }
     for e in entries {
         let _ = writeln!(s, "{} {} — {}", e.kind, e.id, e.name);
@@ -215,7 +214,7 @@ pub(crate) fn show(kb: &Knowledge, id: Option<&str>) -> String {
             let _ = writeln!(s, "  claims: {}", e.claims.join(", "));
         }
     }
-    s
+    Some(s)
 }
 
 /// A number for reading: converted values carry more digits than any

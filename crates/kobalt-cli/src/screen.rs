@@ -9,6 +9,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kobalt_contract::Guideline;
 use kobalt_screen::{Mapping, Options, Progress};
 
+use crate::output;
+
 pub(crate) struct Args {
     pub input: PathBuf,
     pub out: PathBuf,
@@ -94,14 +96,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     progress.bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     let s = &outcome.summary;
-    print!("{}", s.text());
-    println!(
-        "{:.2} s, {:.0} rows/s; output {}, rejects {}",
+    let mut text = s.text();
+    text.push_str(&format!(
+        "{:.2} s, {:.0} rows/s; output {}, rejects {}\n",
         secs,
         s.rows_in as f64 / secs.max(1e-9),
         args.out.display(),
         rejects.display()
-    );
+    ));
     if let Some(dir) = &args.report {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let limits: Vec<(String, f64)> = ["low", "high"]
@@ -117,8 +119,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         std::fs::write(dir.join("summary.json"), json)?;
         let title = format!("Kobalt screening of {}", args.input.display());
         std::fs::write(dir.join("summary.html"), s.html(&title, &limits))?;
-        println!("report: {}", dir.display());
+        text.push_str(&format!("report: {}\n", dir.display()));
     }
+    // Every file is written before the summary goes to stdout, and a closed
+    // stdout does not hide a truncated input or a count mismatch (exit 1).
+    output::emit(&text).or_else(output::OutputError::unless_broken_pipe)?;
     if let Some(t) = &outcome.truncated {
         eprintln!(
             "kobalt: input truncated ({t}); the rows read were screened, the partial row is in the rejects"

@@ -173,7 +173,7 @@ impl Output<'_> {
     pub(crate) fn json(&self, spec: &ScenarioSpec, run: &Run) -> anyhow::Result<String> {
         Ok(serde_json::to_string_pretty(&Document {
             schema: "kobalt.projection/v1",
-            model: "proposed kinetics model (shared/reference/kinetics.md), not validated: a model estimate",
+            model: "proposed kinetics model (docs/kinetics-model.md), not validated: a model estimate",
             knowledge_version: &self.kb.version,
             guideline: self.guideline,
             scenario: spec,

@@ -139,24 +139,29 @@ fn invalid_request_in_text_mode_prints_nothing_on_stdout() {
     assert!(stderr.contains("/labs/0/value"), "{stderr}");
 }
 
-#[test]
-fn unreadable_file_exits_1() {
+/// Runs `kobalt ARGS` and checks its exit code and that stderr names `named`.
+fn assert_exit(args: &[&str], code: i32, named: &str) {
     let output = kobalt()
-        .args(["assess", "no/such/request.json"])
+        .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no/such/request.json"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+    assert!(stderr.contains(named), "{args:?}: {stderr}");
+}
+
+#[test]
+fn unreadable_file_exits_1() {
+    assert_exit(
+        &["assess", "no/such/request.json"],
+        1,
+        "no/such/request.json",
+    );
 }
 
 #[test]
 fn bad_flag_value_is_a_usage_error() {
-    let output = kobalt()
-        .args(["assess", "--guideline", "bsh", "-"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("bsh"));
+    assert_exit(&["assess", "--guideline", "bsh", "-"], 2, "bsh");
 }
 
 #[test]
@@ -455,7 +460,7 @@ fn serve_reads_a_jwks_url() {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or_default();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kobalt"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kobalt"))
         .args([
             "serve",
             "--addr",
@@ -476,5 +481,229 @@ fn serve_reads_a_jwks_url() {
     assert!(
         line.contains("serving on"),
         "the server did not start: {line}"
+    );
+}
+
+/// Every subcommand that prints, with the arguments that make it print.
+/// The screening input is written to `dir` first.
+fn printing_commands(dir: &std::path::Path) -> Vec<Vec<String>> {
+    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
+    let export = dir.join("export.csv");
+    std::fs::write(
+        &export,
+        "patient_id,age,sex,metformin_years,ppi_years,b12_value,b12_unit,b12_date,holotc_pmol,mma_umol,hcy_umol,hb_gdl,mcv_fl,folate_ngml,ferritin_ngml\n\
+         1,70,F,,,120,pmol/L,2025-01-01,,,,10.5,104.0,,\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let vegan = root().join("examples/vegan-tingling.json");
+    let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let with = |mut w: Vec<String>, tail: &[String]| {
+        w.extend_from_slice(tail);
+        w
+    };
+    vec![
+        with(words(&["assess", "--draws", "10"]), &[path(&vegan)]),
+        with(
+            words(&["assess", "--format", "json", "--draws", "10"]),
+            &[path(&vegan)],
+        ),
+        words(&["knowledge", "show"]),
+        words(&["knowledge", "show", "metformin"]),
+        words(&["knowledge", "check"]),
+        words(&["simulate", "--draws", "10", "--years", "1"]),
+        words(&[
+            "simulate", "--draws", "10", "--years", "1", "--format", "json",
+        ]),
+        with(
+            words(&["screen"]),
+            &[
+                path(&export),
+                "--out".into(),
+                path(&dir.join("flagged.csv")),
+            ],
+        ),
+    ]
+}
+
+/// Runs every printing command with the stdout `stdout` makes and lists those
+/// whose exit code and stderr `ok` refuses.
+fn printing_failures(
+    tag: &str,
+    stdout: impl Fn() -> std::process::Stdio,
+    ok: impl Fn(Option<i32>, &str) -> bool,
+) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("kobalt-{tag}-{}", std::process::id()));
+    let mut failures = Vec::new();
+    for args in printing_commands(&dir) {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_kobalt"))
+            .args(&args)
+            .stdout(stdout())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !ok(output.status.code(), &stderr) {
+            failures.push(format!("{args:?}: {:?} {stderr}", output.status.code()));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    failures
+}
+
+/// stdout closed before the program writes (`kobalt ... | true`): no panic, exit 0.
+#[test]
+fn closed_stdout_ends_quietly() {
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap_or_else(|e| panic!("{e}"));
+        drop(reader);
+        writer.into()
+    };
+    let failures = printing_failures("closed", closed, |code, stderr| {
+        code == Some(0) && !stderr.contains("panicked")
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// stdout on a full disk (`> /dev/full`): exit 1 and exactly one line on stderr.
+#[test]
+fn full_disk_on_stdout_is_one_error_line() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full");
+        return;
+    };
+    let full = || full.try_clone().unwrap_or_else(|e| panic!("{e}")).into();
+    let failures = printing_failures("full", full, |code, stderr| {
+        code == Some(1)
+            && stderr == "kobalt: cannot write output: No space left on device (os error 28)\n"
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The invalid-request exit code stays 2 when nobody reads the error object.
+#[test]
+fn closed_stdout_keeps_the_invalid_request_exit_code() {
+    let (reader, writer) = std::io::pipe().unwrap_or_else(|e| panic!("{e}"));
+    drop(reader);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kobalt"))
+        .args(["assess", "--format", "json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        stdin
+            .write_all(br#"{"person":{"age_years":40},"symptomz":[]}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let output = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn knowledge_show_of_an_unknown_id_exits_1() {
+    assert_exit(&["knowledge", "show", "no_such_thing"], 1, "no_such_thing");
+}
+
+/// `kobalt assess` without a file on a terminal says that it reads standard
+/// input instead of waiting in silence (a terminal from `script`, when there).
+#[test]
+fn assess_on_a_terminal_says_it_reads_stdin() {
+    let command = format!("{} assess --no-projection", env!("CARGO_BIN_EXE_kobalt"));
+    let Ok(output) = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+    else {
+        eprintln!("skipped: no `script` to make a terminal");
+        return;
+    };
+    let text = stdout_of(&output);
+    assert!(
+        text.contains("reading the request from standard input"),
+        "{text}"
+    );
+}
+
+/// Piped input gets no such note.
+#[test]
+fn assess_from_a_pipe_prints_no_note() {
+    let output = kobalt()
+        .args(["assess", "--no-projection"])
+        .write_stdin(r#"{"person":{"age_years":40}}"#)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// User-facing text points at the project's own description of the model.
+#[test]
+fn simulate_names_the_projects_model_description() {
+    let output = kobalt()
+        .args([
+            "simulate", "--draws", "0", "--years", "0.1", "--format", "json",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let model = doc["model"].as_str().unwrap_or_default();
+    assert!(model.contains("docs/kinetics-model.md"), "{model}");
+    assert!(!model.contains("shared/"), "{model}");
+    assert!(root().join("docs/kinetics-model.md").is_file());
+}
+
+/// The examples of every `--help` can be copied as they are: each line is a
+/// command or a `\`-continued part of one, never a command wrapped mid-way.
+#[test]
+fn help_examples_are_whole_commands() {
+    for command in [
+        &["--help"][..],
+        &["simulate", "--help"],
+        &["screen", "--help"],
+    ] {
+        let help = stdout_of(
+            &kobalt()
+                .args(command)
+                .output()
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        let examples = help.split_once("Examples:\n").map_or("", |(_, e)| e);
+        let mut continued = false;
+        for line in examples.lines().take_while(|l| !l.is_empty()) {
+            let ok = if continued {
+                line.starts_with("    -")
+            } else {
+                line.starts_with("  kobalt ")
+            };
+            assert!(ok, "{command:?}: {line:?}\n{help}");
+            continued = line.ends_with('\\');
+        }
+    }
+}
+
+/// A busy port is an error that says so, not "serving on".
+#[test]
+fn serve_on_a_busy_port_fails_clearly() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let addr = busy.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let output = kobalt()
+        .args(["serve", "--addr", &addr.to_string()])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("kobalt: cannot serve on {addr}: ")),
+        "{stderr}"
     );
 }

@@ -1,5 +1,6 @@
-//! Kobalt's whole-body vitamin B12 model (shared/reference/kinetics.md): a
-//! slow body store and an exchangeable pool fed by food, tablets and
+//! Kobalt's whole-body vitamin B12 model (described in docs/kinetics-model.md;
+//! section numbers in comments, "kinetics.md section N", are those of the
+//! reference it follows and are given there in brackets): a slow body store and an exchangeable pool fed by food, tablets and
 //! injections, the serum markers read off them, and nitrous oxide's effect on
 //! methionine synthase. Pure: no I/O, no clock, no global state; the
 //! parameters come from the knowledge base as data.

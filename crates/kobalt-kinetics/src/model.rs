@@ -1,5 +1,6 @@
-//! The daily update of kinetics.md section 4.7, in exactly that order: the
-//! expected numbers of section 9 were produced by it.
+//! The daily update of kinetics.md section 4.7 (docs/kinetics-model.md, "One
+//! day of the model"), in exactly that order: the expected numbers of section
+//! 9 were produced by it.
 
 use serde::{Deserialize, Serialize};
 

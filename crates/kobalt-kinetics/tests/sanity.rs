@@ -1,5 +1,6 @@
-//! Every expected number of kinetics.md section 9, reproduced with the
-//! default parameters of knowledge/kinetics.toml. Each check states its
+//! Every expected number of kinetics.md section 9 (the reference that
+//! docs/kinetics-model.md follows), reproduced with the default parameters of
+//! knowledge/kinetics.toml. Each check states its
 //! tolerance beside the value: the document rounds to the digits shown, so
 //! the tolerance is half a unit of the last digit shown unless noted.
 
