@@ -328,6 +328,121 @@ codes = { B12 = "b12_total", MMA = "mma" }
 }
 
 #[test]
+fn fhir_ndjson_compares_effective_instants_and_rejects_bad_dates() {
+    let d = dir("fhir-dates");
+    let input = d.join("observations.ndjson");
+    let obs = |patient: &str, value: f64, date: &str| {
+        format!(
+            r#"{{"resourceType":"Observation","status":"final","subject":{{"reference":"Patient/{patient}"}},"code":{{"coding":[{{"system":"http://loinc.org","code":"14685-2"}}]}},"valueQuantity":{{"value":{value},"unit":"pmol/L"}},"effectiveDateTime":"{date}"}}"#
+        )
+    };
+    let lines = [
+        obs("p1", 100.0, "2024-01-05T09:00:00+01:00"),
+        obs("p1", 400.0, "2024-01-05T08:30:00-05:00"), // later instant
+        obs("p2", 400.0, "2024-01-01"),
+        obs("p2", 100.0, "2025-02-30"), // line 4: no such day
+    ];
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+    let r = screen(&d, &input, Mapping::builtin(), 1);
+    assert!(r.summary.conserved(), "{}", r.summary.text());
+    assert_eq!(r.patient("p1")[1], "unlikely");
+    assert_eq!(r.summary.rows_rejected, 1, "{:?}", r.rejects);
+    assert!(reason(&r, "4").contains("'2025-02-30' is not a date"));
+    assert_eq!(r.patient("p2")[1], "unlikely");
+}
+
+/// Screens a long export of `patient,code,value,unit,date` rows (B12 only).
+fn long_dates(name: &str, rows: &[&str]) -> Run {
+    let d = dir(name);
+    let input = d.join("long.csv");
+    let text = format!("patient,code,value,unit,date\n{}\n", rows.join("\n"));
+    std::fs::write(&input, text).unwrap_or_else(|e| panic!("{e}"));
+    let mapping = Mapping::parse(
+        r#"
+format = "long"
+patient_id = "patient"
+window_days = 365
+[long]
+code = "code"
+value = "value"
+unit = "unit"
+date = "date"
+codes = { B12 = "b12_total" }
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let r = screen(&d, &input, mapping, 1);
+    assert!(r.summary.conserved(), "{}", r.summary.text());
+    r
+}
+
+/// The reject reason of an input line.
+fn reason(r: &Run, line: &str) -> String {
+    r.rejects
+        .iter()
+        .find(|row| row[0] == line)
+        .map(|row| row[1].clone())
+        .unwrap_or_else(|| panic!("line {line} not rejected: {:?}", r.rejects))
+}
+
+#[test]
+fn long_csv_compares_datetimes_as_instants() {
+    // 09:00+01:00 is 08:00 UTC; 08:30-05:00 is 13:30 UTC: the 400 is later.
+    let r = long_dates(
+        "long-instants",
+        &[
+            "a,B12,100,pmol/L,2024-01-05T09:00+01:00",
+            "a,B12,400,pmol/L,2024-01-05T08:30-05:00",
+            "b,B12,400,pmol/L,2024-01-05T08:30-05:00",
+            "b,B12,100,pmol/L,2024-01-05T09:00+01:00",
+        ],
+    );
+    assert_eq!(r.summary.rows_rejected, 0, "{:?}", r.rejects);
+    assert_eq!(r.patient("a")[1], "unlikely");
+    assert_eq!(r.patient("b")[1], "unlikely");
+}
+
+#[test]
+fn long_csv_rejects_dates_it_cannot_read() {
+    let r = long_dates(
+        "long-bad-dates",
+        &[
+            "a,B12,100,pmol/L,20-12-2023", // line 2: day first
+            "a,B12,400,pmol/L,05-01-2024", // line 3
+            "b,B12,100,pmol/L,2025-02-30", // line 4: no such day
+            "b,B12,400,pmol/L,2024-01-01",
+        ],
+    );
+    assert_eq!(r.summary.rows_rejected, 3, "{:?}", r.rejects);
+    assert!(
+        reason(&r, "2").starts_with("date '20-12-2023' is not a date"),
+        "{}",
+        reason(&r, "2")
+    );
+    assert!(reason(&r, "3").contains("'05-01-2024'"));
+    assert!(reason(&r, "4").starts_with("date '2025-02-30' is not a date"));
+    // No result of a is left: a is not screened as deficient on a day-first date.
+    assert!(r.patient("a").is_empty(), "{:?}", r.patient("a"));
+    assert_eq!(r.patient("b")[1], "unlikely");
+}
+
+#[test]
+fn long_csv_orders_dates_and_datetimes_together() {
+    let r = long_dates(
+        "long-mixed",
+        &[
+            "a,B12,400,pmol/L,2024-01-06",
+            "a,B12,100,pmol/L,2024-01-05T23:00+00:00",
+            "b,B12,100,pmol/L,2023-12-31T10:00",
+            "b,B12,400,pmol/L,2024-01-01 08:00",
+        ],
+    );
+    assert_eq!(r.summary.rows_rejected, 0, "{:?}", r.rejects);
+    assert_eq!(r.patient("a")[1], "unlikely");
+    assert_eq!(r.patient("b")[1], "unlikely");
+}
+
+#[test]
 fn a_missing_column_stops_with_its_name() {
     let d = dir("missing");
     let input = d.join("export.csv");
