@@ -375,7 +375,7 @@ pub(crate) fn run_long_csv(
         }
         let f = |i: usize| rec.get(i).unwrap_or_default().trim();
         let id = f(id_c).to_owned();
-        let result = when(date_c.map_or("", f), None)
+        let result = when(date_c.map_or("", f), cols.date_format.as_deref())
             .and_then(|date| pivot.observe(&id, f(code_c), f(value_c), f(unit_c), date));
         match result {
             Ok(()) => {

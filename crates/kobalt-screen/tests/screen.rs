@@ -353,11 +353,16 @@ fn fhir_ndjson_compares_effective_instants_and_rejects_bad_dates() {
 
 /// Screens a long export of `patient,code,value,unit,date` rows (B12 only).
 fn long_dates(name: &str, rows: &[&str]) -> Run {
+    long_dates_as(name, rows, "")
+}
+
+/// The same, with more keys for the mapping's `[long]` table.
+fn long_dates_as(name: &str, rows: &[&str], long: &str) -> Run {
     let d = dir(name);
     let input = d.join("long.csv");
     let text = format!("patient,code,value,unit,date\n{}\n", rows.join("\n"));
     std::fs::write(&input, text).unwrap_or_else(|e| panic!("{e}"));
-    let mapping = Mapping::parse(
+    let mapping = Mapping::parse(&format!(
         r#"
 format = "long"
 patient_id = "patient"
@@ -367,9 +372,10 @@ code = "code"
 value = "value"
 unit = "unit"
 date = "date"
-codes = { B12 = "b12_total" }
-"#,
-    )
+codes = {{ B12 = "b12_total" }}
+{long}
+"#
+    ))
     .unwrap_or_else(|e| panic!("{e}"));
     let r = screen(&d, &input, mapping, 1);
     assert!(r.summary.conserved(), "{}", r.summary.text());
@@ -424,6 +430,23 @@ fn long_csv_rejects_dates_it_cannot_read() {
     // No result of a is left: a is not screened as deficient on a day-first date.
     assert!(r.patient("a").is_empty(), "{:?}", r.patient("a"));
     assert_eq!(r.patient("b")[1], "unlikely");
+}
+
+#[test]
+fn long_csv_reads_dates_in_the_format_the_mapping_declares() {
+    let rows = [
+        "a,B12,100,pmol/L,20-12-2023",
+        "a,B12,400,pmol/L,05-01-2024", // later: 5 January 2024
+        "b,B12,400,pmol/L,2024-01-05", // line 4: not in the declared format
+    ];
+    let r = long_dates_as("long-format", &rows, r#"date_format = "%d-%m-%Y""#);
+    assert_eq!(r.summary.rows_rejected, 1, "{:?}", r.rejects);
+    assert_eq!(r.patient("a")[1], "unlikely");
+    assert!(
+        reason(&r, "4").contains("'2024-01-05' is not a date (expected the format '%d-%m-%Y')"),
+        "{}",
+        reason(&r, "4")
+    );
 }
 
 #[test]
