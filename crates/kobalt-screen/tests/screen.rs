@@ -291,34 +291,17 @@ fn fhir_ndjson_with_mixed_units_is_pivoted_per_patient() {
 
 #[test]
 fn long_csv_keeps_the_latest_result_within_the_window() {
-    let d = dir("long");
-    let input = d.join("long.csv");
-    std::fs::write(
-        &input,
-        "patient,code,value,unit,date\n\
-         a,B12,120,pmol/L,2025-06-01\n\
-         a,B12,400,pmol/L,2024-01-01\n\
-         a,MMA,0.6,umol/L,2023-01-01\n\
-         b,B12,200,pmol/L,2025-06-01\n\
-         b,XYZ,1,pmol/L,2025-06-01\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let mapping = Mapping::parse(
-        r#"
-format = "long"
-patient_id = "patient"
-window_days = 365
-[long]
-code = "code"
-value = "value"
-unit = "unit"
-date = "date"
-codes = { B12 = "b12_total", MMA = "mma" }
-"#,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let r = screen(&d, &input, mapping, 1);
-    assert!(r.summary.conserved(), "{}", r.summary.text());
+    let r = long_run(
+        "long",
+        &[
+            "a,B12,120,pmol/L,2025-06-01",
+            "a,B12,400,pmol/L,2024-01-01",
+            "a,MMA,0.6,umol/L,2023-01-01",
+            "b,B12,200,pmol/L,2025-06-01",
+            "b,XYZ,1,pmol/L,2025-06-01",
+        ],
+        r#"codes = { B12 = "b12_total", MMA = "mma" }"#,
+    );
     assert_eq!(r.summary.rows_rejected, 1);
     let a = r.patient("a");
     // The MMA of 2023 is outside the 365-day window of a's newest result.
@@ -353,11 +336,12 @@ fn fhir_ndjson_compares_effective_instants_and_rejects_bad_dates() {
 
 /// Screens a long export of `patient,code,value,unit,date` rows (B12 only).
 fn long_dates(name: &str, rows: &[&str]) -> Run {
-    long_dates_as(name, rows, "")
+    long_run(name, rows, r#"codes = { B12 = "b12_total" }"#)
 }
 
-/// The same, with more keys for the mapping's `[long]` table.
-fn long_dates_as(name: &str, rows: &[&str], long: &str) -> Run {
+/// Screens a long export of `patient,code,value,unit,date` rows with a
+/// 365-day window and these keys (`codes` at least) in the `[long]` table.
+fn long_run(name: &str, rows: &[&str], long: &str) -> Run {
     let d = dir(name);
     let input = d.join("long.csv");
     let text = format!("patient,code,value,unit,date\n{}\n", rows.join("\n"));
@@ -372,7 +356,6 @@ code = "code"
 value = "value"
 unit = "unit"
 date = "date"
-codes = {{ B12 = "b12_total" }}
 {long}
 "#
     ))
@@ -455,7 +438,8 @@ fn long_csv_reads_dates_in_the_format_the_mapping_declares() {
         "a,B12,400,pmol/L,05-01-2024", // later: 5 January 2024
         "b,B12,400,pmol/L,2024-01-05", // line 4: not in the declared format
     ];
-    let r = long_dates_as("long-format", &rows, r#"date_format = "%d-%m-%Y""#);
+    let long = "codes = { B12 = \"b12_total\" }\ndate_format = \"%d-%m-%Y\"";
+    let r = long_run("long-format", &rows, long);
     assert_eq!(r.summary.rows_rejected, 1, "{:?}", r.rejects);
     assert_eq!(r.patient("a")[1], "unlikely");
     assert!(
