@@ -324,13 +324,15 @@ fn fhir_ndjson_compares_effective_instants_and_rejects_bad_dates() {
         obs("p1", 400.0, "2024-01-05T08:30:00-05:00"), // later instant
         obs("p2", 400.0, "2024-01-01"),
         obs("p2", 100.0, "2025-02-30"), // line 4: no such day
+        r#"{"resourceType":"Patient","id":"p3","birthDate":"1950-02-30"}"#.to_owned(), // line 5
     ];
     std::fs::write(&input, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
     let r = screen(&d, &input, Mapping::builtin(), 1);
     assert!(r.summary.conserved(), "{}", r.summary.text());
     assert_eq!(r.patient("p1")[1], "unlikely");
-    assert_eq!(r.summary.rows_rejected, 1, "{:?}", r.rejects);
+    assert_eq!(r.summary.rows_rejected, 2, "{:?}", r.rejects);
     assert!(reason(&r, "4").contains("'2025-02-30' is not a date"));
+    assert!(reason(&r, "5").contains("birthDate: date '1950-02-30' is not a date"));
     assert_eq!(r.patient("p2")[1], "unlikely");
 }
 
