@@ -11,12 +11,16 @@
 //! `medications.none`, `procedures.none`, `exposures.none` (true: known none), and
 //! `treatment.<field>` (route, substance, dose_ug, per, started, response).
 
+mod date;
+
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use kobalt_contract::{ContractError, Request, parse_request};
 use kobalt_kb::{CodeMaps, CodeRule, Knowledge};
 use serde_json::{Map, Value, json};
+
+pub use date::{DateError, When, not_before};
 
 /// The code system of Kobalt's analyte ids, for tests without a LOINC code.
 pub const ANALYTE_SYSTEM: &str = "urn:kobalt:analyte";
@@ -72,8 +76,8 @@ struct Mapper<'a> {
     issues: Vec<Issue>,
     request: Map<String, Value>,
     person: Map<String, Value>,
-    /// Latest Observation per analyte: (date, lab object).
-    labs: BTreeMap<String, (String, Value)>,
+    /// Latest Observation per analyte: (when taken, lab object).
+    labs: BTreeMap<String, (Option<When>, Value)>,
     lists: BTreeMap<&'static str, Vec<Value>>,
     medications: BTreeMap<String, Value>,
 }
@@ -98,11 +102,7 @@ pub fn codings(concept: &Value) -> Vec<(&str, &str)> {
 
 /// The date part of a FHIR date or dateTime; partial dates fill in the middle.
 fn date_of(text: &str) -> Option<Date> {
-    match text.len() {
-        4 => format!("{text}-07-01").parse().ok(),
-        7 => format!("{text}-15").parse().ok(),
-        _ => text.get(..10)?.parse().ok(),
-    }
+    When::parse(text).ok().map(|w| w.date())
 }
 
 fn years_between(from: Date, to: Date) -> Option<f64> {
@@ -204,16 +204,28 @@ impl<'a> Mapper<'a> {
             return;
         };
         let analyte = self.kb.analytes[idx as usize].id.clone();
-        let date = r["effectiveDateTime"]
-            .as_str()
-            .or(r["effectivePeriod"]["start"].as_str())
-            .or(r["issued"].as_str())
-            .unwrap_or("")
-            .to_owned();
+        let written = [
+            ("Observation.effectiveDateTime", &r["effectiveDateTime"]),
+            (
+                "Observation.effectivePeriod.start",
+                &r["effectivePeriod"]["start"],
+            ),
+            ("Observation.issued", &r["issued"]),
+        ]
+        .into_iter()
+        .find_map(|(element, v)| Some((element, v.as_str()?)));
+        let when = match written.map(|(element, text)| (element, When::parse(text))) {
+            None => None,
+            Some((_, Ok(when))) => Some(when),
+            Some((element, Err(e))) => {
+                self.issue("warning", name, element, format!("{e}: not used"));
+                return;
+            }
+        };
         let mut lab = Map::new();
         lab.insert(key.into(), json!(code));
-        if let Some(d) = date_of(&date) {
-            lab.insert("date".into(), json!(d.to_string()));
+        if let Some(w) = &when {
+            lab.insert("date".into(), json!(w.date().to_string()));
         }
         let q = &r["valueQuantity"];
         if q.is_object() {
@@ -291,9 +303,12 @@ impl<'a> Mapper<'a> {
             return;
         }
         // The latest result per analyte.
-        let newer = self.labs.get(&analyte).is_none_or(|(d, _)| date >= *d);
+        let newer = self
+            .labs
+            .get(&analyte)
+            .is_none_or(|(d, _)| not_before(when.as_ref(), d.as_ref()));
         if newer {
-            self.labs.insert(analyte, (date, Value::Object(lab)));
+            self.labs.insert(analyte, (when, Value::Object(lab)));
         }
     }
 

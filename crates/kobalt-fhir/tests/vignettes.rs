@@ -1,6 +1,7 @@
 //! Every shared vignette expressed as a FHIR Bundle gives the same assessment
-//! as its contract request; fixtures with mixed units and codes; what is not
-//! used is named in the OperationOutcome.
+//! as its contract request (skipped when `KOBALT_SHARED_DIR` or `../shared` is
+//! absent); fixtures with mixed units and codes; what is not used is named in
+//! the OperationOutcome.
 
 use std::sync::LazyLock;
 
@@ -9,6 +10,16 @@ use serde_json::{Value, json};
 
 static KB: LazyLock<Knowledge> =
     LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+
+/// The shared folder (vignettes): `KOBALT_SHARED_DIR`, else `../shared` next
+/// to the workspace; `None` when it is absent (a clone stands alone).
+fn shared_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("KOBALT_SHARED_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+        std::path::PathBuf::from,
+    );
+    dir.is_dir().then_some(dir)
+}
 
 fn date(s: &str) -> jiff::civil::Date {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -186,8 +197,11 @@ fn summary(a: &kobalt_contract::Assessment) -> Value {
 
 #[test]
 fn every_vignette_as_a_bundle_gives_the_same_assessment() {
-    let dir =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vignettes");
+    let Some(shared) = shared_dir() else {
+        println!("skipped: no ../shared (set KOBALT_SHARED_DIR to the shared folder)");
+        return;
+    };
+    let dir = shared.join("vignettes");
     let mut compared = 0;
     for entry in std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{e}"))
@@ -306,4 +320,52 @@ fn no_patient_is_an_error_outcome() {
             .map(|i| i.iter().any(|x| x["severity"] == "error")),
         Some(true)
     );
+}
+
+#[test]
+fn the_later_instant_wins_and_an_unreadable_date_is_named() {
+    let today = date("2026-11-22");
+    let b12 = |id: &str, value: f64, when: &str| {
+        json!({ "resource": { "resourceType": "Observation", "id": id, "status": "final",
+            "code": { "coding": [{ "system": "http://loinc.org", "code": "14685-2" }] },
+            "effectiveDateTime": when, "valueQuantity": { "value": value, "unit": "pmol/L" } } })
+    };
+    // 09:00+01:00 is 08:00 UTC; 08:30-05:00 is 13:30 UTC: the 400 is later.
+    for order in [["early", "late"], ["late", "early"]] {
+        let mut entries = vec![
+            json!({ "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01" } }),
+            json!({ "resource": { "resourceType": "Observation", "id": "mma", "status": "final",
+                "code": { "coding": [{ "system": "http://loinc.org", "code": "13964-2" }] },
+                "effectiveDateTime": "2026-02-30", "valueQuantity": { "value": 520, "unit": "nmol/L" } } }),
+        ];
+        for id in order {
+            entries.push(match id {
+                "early" => b12(id, 100.0, "2026-11-01T09:00:00+01:00"),
+                _ => b12(id, 400.0, "2026-11-01T08:30:00-05:00"),
+            });
+        }
+        let input = json!({ "resourceType": "Bundle", "type": "searchset", "entry": entries });
+        let mapped = kobalt_fhir::map(&KB, &input, today, &json!({}))
+            .unwrap_or_else(|f| panic!("{}", f.operation_outcome()));
+        let r = serde_json::to_value(&mapped.request).unwrap_or_default();
+        let labs = r["labs"].as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            labs.len(),
+            1,
+            "the MMA of a day that does not exist is not used: {labs:?}"
+        );
+        assert_eq!(labs[0]["value"], 400.0, "{order:?}");
+        assert_eq!(labs[0]["date"], "2026-11-01");
+        let issue = mapped
+            .issues
+            .iter()
+            .find(|i| i.resource == "Observation/mma")
+            .unwrap_or_else(|| panic!("Observation/mma not named: {:?}", mapped.issues));
+        assert_eq!(issue.element, "Observation.effectiveDateTime");
+        assert!(
+            issue.text.contains("'2026-02-30' is not a date"),
+            "{}",
+            issue.text
+        );
+    }
 }

@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read};
 
 use kobalt_contract::Sex;
 use kobalt_engine::screen::{PatientData, Screener};
+use kobalt_fhir::{When, not_before};
 use kobalt_kb::Knowledge;
 use serde_json::Value;
 
@@ -26,11 +27,11 @@ const ANALYTES: [&str; 6] = [
 
 #[derive(Default)]
 struct Patient {
-    /// (date, canonical value) per analyte of `ANALYTES`.
-    latest: [Option<(String, f64)>; 6],
+    /// (when taken, canonical value) per analyte of `ANALYTES`.
+    latest: [Option<(Option<When>, f64)>; 6],
     age: Option<f64>,
     sex: Option<Sex>,
-    birth_date: Option<String>,
+    birth_date: Option<jiff::civil::Date>,
 }
 
 struct Pivot {
@@ -88,14 +89,14 @@ impl Pivot {
         self.patients.entry(id.to_owned()).or_default()
     }
 
-    /// One observation: code, value, unit, date; `Err` is the reject reason.
+    /// One observation: code, value, unit, when taken; `Err` is the reject reason.
     fn observe(
         &mut self,
         id: &str,
         code: &str,
         value: &str,
         unit: &str,
-        date: &str,
+        when: Option<When>,
     ) -> Result<(), String> {
         if id.is_empty() {
             return Err("patient id is empty".into());
@@ -121,9 +122,9 @@ impl Pivot {
         let p = self.patient(id);
         let newer = p.latest[slot]
             .as_ref()
-            .is_none_or(|(d, _)| date >= d.as_str());
+            .is_none_or(|(d, _)| not_before(when.as_ref(), d.as_ref()));
         if newer {
-            p.latest[slot] = Some((date.to_owned(), canonical));
+            p.latest[slot] = Some((when, canonical));
         }
         Ok(())
     }
@@ -143,22 +144,24 @@ impl Pivot {
                 .latest
                 .iter()
                 .flatten()
-                .map(|(d, _)| d.as_str())
-                .max()
-                .unwrap_or("")
-                .to_owned();
-            let within = |d: &str| match (window_days, days_between(d, &newest)) {
-                (Some(w), Some(days)) => days <= i64::from(w),
-                _ => true,
+                .map(|(d, _)| d.as_ref())
+                .fold(None, |a, d| if not_before(d, a) { d } else { a })
+                .map(When::date);
+            let within = |d: Option<&When>| {
+                let days = d.zip(newest).and_then(|(d, n)| days_between(d.date(), n));
+                match (window_days, days) {
+                    (Some(w), Some(days)) => days <= i64::from(w),
+                    _ => true,
+                }
             };
             let value = |slot: usize| {
                 p.latest[slot]
                     .as_ref()
-                    .filter(|(d, _)| within(d))
+                    .filter(|(d, _)| within(d.as_ref()))
                     .map(|(_, v)| *v)
             };
             let age = p.age.or_else(|| {
-                let days = days_between(p.birth_date.as_deref()?, &newest)?;
+                let days = days_between(p.birth_date?, newest?)?;
                 Some((days as f64 / 365.25).floor())
             });
             let data = PatientData {
@@ -181,14 +184,24 @@ impl Pivot {
     }
 }
 
-fn civil(date: &str) -> Option<jiff::civil::Date> {
-    date.get(..10)?.parse().ok()
+/// Whole days from `a` to `b`.
+fn days_between(a: jiff::civil::Date, b: jiff::civil::Date) -> Option<i64> {
+    let span = a.until(b).ok()?;
+    Some(i64::from(span.get_days()))
 }
 
-/// Whole days from `a` to `b` (dates as YYYY-MM-DD, possibly with a time).
-fn days_between(a: &str, b: &str) -> Option<i64> {
-    let span = civil(a)?.until(civil(b)?).ok()?;
-    Some(i64::from(span.get_days()))
+/// When a result was taken: none for an empty cell, else the text read as an
+/// ISO date or date-time, or in the mapping's `date_format`.
+fn when(text: &str, format: Option<&str>) -> Result<Option<When>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    match format {
+        Some(f) => When::parse_format(text, f),
+        None => When::parse(text),
+    }
+    .map(Some)
+    .map_err(|e| e.to_string())
 }
 
 fn lines(
@@ -237,10 +250,15 @@ pub(crate) fn run_fhir(
                 if id.is_empty() {
                     Err("Patient without id".to_owned())
                 } else {
-                    let p = pivot.patient(&id);
-                    p.birth_date = v["birthDate"].as_str().map(str::to_owned);
-                    p.sex = v["gender"].as_str().and_then(Sex::parse);
-                    Ok(())
+                    match when(v["birthDate"].as_str().unwrap_or_default(), None) {
+                        Ok(birth) => {
+                            let p = pivot.patient(&id);
+                            p.birth_date = birth.as_ref().map(When::date);
+                            p.sex = v["gender"].as_str().and_then(Sex::parse);
+                            Ok(())
+                        }
+                        Err(e) => Err(format!("birthDate: {e}")),
+                    }
                 }
             }
             other => Err(format!(
@@ -282,8 +300,8 @@ fn fhir_observation(pivot: &mut Pivot, v: &Value) -> Result<(), String> {
         .or(q["code"].as_str())
         .ok_or("no valueQuantity unit")?
         .to_owned();
-    let date = v["effectiveDateTime"].as_str().unwrap_or("").to_owned();
-    pivot.observe(&id, &code, &value, &unit, &date)
+    let date = when(v["effectiveDateTime"].as_str().unwrap_or_default(), None)?;
+    pivot.observe(&id, &code, &value, &unit, date)
 }
 
 pub(crate) fn run_long_csv(
@@ -357,7 +375,8 @@ pub(crate) fn run_long_csv(
         }
         let f = |i: usize| rec.get(i).unwrap_or_default().trim();
         let id = f(id_c).to_owned();
-        let result = pivot.observe(&id, f(code_c), f(value_c), f(unit_c), date_c.map_or("", f));
+        let result = when(date_c.map_or("", f), cols.date_format.as_deref())
+            .and_then(|date| pivot.observe(&id, f(code_c), f(value_c), f(unit_c), date));
         match result {
             Ok(()) => {
                 pivot.summary.rows_out += 1;

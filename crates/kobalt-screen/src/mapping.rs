@@ -42,6 +42,10 @@ pub struct LongColumns {
     pub unit: String,
     #[serde(default)]
     pub date: Option<String>,
+    /// The date column's format (`%d-%m-%Y`, `%d/%m/%Y %H:%M`; `%z` for an
+    /// offset), when it is not ISO 8601 (`2024-01-05`, `2024-01-05T09:00+01:00`).
+    #[serde(default)]
+    pub date_format: Option<String>,
     /// Codes (LOINC or local) that name each analyte; LOINC codes of the
     /// knowledge base are known without being listed.
     #[serde(default)]

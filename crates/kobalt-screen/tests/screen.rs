@@ -291,19 +291,64 @@ fn fhir_ndjson_with_mixed_units_is_pivoted_per_patient() {
 
 #[test]
 fn long_csv_keeps_the_latest_result_within_the_window() {
-    let d = dir("long");
+    let r = long_run(
+        "long",
+        &[
+            "a,B12,120,pmol/L,2025-06-01",
+            "a,B12,400,pmol/L,2024-01-01",
+            "a,MMA,0.6,umol/L,2023-01-01",
+            "b,B12,200,pmol/L,2025-06-01",
+            "b,XYZ,1,pmol/L,2025-06-01",
+        ],
+        r#"codes = { B12 = "b12_total", MMA = "mma" }"#,
+    );
+    assert_eq!(r.summary.rows_rejected, 1);
+    let a = r.patient("a");
+    // The MMA of 2023 is outside the 365-day window of a's newest result.
+    assert_eq!(a[1], "deficient");
+    let b = r.patient("b");
+    assert_eq!(b[1], "indeterminate");
+}
+
+#[test]
+fn fhir_ndjson_compares_effective_instants_and_rejects_bad_dates() {
+    let d = dir("fhir-dates");
+    let input = d.join("observations.ndjson");
+    let obs = |patient: &str, value: f64, date: &str| {
+        format!(
+            r#"{{"resourceType":"Observation","status":"final","subject":{{"reference":"Patient/{patient}"}},"code":{{"coding":[{{"system":"http://loinc.org","code":"14685-2"}}]}},"valueQuantity":{{"value":{value},"unit":"pmol/L"}},"effectiveDateTime":"{date}"}}"#
+        )
+    };
+    let lines = [
+        obs("p1", 100.0, "2024-01-05T09:00:00+01:00"),
+        obs("p1", 400.0, "2024-01-05T08:30:00-05:00"), // later instant
+        obs("p2", 400.0, "2024-01-01"),
+        obs("p2", 100.0, "2025-02-30"), // line 4: no such day
+        r#"{"resourceType":"Patient","id":"p3","birthDate":"1950-02-30"}"#.to_owned(), // line 5
+    ];
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+    let r = screen(&d, &input, Mapping::builtin(), 1);
+    assert!(r.summary.conserved(), "{}", r.summary.text());
+    assert_eq!(r.patient("p1")[1], "unlikely");
+    assert_eq!(r.summary.rows_rejected, 2, "{:?}", r.rejects);
+    assert!(reason(&r, "4").contains("'2025-02-30' is not a date"));
+    assert!(reason(&r, "5").contains("birthDate: date '1950-02-30' is not a date"));
+    assert_eq!(r.patient("p2")[1], "unlikely");
+}
+
+/// Screens a long export of `patient,code,value,unit,date` rows (B12 only).
+fn long_dates(name: &str, rows: &[&str]) -> Run {
+    long_run(name, rows, r#"codes = { B12 = "b12_total" }"#)
+}
+
+/// Screens a long export of `patient,code,value,unit,date` rows with a
+/// 365-day window and these keys (`codes` at least) in the `[long]` table.
+fn long_run(name: &str, rows: &[&str], long: &str) -> Run {
+    let d = dir(name);
     let input = d.join("long.csv");
-    std::fs::write(
-        &input,
-        "patient,code,value,unit,date\n\
-         a,B12,120,pmol/L,2025-06-01\n\
-         a,B12,400,pmol/L,2024-01-01\n\
-         a,MMA,0.6,umol/L,2023-01-01\n\
-         b,B12,200,pmol/L,2025-06-01\n\
-         b,XYZ,1,pmol/L,2025-06-01\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let mapping = Mapping::parse(
+    let text = format!("patient,code,value,unit,date\n{}\n", rows.join("\n"));
+    std::fs::write(&input, text).unwrap_or_else(|e| panic!("{e}"));
+    let mapping = Mapping::parse(&format!(
         r#"
 format = "long"
 patient_id = "patient"
@@ -313,18 +358,97 @@ code = "code"
 value = "value"
 unit = "unit"
 date = "date"
-codes = { B12 = "b12_total", MMA = "mma" }
-"#,
-    )
+{long}
+"#
+    ))
     .unwrap_or_else(|e| panic!("{e}"));
     let r = screen(&d, &input, mapping, 1);
     assert!(r.summary.conserved(), "{}", r.summary.text());
-    assert_eq!(r.summary.rows_rejected, 1);
-    let a = r.patient("a");
-    // The MMA of 2023 is outside the 365-day window of a's newest result.
-    assert_eq!(a[1], "deficient");
-    let b = r.patient("b");
-    assert_eq!(b[1], "indeterminate");
+    r
+}
+
+/// The reject reason of an input line.
+fn reason(r: &Run, line: &str) -> String {
+    r.rejects
+        .iter()
+        .find(|row| row[0] == line)
+        .map(|row| row[1].clone())
+        .unwrap_or_else(|| panic!("line {line} not rejected: {:?}", r.rejects))
+}
+
+/// In every pair the 400 pmol/L is the later result (whichever row comes
+/// first), so neither patient is deficient.
+#[test]
+fn long_csv_keeps_the_later_result_by_time() {
+    for (name, early, late) in [
+        // 09:00+01:00 is 08:00 UTC; 08:30-05:00 is 13:30 UTC.
+        (
+            "long-instants",
+            "2024-01-05T09:00+01:00",
+            "2024-01-05T08:30-05:00",
+        ),
+        (
+            "long-date-vs-instant",
+            "2024-01-05T23:00+00:00",
+            "2024-01-06",
+        ),
+        ("long-wall-clock", "2023-12-31T10:00", "2024-01-01 08:00"),
+    ] {
+        let (a1, a2) = (
+            format!("a,B12,100,pmol/L,{early}"),
+            format!("a,B12,400,pmol/L,{late}"),
+        );
+        let (b1, b2) = (
+            format!("b,B12,400,pmol/L,{late}"),
+            format!("b,B12,100,pmol/L,{early}"),
+        );
+        let r = long_dates(name, &[&a1, &a2, &b1, &b2]);
+        assert_eq!(r.summary.rows_rejected, 0, "{name}: {:?}", r.rejects);
+        assert_eq!(r.patient("a")[1], "unlikely", "{name}");
+        assert_eq!(r.patient("b")[1], "unlikely", "{name}");
+    }
+}
+
+#[test]
+fn long_csv_rejects_dates_it_cannot_read() {
+    let r = long_dates(
+        "long-bad-dates",
+        &[
+            "a,B12,100,pmol/L,20-12-2023", // line 2: day first
+            "a,B12,400,pmol/L,05-01-2024", // line 3
+            "b,B12,100,pmol/L,2025-02-30", // line 4: no such day
+            "b,B12,400,pmol/L,2024-01-01",
+        ],
+    );
+    assert_eq!(r.summary.rows_rejected, 3, "{:?}", r.rejects);
+    assert!(
+        reason(&r, "2").starts_with("date '20-12-2023' is not a date"),
+        "{}",
+        reason(&r, "2")
+    );
+    assert!(reason(&r, "3").contains("'05-01-2024'"));
+    assert!(reason(&r, "4").starts_with("date '2025-02-30' is not a date"));
+    // No result of a is left: a is not screened as deficient on a day-first date.
+    assert!(r.patient("a").is_empty(), "{:?}", r.patient("a"));
+    assert_eq!(r.patient("b")[1], "unlikely");
+}
+
+#[test]
+fn long_csv_reads_dates_in_the_format_the_mapping_declares() {
+    let rows = [
+        "a,B12,100,pmol/L,20-12-2023",
+        "a,B12,400,pmol/L,05-01-2024", // later: 5 January 2024
+        "b,B12,400,pmol/L,2024-01-05", // line 4: not in the declared format
+    ];
+    let long = "codes = { B12 = \"b12_total\" }\ndate_format = \"%d-%m-%Y\"";
+    let r = long_run("long-format", &rows, long);
+    assert_eq!(r.summary.rows_rejected, 1, "{:?}", r.rejects);
+    assert_eq!(r.patient("a")[1], "unlikely");
+    assert!(
+        reason(&r, "4").contains("'2024-01-05' is not a date (expected the format '%d-%m-%Y')"),
+        "{}",
+        reason(&r, "4")
+    );
 }
 
 #[test]

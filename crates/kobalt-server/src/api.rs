@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use kobalt_contract::{Audience, ContractError, ErrorCode, Language, parse_request};
 use serde_json::{Value, json};
 
+use crate::error::ApiError;
 use crate::{AppState, openapi, today};
 
 /// Query parameters, checked strictly: a repeated or invalid value is a 400
@@ -23,8 +24,12 @@ impl QueryParams {
         )
     }
 
-    fn bad(name: &str, why: String) -> ContractError {
-        ContractError::new(ErrorCode::InvalidValue, why, format!("?{name}"))
+    fn bad(name: &str, why: String) -> ApiError {
+        ApiError::Query(ContractError::new(
+            ErrorCode::InvalidValue,
+            why,
+            format!("?{name}"),
+        ))
     }
 
     /// The value of `name` when given once and allowed by `parse`.
@@ -33,7 +38,7 @@ impl QueryParams {
         name: &str,
         parse: impl Fn(&str) -> Option<T>,
         expected: &str,
-    ) -> Result<Option<T>, ContractError> {
+    ) -> Result<Option<T>, ApiError> {
         let mut values = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
         let (Some(first), None) = (values.next(), values.next()) else {
             return match self.0.iter().filter(|(k, _)| k == name).count() {
@@ -53,19 +58,22 @@ impl QueryParams {
     }
 }
 
-/// An invalid query parameter: 400 with the contract's error object.
-fn query_error(e: &ContractError) -> Response {
-    (StatusCode::BAD_REQUEST, Json(e.to_document())).into_response()
-}
-
-/// A contract error as HTTP: malformed JSON is 400, a well-formed request
-/// that breaks the contract is 422; the body is the contract's error object.
-pub(crate) fn contract_error(e: &ContractError) -> Response {
-    let status = match e.code {
-        ErrorCode::InvalidJson => StatusCode::BAD_REQUEST,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    (status, Json(e.to_document())).into_response()
+/// The body as text: UTF-8, a leading byte-order mark skipped (Notepad and
+/// PowerShell 5 write one); otherwise `invalid_json` naming the first bad byte.
+fn body_text(body: &[u8]) -> Result<&str, ApiError> {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    std::str::from_utf8(body).map_err(|e| {
+        let at = e.valid_up_to();
+        let byte = body.get(at).copied().unwrap_or_default();
+        ApiError::Contract(ContractError::new(
+            ErrorCode::InvalidJson,
+            format!(
+                "the body is not UTF-8 text: byte {} (0x{byte:02X}) is not valid UTF-8",
+                at + 1
+            ),
+            "",
+        ))
+    })
 }
 
 fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
@@ -83,40 +91,26 @@ pub(crate) async fn assess(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
     body: Bytes,
-) -> Response {
+) -> Result<Response, ApiError> {
     let query = QueryParams::new(raw);
-    let projection = match query.get(
-        "projection",
-        |v| match v {
-            "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
-            _ => None,
-        },
-        "true or false",
-    ) {
-        Ok(p) => p.unwrap_or(false),
-        Err(e) => return query_error(&e),
-    };
-    let draws = match query.get(
+    let projection = query
+        .get(
+            "projection",
+            |v| match v {
+                "true" | "1" => Some(true),
+                "false" | "0" => Some(false),
+                _ => None,
+            },
+            "true or false",
+        )?
+        .unwrap_or(false);
+    let draws = query.get(
         "draws",
         |v| v.parse::<usize>().ok().filter(|d| *d <= 2000),
         "an integer from 0 to 2000",
-    ) {
-        Ok(d) => d,
-        Err(e) => return query_error(&e),
-    };
-    let Ok(text) = std::str::from_utf8(&body) else {
-        return contract_error(&ContractError::new(
-            ErrorCode::InvalidJson,
-            "the body is not UTF-8 text",
-            "",
-        ));
-    };
-    let request = match parse_request(text) {
-        Ok(r) => r,
-        Err(e) => return contract_error(&e),
-    };
-    let result = if projection {
+    )?;
+    let request = parse_request(body_text(&body)?)?;
+    let assessment = if projection {
         let options = kobalt_kinetics::Options {
             draws: draws.unwrap_or(state.projection_draws),
             seed: 1,
@@ -125,24 +119,15 @@ pub(crate) async fn assess(
         };
         let kb = state.kb.clone();
         // Monte Carlo takes milliseconds: keep it off the async workers.
-        match tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             kobalt_engine::assess_with_projection(&kb, &request, today(), options)
         })
-        .await
-        {
-            Ok(r) => r,
-            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        }
+        .await??
     } else {
-        kobalt_engine::assess(&state.kb, &request, today())
+        kobalt_engine::assess(&state.kb, &request, today())?
     };
-    match result {
-        Ok(a) => match serde_json::to_vec(&a) {
-            Ok(bytes) => json_bytes(StatusCode::OK, bytes),
-            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        },
-        Err(e) => contract_error(&e),
-    }
+    let bytes = serde_json::to_vec(&assessment).map_err(|_| ApiError::Internal)?;
+    Ok(json_bytes(StatusCode::OK, bytes))
 }
 
 pub(crate) fn language(code: Option<&str>) -> Option<Language> {
@@ -153,32 +138,21 @@ pub(crate) async fn interview(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
     body: Bytes,
-) -> Response {
+) -> Result<Response, ApiError> {
     let query = QueryParams::new(raw);
-    let lang = match query.get("lang", Language::parse, "nl or en") {
-        Ok(l) => l,
-        Err(e) => return query_error(&e),
-    };
-    let audience = match query.get("audience", Audience::parse, "patient or clinician") {
-        Ok(a) => a,
-        Err(e) => return query_error(&e),
-    };
-    let partial: Value = match serde_json::from_slice(&body) {
+    let lang = query.get("lang", Language::parse, "nl or en")?;
+    let audience = query.get("audience", Audience::parse, "patient or clinician")?;
+    let invalid = |why: String| ContractError::new(ErrorCode::InvalidJson, why, "");
+    let partial = match serde_json::from_str(body_text(&body)?) {
         Ok(v @ Value::Object(_)) => v,
         Ok(_) => {
-            return contract_error(&ContractError::new(
-                ErrorCode::InvalidJson,
-                "the body must be a JSON object: the answers so far, in the shape of a request",
-                "",
-            ));
+            return Err(invalid(
+                "the body must be a JSON object: the answers so far, in the shape of a request"
+                    .into(),
+            )
+            .into());
         }
-        Err(e) => {
-            return contract_error(&ContractError::new(
-                ErrorCode::InvalidJson,
-                e.to_string(),
-                "",
-            ));
-        }
+        Err(e) => return Err(invalid(e.to_string()).into()),
     };
     let lang = lang
         .or_else(|| language(partial.get("language").and_then(Value::as_str)))
@@ -193,14 +167,14 @@ pub(crate) async fn interview(
         .unwrap_or(Audience::Patient);
     let step =
         kobalt_engine::interview::next_question(&state.kb, &partial, lang, audience, today());
-    Json(json!({
+    Ok(Json(json!({
         "next": step.next,
         "done": step.done,
         "progress": { "answered": step.answered, "total": step.total },
         "seek_help": step.seek_help,
         "answered_pointer": kobalt_engine::interview::ANSWERED_POINTER,
     }))
-    .into_response()
+    .into_response())
 }
 
 pub(crate) async fn knowledge(State(state): State<AppState>) -> Json<Value> {
@@ -225,14 +199,13 @@ pub(crate) async fn knowledge_id(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Response {
-    let lang = match QueryParams::new(raw).get("lang", Language::parse, "nl or en") {
-        Ok(l) => l.unwrap_or(Language::En),
-        Err(e) => return query_error(&e),
-    };
+) -> Result<Response, ApiError> {
+    let lang = QueryParams::new(raw)
+        .get("lang", Language::parse, "nl or en")?
+        .unwrap_or(Language::En);
     let entries = state.kb.describe(&id, lang, Audience::Clinician);
     if entries.is_empty() {
-        return (
+        return Ok((
             StatusCode::NOT_FOUND,
             Json(
                 ContractError::new(
@@ -243,9 +216,9 @@ pub(crate) async fn knowledge_id(
                 .to_document(),
             ),
         )
-            .into_response();
+            .into_response());
     }
-    Json(json!({ "id": id, "entries": entries })).into_response()
+    Ok(Json(json!({ "id": id, "entries": entries })).into_response())
 }
 
 pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {

@@ -4,6 +4,7 @@
 //! interview's answers travel in the page's form, not in a session.
 
 mod api;
+mod error;
 mod openapi;
 mod web;
 
@@ -12,7 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kobalt_kb::Knowledge;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -66,6 +70,26 @@ impl AppState {
 /// server, no third-party requests.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// The JSON API's body rules, as the contract's error object: a compressed
+/// body is refused (415, naming the encoding) and an oversized one is 413.
+async fn api_body(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    if let Some(encoding) = req.headers().get(header::CONTENT_ENCODING) {
+        let encoding = String::from_utf8_lossy(encoding.as_bytes());
+        if !encoding.trim().eq_ignore_ascii_case("identity") {
+            let shown: String = encoding.chars().take(40).collect();
+            return error::ApiError::Encoding(shown).into_response();
+        }
+    }
+    let response = next.run(req).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return error::ApiError::TooLarge.into_response();
+    }
+    response
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let headers = [
@@ -77,6 +101,9 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("permissions-policy"),
             "camera=(), microphone=(), geolocation=()",
         ),
+        // Assessments, answers and result pages are health data: no copies in
+        // browser or proxy caches (the stylesheet sets its own).
+        (header::CACHE_CONTROL, "no-store"),
     ];
     let mut app = Router::new()
         .route("/healthz", get(api::healthz))
@@ -94,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(kobalt_cds::router(state.cds))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(api_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -39,17 +39,28 @@ fn contract_document() -> Value {
     let error = generator.subschema_for::<ErrorDocument>();
     let schemas = generator.take_definitions(true);
     let json_body = |schema: &schemars::Schema| json!({ "application/json": { "schema": schema } });
-    let error_responses = json!({
-        "400": { "description": "Malformed JSON (code invalid_json) or an invalid query parameter", "content": json_body(&error) },
-        "413": { "description": "Body larger than 64 KB" },
-        "422": { "description": "The request breaks the contract: code, message and JSON pointer", "content": json_body(&error) },
+    let body_responses = json!({
+        "413": { "description": "Body larger than 64 KB (code invalid_value)", "content": json_body(&error) },
+        "415": { "description": "A Content-Encoding other than identity; the message names it", "content": json_body(&error) },
     });
+    let mut error_responses = json!({
+        "400": { "description": "Malformed JSON or a body that is not UTF-8 (code invalid_json; a leading byte-order mark is skipped), or an invalid query parameter", "content": json_body(&error) },
+        "422": { "description": "The request breaks the contract: code, message and JSON pointer", "content": json_body(&error) },
+        "500": { "description": "The assessment could not be completed (a fault of the server)" },
+    });
+    merge(&mut error_responses, &body_responses);
     let lang = json!({ "name": "lang", "in": "query", "required": false,
         "schema": { "type": "string", "enum": ["nl", "en"] } });
     let mut assess_responses = json!({
         "200": { "description": "The assessment (kobalt.assessment/v1)", "content": json_body(&assessment) },
     });
     merge(&mut assess_responses, &error_responses);
+    let mut interview_responses = json!({
+        "200": { "description": "The next question (or done), progress and whether to seek help now",
+            "content": { "application/json": { "schema": interview_schema() } } },
+        "400": { "description": "The body is not a JSON object or not UTF-8, or a query parameter is invalid", "content": json_body(&error) },
+    });
+    merge(&mut interview_responses, &body_responses);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -76,12 +87,7 @@ fn contract_document() -> Value {
                 "parameters": [lang, { "name": "audience", "in": "query", "required": false,
                     "schema": { "type": "string", "enum": ["patient", "clinician"] } }],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object" } } } },
-                "responses": {
-                    "200": { "description": "The next question (or done), progress and whether to seek help now",
-                        "content": { "application/json": { "schema": interview_schema() } } },
-                    "400": { "description": "The body is not a JSON object, or a query parameter is invalid", "content": json_body(&error) },
-                    "413": { "description": "Body larger than 64 KB" },
-                },
+                "responses": interview_responses,
             } },
             "/api/v1/knowledge": { "get": {
                 "summary": "Knowledge base version, hash, sources and identifiers",

@@ -71,13 +71,30 @@ async fn post(uri: &str, content_type: &str, body: impl Into<Body>) -> Reply {
     .await
 }
 
-fn vignette(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/vignettes/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
+/// The repository's own requests: the tests need nothing outside the clone.
+const GREY_ZONE_CASE: &str = include_str!("../../../tests/cases/nhg-b12-148.json");
+const VEGAN_TINGLING: &str = include_str!("../../../examples/vegan-tingling.json");
+
+fn grey_zone_request() -> Value {
+    serde_json::from_str::<Value>(GREY_ZONE_CASE).unwrap_or_else(|e| panic!("{e}"))["request"]
+        .clone()
+}
+
+/// The contract's error object of a reply: (code, message, path).
+fn error_object(r: &Reply) -> (String, String, String) {
+    assert_eq!(
+        r.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+        Some(&b"application/json"[..]),
+        "{:?}",
+        r.headers
     );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{e}"))["request"].clone()
+    let e = &r.json()["error"];
+    let text = |k: &str| {
+        e[k].as_str()
+            .unwrap_or_else(|| panic!("no {k} in {e}"))
+            .to_owned()
+    };
+    (text("code"), text("message"), text("path"))
 }
 
 #[tokio::test]
@@ -100,7 +117,7 @@ async fn assess_returns_the_contract() {
     let r = post(
         "/api/v1/assess",
         "application/json",
-        vignette("v05-metformin-grey-zone").to_string(),
+        grey_zone_request().to_string(),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
@@ -115,7 +132,7 @@ async fn assess_with_projection_on_request() {
     let r = post(
         "/api/v1/assess?projection=true&draws=10",
         "application/json",
-        vignette("v01-vegan-tingling").to_string(),
+        VEGAN_TINGLING,
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
@@ -151,8 +168,113 @@ async fn oversized_bodies_are_refused() {
         "{{\"person\":{{\"age_years\":40}},\"extensions\":{{\"x\":\"{}\"}}}}",
         "a".repeat(70_000)
     );
-    let r = post("/api/v1/assess", "application/json", big).await;
+    let r = post("/api/v1/assess", "application/json", big.clone()).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (code, message, path) = error_object(&r);
+    assert_eq!((code.as_str(), path.as_str()), ("invalid_value", ""));
+    assert!(message.contains("larger than 64 KB"), "{message}");
+    // The same with a declared length, refused before the body is read.
+    let r = send(
+        Request::post("/api/v1/interview")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, big.len())
+            .body(Body::from(big))
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(error_object(&r).1.contains("larger than 64 KB"));
+}
+
+#[tokio::test]
+async fn encoded_bodies_are_415_naming_the_encoding() {
+    for uri in ["/api/v1/assess", "/api/v1/interview"] {
+        let r = send(
+            Request::post(uri)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_ENCODING, "gzip")
+                .body(Body::from(vec![0x1f, 0x8b, 0x08, 0x00]))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{uri}");
+        let (code, message, _) = error_object(&r);
+        assert_eq!(code, "invalid_value");
+        assert!(message.contains("Content-Encoding 'gzip'"), "{message}");
+        assert_eq!(r.headers[header::ACCEPT_ENCODING], "identity");
+    }
+    let r = send(
+        Request::post("/api/v1/assess")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_ENCODING, "identity")
+            .body(Body::from(grey_zone_request().to_string()))
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_utf8_is_400_naming_the_byte() {
+    for uri in ["/api/v1/assess", "/api/v1/interview"] {
+        let mut body = br#"{"person": {"sex": ""#.to_vec();
+        body.extend_from_slice(&[0xff, 0xfe]);
+        body.extend_from_slice(br#""}}"#);
+        let r = post(uri, "application/json", body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}");
+        let (code, message, path) = error_object(&r);
+        assert_eq!((code.as_str(), path.as_str()), ("invalid_json", ""));
+        assert!(
+            message.contains("not UTF-8") && message.contains("byte 21"),
+            "{uri}: {message}"
+        );
+    }
+}
+
+/// A byte-order mark (Notepad, PowerShell 5) is skipped on the JSON API.
+#[tokio::test]
+async fn a_utf8_byte_order_mark_is_skipped() {
+    let request = format!("\u{feff}{}", grey_zone_request());
+    let r = post("/api/v1/assess", "application/json", request.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = post("/api/v1/interview", "application/json", request).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
+/// Responses with health data are not kept by browsers or proxies.
+#[tokio::test]
+async fn health_data_is_not_cached() {
+    let request = grey_zone_request().to_string();
+    let form: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("state", request.as_str()), ("lang", "en")])
+        .finish();
+    for r in [
+        post("/api/v1/assess", "application/json", request.clone()).await,
+        post("/api/v1/interview", "application/json", "{}").await,
+        post(
+            "/interview",
+            "application/x-www-form-urlencoded",
+            "action=start&lang=en&state=%7B%7D",
+        )
+        .await,
+        post("/result", "application/x-www-form-urlencoded", form.clone()).await,
+        post(
+            "/result.json",
+            "application/x-www-form-urlencoded",
+            form.clone(),
+        )
+        .await,
+    ] {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(
+            r.headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
+            Some(&b"no-store"[..]),
+            "{:?}",
+            r.headers
+        );
+    }
+    let css = get("/static/kobalt.css").await;
+    assert_eq!(css.headers[header::CACHE_CONTROL], "public, max-age=3600");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! End-to-end tests in a real headless Chromium (Debian's chromium and
 //! chromium-driver) driven over WebDriver: the interview walked in both
-//! languages to a result for shared vignettes, the red-flag path, the
+//! languages to a result for shared vignettes (the repository's own case when
+//! `KOBALT_SHARED_DIR` or `../shared` is absent), the red-flag path, the
 //! no-JavaScript path, axe-core on every page, screenshots kept in
 //! target/e2e/screenshots. `./test.sh` installs what they need and runs them
 //! (`cargo test -- --include-ignored`).
@@ -395,13 +396,42 @@ async fn walk(w: &mut Walk, base: &str, request: &Value, lang: Language, name: &
     panic!("{name}: no result page after 40 steps");
 }
 
-fn vignette(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/vignettes/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
+/// The repository's own case (request and expectations), walked when the
+/// shared vignettes are absent: a clone stands alone.
+const OWN_CASE: (&str, &str) = (
+    "cause-pernicious-nl",
+    include_str!("../../../tests/cases/cause-pernicious-nl.json"),
+);
+
+/// The shared folder (vignettes): `KOBALT_SHARED_DIR`, else `../shared` next
+/// to the workspace; `None` when it is absent.
+fn shared_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("KOBALT_SHARED_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+        PathBuf::from,
     );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+    dir.is_dir().then_some(dir)
+}
+
+/// The named shared vignettes, or the repository's own case without them.
+fn vignettes(names: &[&str]) -> Vec<(String, Value)> {
+    let parse = |text: &str| serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+    let Some(dir) = shared_dir() else {
+        println!(
+            "skipped: no ../shared (vignettes {names:?}); walking {}",
+            OWN_CASE.0
+        );
+        return vec![(OWN_CASE.0.to_owned(), parse(OWN_CASE.1))];
+    };
+    names
+        .iter()
+        .map(|name| {
+            let path = dir.join(format!("vignettes/{name}.json"));
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            ((*name).to_owned(), parse(&text))
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -423,16 +453,15 @@ async fn questionnaire_in_a_real_browser() {
 
     // Five vignettes, each in both languages, to a result that shows the
     // expected B12 status.
-    for name in [
+    for (name, v) in vignettes(&[
         "v01-vegan-tingling",
         "v05-metformin-grey-zone",
         "v07-pernicious-anaemia",
         "v12-iron-deficiency",
         "v17-units-pg-ml",
-    ] {
-        let v = vignette(name);
+    ]) {
         for lang in [Language::Nl, Language::En] {
-            let html = walk(&mut w, &base, &v["request"], lang, name).await;
+            let html = walk(&mut w, &base, &v["request"], lang, &name).await;
             assert!(html.contains(&format!("lang=\"{}\"", lang.as_str())));
             if let Some(category) = v["expect"]["b12_category"].as_str() {
                 let id = format!("category-{category}");
@@ -505,9 +534,11 @@ async fn questionnaire_in_a_real_browser() {
         shots: target_dir().join("screenshots"),
         axe_checked: Vec::new(),
     };
-    let v = vignette("v09-gastric-bypass");
-    let html = walk(&mut plain, &base, &v["request"], Language::Nl, "no-js-v09").await;
-    let label = KB.message("category-deficient", Language::Nl, Audience::Patient);
-    assert!(html.contains(label), "no-JS walk: {label}");
+    for (name, v) in vignettes(&["v09-gastric-bypass"]) {
+        let shot = format!("no-js-{name}");
+        let html = walk(&mut plain, &base, &v["request"], Language::Nl, &shot).await;
+        let label = KB.message("category-deficient", Language::Nl, Audience::Patient);
+        assert!(html.contains(label), "no-JS walk of {name}: {label}");
+    }
     plain.client.close().await.unwrap_or_else(|e| panic!("{e}"));
 }

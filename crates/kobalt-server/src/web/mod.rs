@@ -252,7 +252,7 @@ pub(crate) async fn result_json(State(state): State<AppState>, body: Bytes) -> R
                 .into_response(),
             Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         },
-        Err(e) => crate::api::contract_error(&e),
+        Err(e) => e.into_response(),
     }
 }
 

@@ -4,14 +4,13 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use kobalt_contract::{
-    Assessment, Audience, ContractError, Language, Lifelong, Marker, parse_request,
-};
+use kobalt_contract::{Assessment, Audience, Language, Lifelong, Marker, parse_request};
 use kobalt_kinetics::Projection;
 use maud::{Markup, PreEscaped, html};
 use serde_json::{Value, json};
 
 use super::{Page, carry, html_response};
+use crate::error::ApiError;
 use crate::{AppState, today};
 
 /// The strict request from the answers, assessed with a projection.
@@ -20,7 +19,7 @@ pub(crate) async fn assess(
     partial: &Value,
     lang: Language,
     audience: Audience,
-) -> Result<(Assessment, Option<Projection>), ContractError> {
+) -> Result<(Assessment, Option<Projection>), ApiError> {
     let mut request = partial.clone();
     request["language"] = json!(lang.as_str());
     request["audience"] = json!(audience.as_str());
@@ -32,17 +31,11 @@ pub(crate) async fn assess(
         every_days: 7,
         threads: 1,
     };
-    tokio::task::spawn_blocking(move || {
+    let assessed = tokio::task::spawn_blocking(move || {
         kobalt_engine::assess_with_projection_series(&kb, &request, today(), options)
     })
-    .await
-    .unwrap_or_else(|_| {
-        Err(ContractError::new(
-            kobalt_contract::ErrorCode::InvalidValue,
-            "the assessment could not be completed",
-            "",
-        ))
-    })
+    .await??;
+    Ok(assessed)
 }
 
 pub(crate) async fn render(
@@ -62,7 +55,7 @@ pub(crate) async fn render(
             result_page(&page, partial, &a, projection.as_ref()),
         ),
         Err(e) => {
-            let problem = format!("{} ({})", e.message, e.path);
+            let problem = e.problem();
             let body = html! {
                 div class="error" role="alert" {
                     h1 { (page.m("web-error-title")) }
@@ -75,7 +68,7 @@ pub(crate) async fn render(
                 p { a href={ "/?lang=" (lang.as_str()) } { (page.m("web-restart")) } }
             };
             html_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                e.status(),
                 page.layout(&page.m("web-error-title"), page.switch_link(), body),
             )
         }
