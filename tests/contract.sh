@@ -4,7 +4,7 @@
 # which passes the running server's URL: tests/contract.sh [SERVER_URL].
 #
 # Checked, written to target/contract/: the JSON assessment (`kobalt assess --format json`) of every request of
-# ../shared/vignettes, tests/cases and ../shared/reviews/*/clinical-probes (the file's `request` key, or the
+# ../shared/vignettes, tests/cases, tests/errors (bad input: error objects) and ../shared/reviews/*/clinical-probes (the file's `request` key, or the
 # whole file), each under --guideline nhg and --guideline nice, plus a few bad requests of our own; and the
 # server's /api/v1/openapi.json. Exit code 0 must come with an assessment, exit code 2 with an error object;
 # both are checked. Any problem fails.
@@ -30,6 +30,7 @@ dest, shared = sys.argv[1], sys.argv[2]
 sources = {
     "vignette": sorted(glob.glob(os.path.join(shared, "vignettes", "*.json"))),
     "case": sorted(glob.glob("tests/cases/*.json")),
+    "error": sorted(glob.glob("tests/errors/*.json")),
     "probe": sorted(glob.glob(os.path.join(shared, "reviews", "*", "clinical-probes", "*.json"))),
 }
 for kind, files in sources.items():

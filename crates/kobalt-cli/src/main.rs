@@ -269,17 +269,22 @@ fn json_line(value: &impl serde::Serialize) -> serde_json::Result<String> {
     })
 }
 
+/// A file's bytes, or standard input for `-`.
+fn read_bytes(path: &str) -> anyhow::Result<Vec<u8>> {
+    if path == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path).with_context(|| format!("reading {path}"))
+    }
+}
+
 /// A file's text, or standard input for `-`.
 fn read_input(path: &str) -> anyhow::Result<String> {
-    if path == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading standard input")?;
-        Ok(s)
-    } else {
-        std::fs::read_to_string(path).with_context(|| format!("reading {path}"))
-    }
+    String::from_utf8(read_bytes(path)?).with_context(|| format!("reading {path}"))
 }
 
 fn main() -> ExitCode {
@@ -318,10 +323,11 @@ fn run() -> anyhow::Result<ExitCode> {
                 }
                 "-".to_owned()
             });
-            let text = read_input(&input)?;
+            let bytes = read_bytes(&input)?;
             let kb = kobalt_kb::bundled()?;
             let today = date.unwrap_or_else(|| jiff::Zoned::now().date());
             let parsed = if fhir {
+                let text = String::from_utf8(bytes).with_context(|| format!("reading {input}"))?;
                 match fhir_request(&kb, &text, today) {
                     Ok(req) => Ok(req),
                     Err(outcome) => {
@@ -333,7 +339,7 @@ fn run() -> anyhow::Result<ExitCode> {
                     }
                 }
             } else {
-                kobalt_contract::parse_request(&text)
+                kobalt_contract::parse_request_bytes(&bytes)
             };
             let result = parsed.and_then(|mut req| {
                 if let Some(l) = lang {

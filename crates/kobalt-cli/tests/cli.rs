@@ -707,3 +707,26 @@ fn serve_on_a_busy_port_fails_clearly() {
         "{stderr}"
     );
 }
+
+/// J36, J40: bytes that are not UTF-8 get the error object with their
+/// position (exit 2); a byte-order mark before the JSON is skipped.
+#[test]
+fn invalid_utf8_is_an_error_object_and_a_bom_is_skipped() {
+    let output = kobalt()
+        .args(["assess", "--format", "json", "--no-projection", "-"])
+        .write_stdin(&b"{\"person\":{\"age_years\":40,\"sex\":\"\xff\xfe\"}}"[..])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(doc["error"]["code"], "invalid_json");
+    let message = doc["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("line 1, column 34"), "{message}");
+    let output = kobalt()
+        .args(["assess", "--format", "json", "--no-projection", "-"])
+        .write_stdin(&b"\xef\xbb\xbf{\"person\":{\"age_years\":40}}"[..])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(0));
+}

@@ -275,22 +275,16 @@ pub fn parse_request(json: &str) -> Result<Request, ContractError> {
     Ok(request.0)
 }
 
-/// `parse_request` for bytes as they arrive (a file, an HTTP body): a
-/// byte-order mark and bytes that are not UTF-8 are named with their position.
+/// `parse_request` for bytes as they arrive (a file, an HTTP body).
 pub fn parse_request_bytes(bytes: &[u8]) -> Result<Request, ContractError> {
     parse_request(request_text(bytes)?)
 }
 
-/// The bytes as UTF-8 text, or an `invalid_json` error naming the position.
+/// The bytes as UTF-8 text: a leading byte-order mark (Notepad and PowerShell 5
+/// write one) is skipped, as RFC 8259 allows; bytes that are not UTF-8 are an
+/// `invalid_json` error naming the first bad byte and its line and column.
 pub fn request_text(bytes: &[u8]) -> Result<&str, ContractError> {
-    if bytes.starts_with(b"\xEF\xBB\xBF") {
-        return Err(ContractError::new(
-            ErrorCode::InvalidJson,
-            "the request starts with a byte-order mark (bytes 0-2, EF BB BF); \
-             JSON is sent as UTF-8 without one (save the file as \"UTF-8\", not \"UTF-8 with BOM\")",
-            "",
-        ));
-    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
         let before = &bytes[..at];
@@ -299,8 +293,9 @@ pub fn request_text(bytes: &[u8]) -> Result<&str, ContractError> {
         ContractError::new(
             ErrorCode::InvalidJson,
             format!(
-                "the request is not UTF-8 text: invalid byte 0x{:02X} at byte {at} (line {line}, column {column})",
-                bytes[at]
+                "the request is not UTF-8 text: byte {} (0x{:02X}, line {line}, column {column}) is not valid UTF-8",
+                at + 1,
+                bytes.get(at).copied().unwrap_or_default()
             ),
             "",
         )
@@ -559,18 +554,17 @@ mod tests {
         );
     }
 
-    /// J40, J36: a byte-order mark and bytes that are not UTF-8 are named with their position.
+    /// J40: a byte-order mark is skipped; J36: bytes that are not UTF-8 are named with their position.
     #[test]
     fn bom_and_invalid_utf8_are_named() {
-        let err =
-            parse_request_bytes(b"\xEF\xBB\xBF{\"person\":{\"age_years\":40}}").expect_err("BOM");
-        assert_eq!(err.code, ErrorCode::InvalidJson);
-        assert!(err.message.contains("byte-order mark"), "{}", err.message);
+        let request = parse_request_bytes(b"\xEF\xBB\xBF{\"person\":{\"age_years\":40}}")
+            .expect("a byte-order mark is skipped");
+        assert_eq!(request.person.age_years, 40.0);
         let err = parse_request_bytes(b"{\"person\":\n {\"age_years\":40,\"sex\":\"\xFF\xFE\"}}")
             .expect_err("not UTF-8");
         assert_eq!(err.code, ErrorCode::InvalidJson);
         assert!(
-            err.message.contains("0xFF at byte 35 (line 2, column 25)"),
+            err.message.contains("byte 36 (0xFF, line 2, column 25)"),
             "{}",
             err.message
         );

@@ -58,22 +58,10 @@ impl QueryParams {
     }
 }
 
-/// The body as text: UTF-8, a leading byte-order mark skipped (Notepad and
-/// PowerShell 5 write one); otherwise `invalid_json` naming the first bad byte.
+/// The body as text: the contract's one policy (a leading byte-order mark
+/// skipped; otherwise `invalid_json` naming the first byte that is not UTF-8).
 fn body_text(body: &[u8]) -> Result<&str, ApiError> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    std::str::from_utf8(body).map_err(|e| {
-        let at = e.valid_up_to();
-        let byte = body.get(at).copied().unwrap_or_default();
-        ApiError::Contract(ContractError::new(
-            ErrorCode::InvalidJson,
-            format!(
-                "the body is not UTF-8 text: byte {} (0x{byte:02X}) is not valid UTF-8",
-                at + 1
-            ),
-            "",
-        ))
-    })
+    Ok(kobalt_contract::request_text(body)?)
 }
 
 fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
