@@ -1,4 +1,5 @@
-//! `cargo bench -p kobalt-engine`: one assessment per vignette with the
+//! `cargo bench -p kobalt-engine`: one assessment per case (the repository's
+//! tests/cases, and the shared vignettes when `../shared` is there) with the
 //! knowledge loaded once (target: median under 20 µs), and loading the
 //! bundled knowledge base (target: under 50 ms).
 
@@ -6,14 +7,16 @@ use std::hint::black_box;
 
 #[path = "../tests/support/mod.rs"]
 mod support;
-use support::{case_files, vignette_dir};
+use support::{case_files, vignette_dir_if_shared};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kobalt_contract::{Request, parse_request};
 
 fn vignette_requests() -> Vec<(String, Request)> {
-    case_files(&vignette_dir())
-        .into_iter()
+    let own = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases");
+    std::iter::once(own)
+        .chain(vignette_dir_if_shared())
+        .flat_map(|dir| case_files(&dir))
         .filter_map(|path| {
             let text = std::fs::read_to_string(&path).ok()?;
             let case: serde_json::Value = serde_json::from_str(&text).ok()?;

@@ -19,10 +19,6 @@ pub(crate) fn vignette_dir() -> PathBuf {
 /// The vignette folder, or `None` after saying why the caller skips it when
 /// there is no shared folder at all. A shared folder without vignettes is an
 /// error the caller will meet.
-#[allow(
-    dead_code,
-    reason = "the benchmark includes this module and does not skip"
-)]
 pub(crate) fn vignette_dir_if_shared() -> Option<PathBuf> {
     let shared = shared_dir();
     if shared.is_dir() {
