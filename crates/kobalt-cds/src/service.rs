@@ -591,3 +591,26 @@ pub fn conformant(card: &Value) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod topic_tests {
+    /// The rules the card topics stand on are rules of the bundled knowledge base.
+    #[test]
+    fn card_topic_rules_exist() {
+        let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
+        let known: Vec<&str> = kb
+            .triage
+            .iter()
+            .map(|t| t.rule.meta.id.as_str())
+            .chain(kb.warnings.iter().map(|w| w.meta.id.as_str()))
+            .collect();
+        for topic in [super::RISK_MEDICATION, super::FOLIC_ACID] {
+            assert!(
+                known.contains(&topic.rule),
+                "{}: {}",
+                topic.code,
+                topic.rule
+            );
+        }
+    }
+}

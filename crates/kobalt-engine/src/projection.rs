@@ -214,7 +214,7 @@ pub(crate) fn project_case(
         .values()
         .filter(|s| s.vary)
         .flat_map(|s| s.sources.iter().cloned())
-        .chain(["KUZMINSKI-1998".to_owned(), "GILSING-2010".to_owned()])
+        .chain(MODEL_SOURCES.iter().map(|s| (*s).to_owned()))
         .collect();
     sources.sort();
     sources.dedup();
@@ -346,5 +346,21 @@ fn number(v: f64, language: Language) -> String {
     match language {
         Language::Nl => s.replace('.', ","),
         Language::En => s,
+    }
+}
+
+/// Sources of the model's read-outs that every projection cites (serum B12 and
+/// MMA from the store), besides those of the parameters it varies.
+const MODEL_SOURCES: [&str; 2] = ["KUZMINSKI-1998", "GILSING-2010"];
+
+#[cfg(test)]
+mod tests {
+    /// The source ids written here exist in the register (a typo would be dropped silently).
+    #[test]
+    fn model_sources_are_in_the_register() {
+        let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
+        for id in super::MODEL_SOURCES {
+            assert!(kb.sources.contains_key(id), "{id}");
+        }
     }
 }

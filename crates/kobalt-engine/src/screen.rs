@@ -236,3 +236,25 @@ impl<'a> Screener<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Flag;
+
+    /// Every rule a flag names as its basis is a rule of the bundled knowledge base.
+    #[test]
+    fn flag_rules_exist() {
+        let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
+        let known: Vec<&str> = kb
+            .triage
+            .iter()
+            .map(|t| t.rule.meta.id.as_str())
+            .chain(kb.tests.iter().map(|t| t.rule.meta.id.as_str()))
+            .collect();
+        for flag in Flag::ALL {
+            for rule in flag.rules() {
+                assert!(known.contains(rule), "{}: {rule}", flag.as_str());
+            }
+        }
+    }
+}

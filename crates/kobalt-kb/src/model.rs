@@ -508,29 +508,7 @@ impl Knowledge {
     }
 }
 
-/// An enum of identifiers the engine's code names and the knowledge files
-/// define: one spelling each, resolved at load.
-macro_rules! engine_ids {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-engine_ids!(
+kobalt_contract::closed_set!(
     /// The outcomes of rules/status.toml that the status logic returns; every
     /// one must be defined there, and nothing else may be.
     StatusOutcome {
@@ -551,7 +529,7 @@ engine_ids!(
     }
 );
 
-engine_ids!(
+kobalt_contract::closed_set!(
     /// What the name of a band means to the status logic and screening. The
     /// bands of the markers the code reads (`EngineIds`) must all be one of
     /// these; other analytes may name their bands freely.
