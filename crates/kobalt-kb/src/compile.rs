@@ -1034,33 +1034,18 @@ impl<'a> Compiler<'a> {
 
     /// The findings and analytes the engine names, each resolved once.
     fn engine_ids(&mut self) -> EngineIds {
-        let mut finding = |id: &str| {
-            self.finding_index.get(id).copied().unwrap_or_else(|| {
-                self.problems.push(Problem {
-                    file: "findings.toml".to_owned(),
-                    key: format!("finding.{id}"),
-                    problem: "finding required by the engine is missing".to_owned(),
-                });
-                0
-            })
-        };
+        let findings = std::mem::take(&mut self.finding_index);
+        let mut finding = |id: &str| self.required(&findings, "findings.toml", "finding", id);
         let (any_b12_symptom, nitrous_oxide_use, pregnant, kidney_disease) = (
             finding("any_b12_symptom"),
             finding("nitrous_oxide_use"),
             finding("pregnant"),
             finding("kidney_disease"),
         );
-        let mut analyte = |id: &str| {
-            self.analyte_index.get(id).copied().unwrap_or_else(|| {
-                self.problems.push(Problem {
-                    file: "analytes.toml".to_owned(),
-                    key: format!("analyte.{id}"),
-                    problem: "analyte required by the engine is missing".to_owned(),
-                });
-                0
-            })
-        };
-        EngineIds {
+        self.finding_index = findings;
+        let analytes = std::mem::take(&mut self.analyte_index);
+        let mut analyte = |id: &str| self.required(&analytes, "analytes.toml", "analyte", id);
+        let ids = EngineIds {
             any_b12_symptom,
             nitrous_oxide_use,
             pregnant,
@@ -1071,7 +1056,25 @@ impl<'a> Compiler<'a> {
             homocysteine: analyte("homocysteine"),
             haemoglobin: analyte("haemoglobin"),
             mcv: analyte("mcv"),
-        }
+        };
+        self.analyte_index = analytes;
+        ids
+    }
+
+    /// An id the engine's code names: its index, or a problem naming file and key (and 0, as
+    /// the load fails anyway).
+    fn required<T: Copy + Default>(
+        &mut self,
+        index: &HashMap<String, T>,
+        file: &str,
+        kind: &str,
+        id: &str,
+    ) -> T {
+        index.get(id).copied().unwrap_or_else(|| {
+            let problem = format!("{kind} required by the engine is missing");
+            self.problem(file, format!("{kind}.{id}"), problem);
+            T::default()
+        })
     }
 
     fn plausible(&mut self, p: &PlausibleFile) -> Plausible {
