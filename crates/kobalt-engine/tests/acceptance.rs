@@ -5,11 +5,33 @@
 //! `interpretations` (analyte → band of its marker) and
 //! `regimen_routes_include`; an unknown key fails, so a typo cannot pass
 //! silently. Own cases are also snapshotted as contract JSON.
+//!
+//! Keys for what must *not* be shown (from the 2026-12 clinical review). They
+//! are read from the assessment's JSON, so a field the contract does not have
+//! yet counts as an empty list:
+//!
+//! | key | holds when |
+//! |---|---|
+//! | `causes_exclude` | none of these ids is in `causes` |
+//! | `causes_empty` | `causes` is empty (`true`) or not empty (`false`) |
+//! | `risk_factors_include` | each id is in `risk_factors` (items shaped like `causes`; what is shown instead of causes when deficiency is unlikely) |
+//! | `differential_exclude` | none of these ids is in `differential` |
+//! | `differential_empty` | `differential` is empty (`true`) or not (`false`) |
+//! | `next_tests_exclude` | none of these analytes is in `next_tests` |
+//! | `warnings_exclude` | none of these ids is in `warnings` |
+//! | `lifelong_not` | `treatment.lifelong` is not this value (`true`, `false` or `"unknown"`) |
+//! | `marker_rule` | object analyte → rule id: the marker of that analyte was banded by this rule (`lab_reference_range` for the lab's own range) |
+//! | `sources_exclude` | none of these source ids is in the top-level `sources` list |
+//! | `text_excludes` | none of these strings occurs, ignoring case, in any string value of the assessment JSON |
+//!
+//! `every_clinical_probe_runs_under_both_guidelines` runs every request of
+//! the clinical review's probe folder under both profiles and only asks that
+//! none panics.
 
 use std::path::{Path, PathBuf};
 
 mod support;
-use support::{case_files, vignette_dir_if_shared};
+use support::{case_files, shared_dir, vignette_dir_if_shared};
 
 use kobalt_contract::{Assessment, TriageLevel, parse_request};
 use serde_json::Value;
@@ -50,6 +72,7 @@ fn check(
     let differential: Vec<&str> = a.differential.iter().map(|d| d.id.as_str()).collect();
     let tests: Vec<&str> = a.next_tests.iter().map(|t| t.analyte.as_str()).collect();
     let warnings: Vec<&str> = a.warnings.iter().map(|w| w.id.as_str()).collect();
+    let json = serde_json::to_value(a).unwrap_or_else(|e| panic!("{name}: {e}"));
     for (key, want) in expect {
         match key.as_str() {
             "triage_min" if a.triage.level < level(want) => {
@@ -176,6 +199,79 @@ fn check(
                     }
                 }
             }
+            "causes_exclude" => {
+                for id in strs(want).into_iter().filter(|id| causes.contains(id)) {
+                    fail(format!("cause {id} listed in {causes:?}"));
+                }
+            }
+            "causes_empty" if want.as_bool() != Some(causes.is_empty()) => {
+                fail(format!("causes {causes:?}, want empty = {want}"))
+            }
+            "risk_factors_include" => {
+                let risk_factors = json_ids(&json, &["risk_factors"], "id");
+                for id in strs(want) {
+                    if !risk_factors.iter().any(|r| r == id) {
+                        fail(format!("risk factor {id} missing from {risk_factors:?}"));
+                    }
+                }
+            }
+            "differential_exclude" => {
+                for id in strs(want)
+                    .into_iter()
+                    .filter(|id| differential.contains(id))
+                {
+                    fail(format!("differential {id} listed in {differential:?}"));
+                }
+            }
+            "differential_empty" if want.as_bool() != Some(differential.is_empty()) => fail(
+                format!("differential {differential:?}, want empty = {want}"),
+            ),
+            "next_tests_exclude" => {
+                for id in strs(want).into_iter().filter(|id| tests.contains(id)) {
+                    fail(format!("next test {id} proposed in {tests:?}"));
+                }
+            }
+            "warnings_exclude" => {
+                for id in strs(want).into_iter().filter(|id| warnings.contains(id)) {
+                    fail(format!("warning {id} present"));
+                }
+            }
+            "lifelong_not" if json["treatment"]["lifelong"] == *want => {
+                fail(format!("lifelong is {want}"))
+            }
+            "marker_rule" => {
+                for (analyte, rule) in want.as_object().into_iter().flatten() {
+                    let got = a
+                        .b12_status
+                        .markers
+                        .iter()
+                        .find(|m| &m.analyte == analyte)
+                        .map(|m| m.rule.as_str());
+                    if got != rule.as_str() {
+                        fail(format!("{analyte} banded by rule {got:?}, want {rule}"));
+                    }
+                }
+            }
+            "sources_exclude" => {
+                let sources = json_ids(&json, &["sources"], "id");
+                for id in strs(want) {
+                    if sources.iter().any(|s| s == id) {
+                        fail(format!("source {id} cited"));
+                    }
+                }
+            }
+            "text_excludes" => {
+                let mut texts = Vec::new();
+                string_values(&json, String::new(), &mut texts);
+                for needle in strs(want) {
+                    let lower = needle.to_lowercase();
+                    for (path, text) in &texts {
+                        if text.to_lowercase().contains(&lower) {
+                            fail(format!("text {needle:?} at {path}: {text:?}"));
+                        }
+                    }
+                }
+            }
             "error_code" | "error_path" => fail("expected an error, got an assessment".to_owned()),
             "triage_min"
             | "triage_max"
@@ -189,12 +285,45 @@ fn check(
             | "start_before_results"
             | "lifelong"
             | "advice_prevention"
-            | "follow_up_decision_any" => {}
+            | "follow_up_decision_any"
+            | "causes_empty"
+            | "differential_empty"
+            | "lifelong_not" => {}
             other => fail(format!("unknown expectation key {other}")),
         }
     }
     failures.extend(nested_failures);
     failures
+}
+
+/// The `field` of each item of the list at `path` in `json`; a missing list
+/// is empty. A plain string item counts as its own id.
+fn json_ids(json: &Value, path: &[&str], field: &str) -> Vec<String> {
+    let list = path.iter().fold(json, |v, key| &v[*key]);
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.as_str().or_else(|| item[field].as_str()))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every string value in `json` with its JSON pointer.
+fn string_values(json: &Value, path: String, out: &mut Vec<(String, String)>) {
+    match json {
+        Value::String(s) => out.push((path, s.clone())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                string_values(item, format!("{path}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                string_values(item, format!("{path}/{key}"), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn run(request: &Value) -> Result<Assessment, kobalt_contract::ContractError> {
@@ -280,4 +409,42 @@ fn every_bad_request_is_refused_with_its_code_and_path() {
     }
     assert_eq!(run_cases(&error_dir(), |_, _| {}), count);
     assert!(count >= 15, "found {count} error cases");
+}
+
+/// Every request of the clinical review (../shared/reviews/2026-12/
+/// clinical-probes) under both profiles: each gives an assessment or a
+/// contract error (printed, for a request the contract does not accept), and
+/// none panics. Skipped when the folder is absent.
+#[test]
+fn every_clinical_probe_runs_under_both_guidelines() {
+    let dir = shared_dir().join("reviews/2026-12/clinical-probes");
+    if !dir.is_dir() {
+        println!(
+            "skipped: no clinical probes ({} is not a folder)",
+            dir.display()
+        );
+        return;
+    }
+    let mut runs = 0;
+    let mut panics = Vec::new();
+    for path in case_files(&dir) {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let request: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for guideline in ["nhg", "nice"] {
+            let mut req = request.clone();
+            req["guideline"] = Value::String(guideline.to_owned());
+            runs += 1;
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&req))) {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => println!("{name} [{guideline}]: contract error {e}"),
+                Err(_) => panics.push(format!("{name} [{guideline}]")),
+            }
+        }
+    }
+    assert!(runs >= 2, "no probes in {}", dir.display());
+    assert!(panics.is_empty(), "panicked: {}", panics.join(", "));
 }
