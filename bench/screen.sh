@@ -2,7 +2,7 @@
 # Batch screening benchmark (run by hand, not in CI): Kobalt against DuckDB on the same export.
 #   bench/screen.sh [rows]          default 10,000,000
 # Generates the export with bench/gen_b12.py (and an --only-b12-mma one), converts to Parquet,
-# runs Kobalt and DuckDB (bench/rules-nhg.sql, DuckDB from PyPI in a venv made here) alternating,
+# runs Kobalt and DuckDB (bench/rules-nhg-2026-12.sql: the vendored bench/rules-nhg.sql with the review's two corrections; DuckDB from PyPI in a venv made here) alternating,
 # 3 runs each, both writing one row per patient in the same format (CSV → CSV, Parquet → CSV, Parquet →
 # Parquet), and prints rows/s, peak memory and the ratio. On the --only-b12-mma file it checks that
 # Kobalt's status equals DuckDB's for every patient.
@@ -31,7 +31,7 @@ parquet="${csv%.csv}.parquet"
 cat > "$work/duck.py" <<'PY'
 import sys, duckdb
 src, out = sys.argv[1], sys.argv[2]
-sql = open("bench/rules-nhg.sql").read().replace("{SRC}", src)
+sql = open("bench/rules-nhg-2026-12.sql").read().replace("{SRC}", src)
 con = duckdb.connect()
 con.execute("SET threads TO 2")
 fmt = "(FORMAT parquet)" if out.endswith(".parquet") else "(HEADER, DELIMITER ',')"

@@ -64,9 +64,13 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
             }
         );
     }
-    if !a.causes.is_empty() {
-        let _ = writeln!(s, "\n{} ({})", m("report-causes"), m("report-score-note"));
-        for c in &a.causes {
+    let scored = [
+        (&a.causes, "report-causes", "report-score-note"),
+        (&a.risk_factors, "report-risk-factors", "report-risk-factors-note"),
+    ];
+    for (list, title, note) in scored.into_iter().filter(|(l, ..)| !l.is_empty()) {
+        let _ = writeln!(s, "\n{} ({})", m(title), m(note));
+        for c in list {
             let _ = writeln!(s, "  {}. {} ({}) — {}", c.rank, c.name, c.score, c.text);
             if !c.supporting.is_empty() {
                 let _ = writeln!(

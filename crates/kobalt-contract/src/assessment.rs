@@ -19,7 +19,11 @@ pub struct Assessment {
     pub evaluation_date: String,
     pub triage: Triage,
     pub b12_status: B12Status,
+    /// Ranked causes of a deficiency; empty when deficiency is unlikely.
     pub causes: Vec<Cause>,
+    /// When deficiency is unlikely: what raises the risk of one later, in the
+    /// shape of `causes` (a Kobalt extension of the contract; clinical review F24).
+    pub risk_factors: Vec<Cause>,
     pub differential: Vec<Differential>,
     pub next_tests: Vec<NextTest>,
     pub treatment: TreatmentPlan,

@@ -1,7 +1,7 @@
 //! Three-valued evaluation of the knowledge base's predicates over a case:
 //! true, false, or unknown (missing is never "no").
 
-use kobalt_contract::{B12Category, Sex};
+use kobalt_contract::{B12Category, ExposurePattern, Sex};
 use kobalt_kb::{CourseFilter, Knowledge, Pred, Profile};
 
 use crate::case::Case;
@@ -29,6 +29,10 @@ pub(crate) struct Derived {
     /// Cause indices, best first, with their scores.
     pub ranked_causes: Vec<(usize, i32)>,
     pub causes_known: bool,
+    /// The analytes proposed as next tests (set by the tests stage).
+    pub offered: Vec<kobalt_kb::AnalyteId>,
+    /// The routes of the planned regimens (set by the treatment stage).
+    pub planned_routes: Vec<kobalt_contract::Route>,
 }
 
 pub(crate) struct Ctx<'a> {
@@ -98,6 +102,11 @@ impl<'a> Ctx<'a> {
                 out
             }
             Pred::Finding(idx) => self.finding(*idx),
+            Pred::Not(inner) => match self.eval(inner) {
+                Tri::True => Tri::False,
+                Tri::False => Tri::True,
+                Tri::Unknown => Tri::Unknown,
+            },
             Pred::UnknownCounts(inner) => match self.eval(inner) {
                 Tri::Unknown => Tri::True,
                 t => t,
@@ -203,9 +212,9 @@ impl<'a> Ctx<'a> {
             },
             Pred::Condition(ids) => member(&case.conditions, ids),
             Pred::Procedure(ids) => member(&case.procedures, ids),
-            Pred::Exposure(ids) => match &case.exposures {
+            Pred::Exposure { ids, patterns } => match &case.exposures {
                 None => Tri::Unknown,
-                Some(list) => Tri::from_bool(list.iter().any(|(id, _)| ids.contains(id))),
+                Some(list) => exposure(list, ids, patterns.as_deref()),
             },
             Pred::AgeMin(v) => Tri::from_bool(case.age_years >= *v),
             Pred::AgeMax(v) => Tri::from_bool(case.age_years < *v),
@@ -233,6 +242,7 @@ impl<'a> Ctx<'a> {
             }
             Pred::Tested(a) => Tri::from_bool(case.labs[*a as usize].is_some()),
             Pred::Untested(a) => Tri::from_bool(case.labs[*a as usize].is_none()),
+            Pred::Offered(a) => Tri::from_bool(self.derived.offered.contains(a)),
             Pred::B12Status(list) => match self.derived.category {
                 None => Tri::Unknown,
                 Some(c) => Tri::from_bool(list.contains(&c)),
@@ -253,6 +263,12 @@ impl<'a> Ctx<'a> {
                 None => Tri::False,
                 Some(t) => Tri::from_bool(routes.contains(&t.route)),
             },
+            Pred::PlannedRoute(routes) => Tri::from_bool(
+                self.derived
+                    .planned_routes
+                    .iter()
+                    .any(|r| routes.contains(r)),
+            ),
             Pred::TreatmentResponse(list) => match &case.treatment {
                 None => Tri::False,
                 Some(t) => Tri::from_bool(list.contains(&t.response)),
@@ -279,6 +295,24 @@ fn all3(a: Tri, b: Tri, c: Tri) -> Tri {
     } else {
         Tri::True
     }
+}
+
+/// An exposure of these ids, with one of these patterns when patterns are asked for.
+fn exposure(
+    list: &[(u16, Option<ExposurePattern>)],
+    ids: &[u16],
+    patterns: Option<&[ExposurePattern]>,
+) -> Tri {
+    let mut out = Tri::False;
+    for (_, pattern) in list.iter().filter(|(id, _)| ids.contains(id)) {
+        match (patterns, pattern) {
+            (None, _) => return Tri::True,
+            (Some(want), Some(p)) if want.contains(p) => return Tri::True,
+            (Some(_), None) => out = Tri::Unknown,
+            _ => {}
+        }
+    }
+    out
 }
 
 fn member(list: &Option<Vec<u16>>, ids: &[u16]) -> Tri {

@@ -203,6 +203,8 @@ impl<'a> Screener<'a> {
             nitrous_oxide: false,
             pregnant: p.pregnant,
             renal: false,
+            ifab_positive: false,
+            on_b12: false,
         });
         let category = self.kb.outcome(outcome).category;
         let long_term = |y: Option<f64>| y.is_some_and(|y| y > self.long_term_years);

@@ -15,6 +15,10 @@ pub struct StatusInputs {
     pub nitrous_oxide: bool,
     pub pregnant: bool,
     pub renal: bool,
+    /// Intrinsic-factor antibodies positive: a normal B12 may be falsely normal.
+    pub ifab_positive: bool,
+    /// B12 measured while taking B12 (a cobalamin supplement or a treatment).
+    pub on_b12: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -26,8 +30,32 @@ enum Primary {
 }
 
 /// The status outcome of rules/status.toml for these inputs: the one
-/// decision code behind `assess` and `kobalt screen`.
+/// decision code behind `assess` and `kobalt screen`. What the markers say
+/// (`markers`) is then qualified: a reassuring outcome is not reassuring when
+/// MMA is borderline, when intrinsic-factor antibodies are positive, or when
+/// B12 was measured while taking B12 (clinical review F09, F02, F25).
 pub fn combine(i: &StatusInputs) -> StatusOutcome {
+    use StatusOutcome::*;
+    let outcome = markers(i);
+    let reassuring = matches!(
+        outcome,
+        UnlikelyNormalB12 | UnlikelyGreyZoneMmaNormal | UnlikelyFunctionalNormal
+    );
+    if !reassuring {
+        outcome
+    } else if i.ifab_positive {
+        IndeterminateIfabPositive
+    } else if i.on_b12 {
+        IndeterminateOnB12
+    } else if i.mma == Some(BandKind::Borderline) {
+        IndeterminateMmaBorderline
+    } else {
+        outcome
+    }
+}
+
+/// The outcome the markers alone give.
+fn markers(i: &StatusInputs) -> StatusOutcome {
     use StatusOutcome::*;
     let signal = |b: Option<BandKind>| match b {
         Some(BandKind::Low) => Some(Primary::Deficient),
@@ -112,6 +140,72 @@ pub fn combine(i: &StatusInputs) -> StatusOutcome {
             } else {
                 IndeterminateMarkersDisagree
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grey_with(mma: Option<BandKind>) -> StatusInputs {
+        StatusInputs {
+            total: Some(BandKind::LowNormal),
+            mma,
+            ..StatusInputs::default()
+        }
+    }
+
+    #[test]
+    fn borderline_mma_never_reassures() {
+        // NG239 (via PRACTNEUROL-2023): 0.28-0.45 umol/L is indeterminate (clinical review F09).
+        assert_eq!(
+            combine(&grey_with(Some(BandKind::Borderline))).category_hint(),
+            "indeterminate"
+        );
+        let normal_b12 = StatusInputs {
+            total: Some(BandKind::Normal),
+            mma: Some(BandKind::Borderline),
+            ..StatusInputs::default()
+        };
+        assert_eq!(combine(&normal_b12), StatusOutcome::IndeterminateMmaBorderline);
+        assert_eq!(
+            combine(&grey_with(Some(BandKind::Normal))),
+            StatusOutcome::UnlikelyGreyZoneMmaNormal
+        );
+    }
+
+    #[test]
+    fn positive_ifab_makes_a_normal_b12_indeterminate() {
+        // BSH-2014 / NASGP-BSH: high IFAB titres can give a falsely normal B12 (F02).
+        let i = StatusInputs {
+            total: Some(BandKind::Normal),
+            ifab_positive: true,
+            ..StatusInputs::default()
+        };
+        assert_eq!(combine(&i), StatusOutcome::IndeterminateIfabPositive);
+        let low = StatusInputs {
+            total: Some(BandKind::Low),
+            ifab_positive: true,
+            ..StatusInputs::default()
+        };
+        assert_eq!(combine(&low), StatusOutcome::DeficientLowB12);
+    }
+
+    #[test]
+    fn b12_measured_on_b12_is_not_interpretable_when_normal() {
+        // BRISDOC: bloods before replacement (F25); a low value on B12 stays deficient.
+        let i = StatusInputs {
+            total: Some(BandKind::High),
+            on_b12: true,
+            ..StatusInputs::default()
+        };
+        assert_eq!(combine(&i), StatusOutcome::IndeterminateOnB12);
+    }
+
+    impl StatusOutcome {
+        fn category_hint(self) -> &'static str {
+            self.as_str().split('_').next().unwrap_or_default()
         }
     }
 }

@@ -278,24 +278,32 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
 }
 
 /// The batch benchmark's reference rules (shared/bench/rules-nhg.sql),
-/// transcribed: the NHG status from total B12 and MMA alone.
+/// transcribed: the NHG status from total B12 and MMA alone, with the two
+/// corrections of the December 2026 clinical review written out beside them
+/// (bench/rules-nhg-2026-12.sql): a converted value is rounded to the limits'
+/// precision before it is compared (F17), and MMA 0.28-0.45 umol/L is
+/// borderline, never reassuring (F09).
 fn reference_nhg_status(b12: Option<(u32, &str)>, mma: Option<f64>) -> &'static str {
     let Some((value, unit)) = b12 else {
         return "not_tested";
     };
     let pmol = if unit == "pg/mL" {
-        f64::from(value) * 0.738
+        (f64::from(value) * 0.7378).round() // F17: the SQL's 0.738, unrounded
     } else {
         f64::from(value)
     };
+    let borderline = mma.is_some_and(|m| (0.28..=0.45).contains(&m)); // F09
     if pmol < 148.0 {
         "deficient"
     } else if pmol <= 260.0 {
         match mma {
             Some(m) if m > 0.45 => "deficient",
+            Some(_) if borderline => "indeterminate",
             Some(_) => "unlikely",
             None => "indeterminate",
         }
+    } else if borderline {
+        "indeterminate"
     } else {
         "unlikely"
     }

@@ -148,6 +148,9 @@ impl<'a> Compiler<'a> {
                     year: s.year,
                     url: s.url,
                     kind: s.kind,
+                    region: s.region,
+                    status: s.status.unwrap_or_default(),
+                    note: s.note,
                 },
             );
         }
@@ -218,13 +221,13 @@ impl<'a> Compiler<'a> {
             .collect();
         self.check_finding_cycles(&findings);
 
-        let causes = causes_file
+        let causes: Vec<Scored<CauseId>> = causes_file
             .cause
             .iter()
             .filter_map(|s| self.scored("rules/causes.toml", "cause", s, CauseId::parse))
             .collect();
         let differential_file: DifferentialFile = self.parse("rules/differential.toml")?;
-        let differentials = differential_file
+        let differentials: Vec<Scored<DifferentialId>> = differential_file
             .differential
             .iter()
             .filter_map(|s| {
@@ -283,7 +286,7 @@ impl<'a> Compiler<'a> {
         let no_concern = closing("no_concern");
 
         let tests_file: TestsFile = self.parse("rules/tests.toml")?;
-        let tests = tests_file
+        let tests: Vec<TestRule> = tests_file
             .test
             .iter()
             .map(|r| {
@@ -326,6 +329,7 @@ impl<'a> Compiler<'a> {
         };
         let recommend = Recommend {
             deficient: recommend("deficient"),
+            autoimmune_gastritis: recommend("autoimmune_gastritis"),
             trial_in_grey_zone: recommend("trial_in_grey_zone"),
             prevention: recommend("prevention"),
         };
@@ -480,7 +484,10 @@ impl<'a> Compiler<'a> {
         self.check_catalogue();
         self.check_built_messages(&profiles);
         self.check_band_uses(&profiles);
+        self.check_profile_sources(&profiles);
         self.check_claim_coverage(&mut claims);
+        self.check_evidence(&findings, &causes, &differentials);
+        self.check_rule_evidence(&findings, "rules/tests.toml", tests.iter().map(|t| &t.rule));
         let mut messages = self.names.clone();
         for (id, text) in &self.texts {
             messages.entry(id.clone()).or_insert_with(|| text.clone());
@@ -537,6 +544,80 @@ impl<'a> Compiler<'a> {
             }
             k
         })
+    }
+
+    /// No cause or differential may be listed, or supported, by negative
+    /// evidence alone (see `evidence.rs`).
+    fn check_evidence<A, B>(&mut self, findings: &[Finding], causes: &[Scored<A>], diffs: &[Scored<B>]) {
+        let items = causes
+            .iter()
+            .map(|c| ("rules/causes.toml", "cause", &c.meta.id, &c.requires, &c.supporting))
+            .chain(diffs.iter().map(|d| {
+                ("rules/differential.toml", "differential", &d.meta.id, &d.requires, &d.supporting)
+            }));
+        let mut problems = Vec::new();
+        for (file, kind, id, requires, supporting) in items {
+            let key = format!("{kind}.{}", id.strip_prefix(&format!("{kind}_")).unwrap_or(id));
+            if !crate::evidence::needs_positive(requires, findings) {
+                problems.push((file, key.clone(), "`requires` can hold on negative evidence alone (an answer \"no\", a normal or negative result, an untested marker)".to_owned()));
+            }
+            for e in supporting {
+                if !crate::evidence::needs_positive(&findings[e.finding].when, findings) {
+                    problems.push((file, key.clone(), format!("supporting finding '{}' is negative evidence; list it under `against`", findings[e.finding].id)));
+                }
+            }
+        }
+        for (file, key, problem) in problems {
+            self.problem(file, key, problem);
+        }
+    }
+
+    /// Rules that conclude something (next tests) must not fire on negative evidence alone.
+    fn check_rule_evidence<'r>(&mut self, findings: &[Finding], file: &str, rules: impl Iterator<Item = &'r Rule>) {
+        let bad: Vec<String> = rules
+            .filter(|r| !crate::evidence::needs_positive(&r.when, findings))
+            .map(|r| r.meta.id.clone())
+            .collect();
+        for id in bad {
+            self.problem(file, id, "`when` can hold on negative evidence alone (an answer \"no\", a normal or negative result, an untested marker)");
+        }
+    }
+
+    /// Profiles are not mixed (clinical review F13): every value of a
+    /// profile cites a source of that profile's region (or an international
+    /// one), or is labelled unverified: Kobalt's own choice.
+    fn check_profile_sources(&mut self, profiles: &[Profile]) {
+        let mut problems = Vec::new();
+        for p in profiles {
+            let g = p.guideline;
+            let file = format!("profiles/{}.toml", g.as_str());
+            let foreign = |sources: &[String], status: Status| {
+                status != Status::Unverified
+                    && !sources
+                        .iter()
+                        .any(|s| self.sources.get(s).is_some_and(|s| s.region.serves(g)))
+            };
+            for limits in p.limits.iter().flatten() {
+                let sexes = match limits {
+                    LimitsBySex::Any(l) => vec![l],
+                    LimitsBySex::BySex { female, male, .. } => vec![female, male],
+                };
+                for l in sexes {
+                    for b in l.bands.iter().filter(|b| foreign(&b.sources, b.status)) {
+                        problems.push((file.clone(), format!("{}:{}", l.rule_id, b.band)));
+                    }
+                }
+            }
+            let metas = std::iter::once(&p.review.meta)
+                .chain(p.regimens.iter().map(|r| &r.meta))
+                .chain(p.plans.iter().map(|r| &r.meta));
+            for m in metas.filter(|m| foreign(&m.sources, m.status)) {
+                problems.push((file.clone(), m.id.clone()));
+            }
+        }
+        for (file, key) in problems {
+            self.problem(&file, key, "cites no source of this profile's region; cite one or mark it status = \"unverified\" (Kobalt's choice)");
+        }
     }
 
     /// The message ids the front ends build from a vocabulary (`triage-{level}`,
@@ -727,10 +808,26 @@ impl<'a> Compiler<'a> {
             id: id.to_owned(),
             sources: sources.to_vec(),
             claims: claims.to_vec(),
-            status: status.unwrap_or_default(),
+            status: self.rule_status(status, derived, sources),
             derived,
             text,
         }
+    }
+
+    /// A rule's status is the weakest of what it declares and the sources it
+    /// cites; a derived rule (a reading of its sources, not their words) is
+    /// unverified unless it says otherwise (clinical review F27).
+    fn rule_status(&self, declared: Option<Status>, derived: bool, sources: &[String]) -> Status {
+        let own = declared.unwrap_or(if derived {
+            Status::Unverified
+        } else {
+            Status::Verified
+        });
+        sources
+            .iter()
+            .filter_map(|s| self.sources.get(s))
+            .map(|s| s.status)
+            .fold(own, Status::max)
     }
 
     fn rule(&mut self, file: &str, r: RuleCommon<'_>) -> Rule {
@@ -1277,7 +1374,7 @@ impl<'a> Compiler<'a> {
             id: format!("{kind}_{}", s.id),
             sources: s.sources.clone(),
             claims: s.claims.clone(),
-            status: s.status.unwrap_or_default(),
+            status: self.rule_status(s.status, false, &s.sources),
             derived: false,
             text,
         };
@@ -1302,10 +1399,7 @@ impl<'a> Compiler<'a> {
         };
         let supporting = evidence(&s.supporting);
         let against = evidence(&s.against);
-        let requires = s
-            .requires
-            .as_ref()
-            .and_then(|f| self.finding_ref(file, &key, f));
+        let requires = self.pred(file, &key, &s.requires);
         let tests = s
             .tests
             .iter()
@@ -1438,6 +1532,14 @@ impl<'a> Compiler<'a> {
                 any.iter().map(|p| self.pred(file, key, p)).collect(),
             ));
         }
+        if let Some(not) = &w.not {
+            parts.push(Pred::Not(Box::new(self.pred(file, key, not))));
+        }
+        if let Some(a) = &w.offered
+            && let Some(idx) = self.analyte_ref(file, key, a)
+        {
+            parts.push(Pred::Offered(idx));
+        }
         if let Some(f) = &w.finding
             && let Some(idx) = self.finding_ref(file, key, f)
         {
@@ -1562,12 +1664,13 @@ impl<'a> Compiler<'a> {
             parts.push(Pred::Procedure(self.vocab_group(file, key, "procedure", g)));
         }
         if let Some(e) = &w.exposure {
-            parts.push(Pred::Exposure(self.vocab_ids(
-                file,
-                key,
-                "exposure",
-                std::slice::from_ref(e),
-            )));
+            let ids = self.vocab_ids(file, key, "exposure", std::slice::from_ref(e));
+            let patterns = w.pattern.as_ref().map(|list| {
+                self.parse_list(file, key, "exposure pattern", list, kobalt_contract::ExposurePattern::parse)
+            });
+            parts.push(Pred::Exposure { ids, patterns });
+        } else if w.pattern.is_some() {
+            self.problem(file, key, "`pattern` needs `exposure`");
         }
         if let Some(v) = w.age_min {
             parts.push(Pred::AgeMin(v));
@@ -1656,6 +1759,15 @@ impl<'a> Compiler<'a> {
         }
         if let Some(list) = &w.treatment_route {
             parts.push(Pred::TreatmentRoute(self.parse_list(
+                file,
+                key,
+                "route",
+                list,
+                Route::parse,
+            )));
+        }
+        if let Some(list) = &w.planned_route {
+            parts.push(Pred::PlannedRoute(self.parse_list(
                 file,
                 key,
                 "route",
@@ -1756,6 +1868,7 @@ impl<'a> Compiler<'a> {
             }
             let mut band_sources = sources.to_vec();
             band_sources.extend(b.sources.iter().cloned());
+            let band_status = self.rule_status(Some(b.status.unwrap_or(status)), false, &band_sources);
             out.push(Band {
                 kind: BandKind::parse(&b.band),
                 band: b.band.clone(),
@@ -1763,7 +1876,7 @@ impl<'a> Compiler<'a> {
                 to: b.to.map(|v| v * factor),
                 to_inclusive: b.to_inclusive,
                 limit: b.limit.clone(),
-                status: b.status.unwrap_or(status),
+                status: band_status,
                 sources: band_sources,
             });
         }
@@ -1785,9 +1898,22 @@ impl<'a> Compiler<'a> {
                 return None;
             }
         };
+        let precision = |bands: &[BandFile]| {
+            (factor == 1.0).then(|| {
+                let decimals = bands
+                    .iter()
+                    .filter_map(|b| b.to)
+                    .map(crate::model::decimals_of)
+                    .max()
+                    .unwrap_or(0)
+                    .min(6);
+                10f64.powi(decimals as i32)
+            })
+        };
         let mut build = |bands: &[BandFile], sub: &str| Limits {
             analyte,
             rule_id: format!("limits_{analyte_id}"),
+            precision: precision(bands),
             bands: self.bands(
                 file,
                 &format!("{key}{sub}.bands"),
@@ -1928,7 +2054,7 @@ impl<'a> Compiler<'a> {
                         id: format!("review_{}", guideline.as_str()),
                         sources: r.sources.clone(),
                         claims: r.claims.clone(),
-                        status: r.status,
+                        status: self.rule_status(Some(r.status), false, &r.sources),
                         derived: false,
                         text: Text::default(),
                     }
@@ -1974,7 +2100,7 @@ impl<'a> Compiler<'a> {
                     id: id.clone(),
                     sources: r.sources.clone(),
                     claims: r.claims.clone(),
-                    status: r.status,
+                    status: self.rule_status(Some(r.status), false, &r.sources),
                     derived: false,
                     text,
                 },

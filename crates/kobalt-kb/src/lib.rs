@@ -7,6 +7,7 @@
 
 mod compile;
 mod describe;
+mod evidence;
 mod model;
 mod pred;
 mod schema;

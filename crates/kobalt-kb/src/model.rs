@@ -9,7 +9,7 @@ use kobalt_contract::{
 };
 
 pub use crate::pred::{CourseFilter, Pred};
-pub use crate::schema::Status;
+pub use crate::schema::{Region, Status};
 
 /// A text in both languages and for both audiences.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -72,6 +72,10 @@ pub struct Source {
     pub year: Option<u16>,
     pub url: Option<String>,
     pub kind: String,
+    pub region: Region,
+    /// `Unverified` for a source a clinician would not accept as it stands.
+    pub status: Status,
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -168,6 +172,9 @@ pub struct Limits {
     pub analyte: AnalyteId,
     pub rule_id: String,
     pub bands: Vec<Band>,
+    /// `10^decimals` of the limits as written, when written in the canonical
+    /// unit; values are rounded to it before they are placed in a band.
+    pub precision: Option<f64>,
     pub sources: Vec<String>,
     pub status: Status,
 }
@@ -178,8 +185,15 @@ impl Limits {
         &self.bands[self.band_index(value)]
     }
 
-    /// The position in `bands` of the band a canonical value falls in.
+    /// The position in `bands` of the band a canonical value falls in. The
+    /// value is first rounded to the precision the limits are written with
+    /// when they are written in the canonical unit (a limit of 148 pmol/L has
+    /// no decimals, so 200 pg/mL = 147.56 pmol/L counts as 148; clinical
+    /// review F17).
     pub fn band_index(&self, value: f64) -> usize {
+        let value = self
+            .precision
+            .map_or(value, |scale| (value * scale).round() / scale);
         self.bands
             .iter()
             .position(|b| match b.to {
@@ -196,6 +210,12 @@ impl Limits {
             .filter_map(|b| Some((b.limit.clone()?, b.from?)))
             .collect()
     }
+}
+
+/// The decimals of a limit as written (its shortest round-trip spelling).
+pub(crate) fn decimals_of(v: f64) -> usize {
+    let text = format!("{v}");
+    text.split_once('.').map_or(0, |(_, d)| d.len())
 }
 
 /// Limits for an analyte, possibly by sex.
@@ -323,7 +343,8 @@ pub struct Scored<Id> {
     pub id: Id,
     pub meta: Meta,
     pub name: Text,
-    pub requires: Option<usize>,
+    /// The necessary condition (positive evidence, checked at load).
+    pub requires: Pred,
     pub tests: Vec<AnalyteId>,
     pub supporting: Vec<Evidence>,
     pub against: Vec<Evidence>,
@@ -411,6 +432,8 @@ pub struct Plausible {
 #[derive(Clone, Debug)]
 pub struct Recommend {
     pub deficient: Meta,
+    /// Autoimmune gastritis established: treat whatever the B12 level (BSH-2014).
+    pub autoimmune_gastritis: Meta,
     pub trial_in_grey_zone: Meta,
     pub prevention: Meta,
 }
@@ -502,6 +525,24 @@ impl Knowledge {
             .map_or(id, |t| t.get(language, audience))
     }
 
+    /// The sources of a rule or value that may be cited under `guideline`
+    /// (their region serves the profile), and whether there was one. With
+    /// none, the sources are returned as they are and the caller labels the
+    /// rule unverified: under this profile it is Kobalt's own choice
+    /// (profiles are not mixed; clinical review F13).
+    pub fn sources_for(&self, sources: &[String], guideline: Guideline) -> (Vec<String>, bool) {
+        let served: Vec<String> = sources
+            .iter()
+            .filter(|s| self.sources.get(*s).is_some_and(|s| s.region.serves(guideline)))
+            .cloned()
+            .collect();
+        if served.is_empty() && !sources.is_empty() {
+            (sources.to_vec(), false)
+        } else {
+            (served, true)
+        }
+    }
+
     /// A status outcome's rule; the loader defines one for every `StatusOutcome`.
     pub fn outcome(&self, id: StatusOutcome) -> &Outcome {
         &self.outcomes[id as usize]
@@ -520,6 +561,9 @@ kobalt_contract::closed_set!(
         DeficientFunctionalNitrousOxide = "deficient_functional_nitrous_oxide",
         IndeterminateGreyZone = "indeterminate_grey_zone",
         IndeterminateMarkersDisagree = "indeterminate_markers_disagree",
+        IndeterminateMmaBorderline = "indeterminate_mma_borderline",
+        IndeterminateIfabPositive = "indeterminate_ifab_positive",
+        IndeterminateOnB12 = "indeterminate_on_b12",
         IndeterminatePregnancy = "indeterminate_pregnancy",
         IndeterminateNitrousOxide = "indeterminate_nitrous_oxide",
         IndeterminateRenalMma = "indeterminate_renal_mma",

@@ -2,7 +2,7 @@
 //! resolved to an index.
 
 use kobalt_contract::{
-    B12Category, Course, Diet, QualitativeResult, Route, Severity, Sex, TreatmentResponse,
+    B12Category, Course, Diet, ExposurePattern, QualitativeResult, Route, Severity, Sex, TreatmentResponse,
 };
 
 use crate::model::AnalyteId;
@@ -18,6 +18,8 @@ pub enum CourseFilter {
 pub enum Pred {
     All(Vec<Pred>),
     Any(Vec<Pred>),
+    /// True when the inner predicate is false; unknown stays unknown.
+    Not(Box<Pred>),
     Finding(usize),
     Symptom {
         ids: Vec<u16>,
@@ -39,7 +41,11 @@ pub enum Pred {
     },
     Condition(Vec<u16>),
     Procedure(Vec<u16>),
-    Exposure(Vec<u16>),
+    /// An exposure, optionally with one of these patterns (a pattern not given is unknown).
+    Exposure {
+        ids: Vec<u16>,
+        patterns: Option<Vec<ExposurePattern>>,
+    },
     AgeMin(f64),
     AgeMax(f64),
     Sex(Vec<Sex>),
@@ -55,11 +61,17 @@ pub enum Pred {
     },
     Tested(AnalyteId),
     Untested(AnalyteId),
+    /// The analyte is among this assessment's next tests (known only after the tests stage;
+    /// warnings may use it, findings may not).
+    Offered(AnalyteId),
     B12Status(Vec<B12Category>),
     LeadingCause(Vec<usize>),
     LeadingCauseNot(Vec<usize>),
     NoClearCause,
     TreatmentRoute(Vec<Route>),
+    /// A regimen of this assessment's plan has one of these routes (known only after the treatment
+    /// stage; advice, follow-up and warnings may use it, findings may not).
+    PlannedRoute(Vec<Route>),
     /// `None` in the list matches a treatment whose response was not given.
     TreatmentResponse(Vec<Option<TreatmentResponse>>),
     TreatmentJudgeable(bool),
@@ -72,7 +84,7 @@ impl Pred {
         f(self);
         match self {
             Pred::All(items) | Pred::Any(items) => items.iter().for_each(|p| p.visit(f)),
-            Pred::UnknownCounts(inner) => inner.visit(f),
+            Pred::UnknownCounts(inner) | Pred::Not(inner) => inner.visit(f),
             _ => {}
         }
     }

@@ -43,7 +43,9 @@ pub(crate) struct ValueFile {
     pub note: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+/// How well a value or rule is supported, strongest first: `max` of two
+/// statuses is the weaker one.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     #[default]
@@ -70,6 +72,33 @@ pub(crate) struct SourceFile {
     #[serde(default)]
     pub url: Option<String>,
     pub kind: String,
+    pub region: Region,
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Where a source's recommendations apply: Dutch sources belong to the `nhg`
+/// profile, UK sources (NICE, BNF, BSH) to `nice`, international ones to both.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Region {
+    Nl,
+    Uk,
+    International,
+}
+
+impl Region {
+    /// Whether a source of this region may be cited under `guideline`.
+    pub fn serves(self, guideline: kobalt_contract::Guideline) -> bool {
+        use kobalt_contract::Guideline;
+        match self {
+            Region::International => true,
+            Region::Nl => guideline == Guideline::Nhg,
+            Region::Uk => guideline == Guideline::Nice,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -290,6 +319,7 @@ pub(crate) struct FindingFile {
 pub(crate) struct WhenFile {
     pub all: Option<Vec<WhenFile>>,
     pub any: Option<Vec<WhenFile>>,
+    pub not: Option<Box<WhenFile>>,
     pub finding: Option<String>,
     pub symptom: Option<String>,
     pub symptom_any: Option<Vec<String>>,
@@ -312,6 +342,8 @@ pub(crate) struct WhenFile {
     pub procedure_any: Option<Vec<String>>,
     pub procedure_group: Option<String>,
     pub exposure: Option<String>,
+    /// With `exposure`: the reported pattern is one of these (`stopped` for a past exposure).
+    pub pattern: Option<Vec<String>>,
     pub age_min: Option<f64>,
     pub age_max: Option<f64>,
     pub sex: Option<Vec<String>>,
@@ -322,11 +354,13 @@ pub(crate) struct WhenFile {
     pub result: Option<Vec<String>>,
     pub tested: Option<String>,
     pub untested: Option<String>,
+    pub offered: Option<String>,
     pub b12_status: Option<Vec<String>>,
     pub leading_cause: Option<Vec<String>>,
     pub leading_cause_not: Option<Vec<String>>,
     pub no_clear_cause: Option<bool>,
     pub treatment_route: Option<Vec<String>>,
+    pub planned_route: Option<Vec<String>>,
     pub treatment_response: Option<Vec<String>>,
     pub treatment_judgeable: Option<bool>,
     pub unknown_counts: Option<bool>,
@@ -434,8 +468,8 @@ pub(crate) struct ClosingFile {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScoredFile {
     pub id: String,
-    #[serde(default)]
-    pub requires: Option<String>,
+    /// The necessary condition: without it the item is not listed, whatever its score.
+    pub requires: WhenFile,
     #[serde(default)]
     pub tests: Vec<String>,
     pub sources: Vec<String>,

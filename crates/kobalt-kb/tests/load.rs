@@ -212,6 +212,58 @@ const BROKEN: &[(&str, &str, &str, &str, &str, &str)] = &[
         "cause.genetic_disorder",
         "not a cause identifier of the contract",
     ),
+    // Clinical review F01/F07: a cause needs its necessary condition, and it
+    // must be positive evidence, not an answer "no".
+    (
+        "rules/causes.toml",
+        "id = \"nitrous_oxide\"\nrequires = { finding = \"nitrous_oxide_use\" }\n",
+        "id = \"nitrous_oxide\"\n",
+        "rules/causes.toml",
+        "",
+        "missing field `requires`",
+    ),
+    (
+        "rules/causes.toml",
+        "requires = { finding = \"nitrous_oxide_use\" }",
+        "requires = { any = [{ finding = \"nitrous_oxide_use\" }, { finding = \"no_neuropathic_symptoms\" }] }",
+        "rules/causes.toml",
+        "cause.nitrous_oxide",
+        "`requires` can hold on negative evidence alone",
+    ),
+    (
+        "rules/differential.toml",
+        "  { finding = \"bone_pain\", weight = 2 },",
+        "  { finding = \"bone_pain\", weight = 2 },\n  { finding = \"no_neuropathic_symptoms\", weight = 1 },",
+        "rules/differential.toml",
+        "differential.vitamin_d_deficiency",
+        "supporting finding 'no_neuropathic_symptoms' is negative evidence",
+    ),
+    (
+        "rules/tests.toml",
+        "when = { all = [{ untested = \"holotranscobalamin\" }, { finding = \"nhg_test_indication\" }] }",
+        "when = { untested = \"holotranscobalamin\" }",
+        "rules/tests.toml",
+        "test_first_b12_nhg",
+        "`when` can hold on negative evidence alone",
+    ),
+    // Clinical review F13: profiles are not mixed; a value under nhg cites a Dutch or international
+    // source, or is labelled unverified.
+    (
+        "profiles/nhg.toml",
+        "[limits.holotranscobalamin]\nunit = \"pmol/L\"\nsources = [\"NHG-LESA-2018\"]",
+        "[limits.holotranscobalamin]\nunit = \"pmol/L\"\nsources = [\"NG239\"]",
+        "profiles/nhg.toml",
+        "limits_holotranscobalamin:low",
+        "cites no source of this profile's region",
+    ),
+    (
+        "sources.toml",
+        "kind = \"primary\"\nregion = \"uk\"",
+        "kind = \"primary\"\nregion = \"scotland\"",
+        "sources.toml",
+        "",
+        "unknown variant `scotland`",
+    ),
     (
         "manifest.toml",
         "age_years = [0, 125]",
@@ -312,5 +364,34 @@ fn a_message_the_code_builds_is_required() {
             "{problems:?}"
         ),
         other => panic!("expected a load error, got {:?}", other.map(|_| ())),
+    }
+}
+
+/// Clinical review F27: a rule's status is the weakest of its own and its
+/// sources'; a derived rule is unverified unless it says otherwise.
+#[test]
+fn derived_rules_and_rules_citing_weak_sources_are_unverified() {
+    let kb = bundled();
+    let triage = |id: &str| {
+        kb.triage
+            .iter()
+            .find(|t| t.rule.meta.id == id)
+            .unwrap_or_else(|| panic!("no triage rule {id}"))
+    };
+    for id in ["triage_palpitations", "triage_pregnancy_suspected_deficiency", "triage_severe_anaemia"] {
+        assert!(triage(id).rule.meta.derived, "{id} is derived");
+        assert_eq!(triage(id).rule.meta.status, kobalt_kb::Status::Unverified, "{id}");
+    }
+    // A source the register marks unverified (a translation site) makes its rule unverified.
+    assert_eq!(kb.sources["CLIN-TEXT"].status, kobalt_kb::Status::Unverified);
+    let citing = kb
+        .checks
+        .iter()
+        .chain(kb.decisions.iter().map(|d| &d.rule))
+        .filter(|r| r.meta.sources.iter().any(|s| s == "CLIN-TEXT"))
+        .collect::<Vec<_>>();
+    assert!(!citing.is_empty(), "some follow-up rule cites CLIN-TEXT");
+    for r in citing {
+        assert_eq!(r.meta.status, kobalt_kb::Status::Unverified, "{}", r.meta.id);
     }
 }

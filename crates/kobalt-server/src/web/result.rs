@@ -160,6 +160,17 @@ fn result_page(
                 }
             }
         }
+        @if !a.risk_factors.is_empty() {
+            section aria-labelledby="risk-h" {
+                h2 id="risk-h" { (m("report-risk-factors")) }
+                p class="hint" { (m("report-risk-factors-note")) }
+                ul {
+                    @for c in &a.risk_factors {
+                        (explained(page, &c.name, &c.text, &c.sources, [&c.supporting, &c.against, &c.missing]))
+                    }
+                }
+            }
+        }
         @if !a.differential.is_empty() {
             section aria-labelledby="diff-h" {
                 h2 id="diff-h" { (m("report-differential")) }
