@@ -8,6 +8,7 @@ mod eval;
 pub mod interview;
 mod projection;
 pub mod screen;
+mod stages;
 pub mod status;
 
 pub use assess::evaluate;

@@ -1,0 +1,194 @@
+//! Stage 1, labs: each measured value placed in the profile's bands.
+
+use std::collections::BTreeMap;
+
+use kobalt_contract::{Band, LabReference, Marker, ReportedValue};
+use kobalt_kb::{Analyte, Knowledge, Limits, Status};
+
+use super::{Out, round4};
+use crate::case::{Case, LabFact};
+
+/// The labs stage's output: the band of each measured analyte (indexed by
+/// analyte, for `Ctx`) and the markers as the assessment lists them.
+pub(crate) struct Labs<'a> {
+    pub(crate) bands: Vec<Option<&'a kobalt_kb::Band>>,
+    pub(crate) markers: Vec<Marker>,
+}
+
+/// How one lab was read against the profile's limits.
+struct Reading {
+    interpretation: String,
+    rule: String,
+    sources: Vec<String>,
+    decision_limits: BTreeMap<String, f64>,
+    bands: Vec<Band>,
+    unverified: bool,
+}
+
+/// Places every reported lab in the bands of the case's profile.
+pub(crate) fn labs<'a>(kb: &'a Knowledge, case: &Case, out: &mut Out<'a>) -> Labs<'a> {
+    let profile = kb.profile(case.guideline);
+    let mut bands: Vec<Option<&kobalt_kb::Band>> = vec![None; kb.analytes.len()];
+    let mut markers = Vec::new();
+    for (idx, lab) in case.labs.iter().enumerate() {
+        let Some(lab) = lab else { continue };
+        let analyte = &kb.analytes[idx];
+        let limits = profile.limits[idx].as_ref().map(|l| l.for_sex(case.sex));
+        let reading = match (lab.value, limits) {
+            (Some(v), Some((limits, _))) => {
+                let band = limits.band_of(v);
+                bands[idx] = Some(band);
+                in_band(analyte, limits, band, out)
+            }
+            (Some(_), None) => unread("no_limits".to_owned()),
+            (None, _) => unread(lab.result.map_or("unknown", |r| r.as_str()).to_owned()),
+        };
+        markers.push(marker(analyte, lab, reading, out));
+    }
+    Labs { bands, markers }
+}
+
+fn in_band<'a>(
+    analyte: &Analyte,
+    limits: &'a Limits,
+    band: &'a kobalt_kb::Band,
+    out: &mut Out<'a>,
+) -> Reading {
+    out.trace.push(limits.rule_id.clone());
+    out.sources.extend(band.sources.iter().map(String::as_str));
+    let unverified = band.status == Status::Unverified || analyte.conversion_unverified;
+    if unverified {
+        out.unverified
+            .push(format!("{}:{}", limits.rule_id, band.band));
+    }
+    let shown = limits
+        .bands
+        .iter()
+        .map(|b| Band {
+            band: b.band.clone(),
+            from: b.from,
+            to: b.to,
+            to_inclusive: b.to_inclusive,
+        })
+        .collect();
+    Reading {
+        interpretation: band.band.clone(),
+        rule: limits.rule_id.clone(),
+        sources: band.sources.clone(),
+        decision_limits: limits.named_limits(),
+        bands: shown,
+        unverified,
+    }
+}
+
+/// A lab without a band: no limits for it, or a qualitative result.
+fn unread(interpretation: String) -> Reading {
+    Reading {
+        interpretation,
+        rule: String::new(),
+        sources: vec![],
+        decision_limits: BTreeMap::new(),
+        bands: vec![],
+        unverified: false,
+    }
+}
+
+fn marker(analyte: &Analyte, lab: &LabFact, reading: Reading, out: &Out<'_>) -> Marker {
+    Marker {
+        analyte: analyte.id.clone(),
+        name: analyte.name.get(out.language, out.audience).to_owned(),
+        value: lab.value.map(round4),
+        unit: lab.value.and(analyte.canonical_unit.clone()),
+        reported: lab
+            .reported
+            .as_ref()
+            .filter(|(_, u)| Some(u) != analyte.canonical_unit.as_ref())
+            .map(|(v, u)| ReportedValue {
+                value: *v,
+                unit: u.clone(),
+            }),
+        result: lab.result,
+        date: lab.date.map(|d| d.to_string()),
+        interpretation: reading.interpretation,
+        decision_limits: reading
+            .decision_limits
+            .into_iter()
+            .map(|(k, v)| (k, round4(v)))
+            .collect(),
+        bands: reading.bands,
+        lab_reference: (lab.reference_low.is_some() || lab.reference_high.is_some()).then(|| {
+            LabReference {
+                low: lab.reference_low.map(round4),
+                high: lab.reference_high.map(round4),
+            }
+        }),
+        rule: reading.rule,
+        sources: reading.sources,
+        unverified: reading.unverified,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::stages::testing::{case, kb};
+
+    fn run(request: serde_json::Value) -> (Vec<Option<String>>, Vec<Marker>, Vec<String>) {
+        let case = case(request);
+        let mut out = Out::new(case.language, case.audience);
+        let labs = labs(kb(), &case, &mut out);
+        let bands = labs
+            .bands
+            .iter()
+            .map(|b| b.map(|b| b.band.clone()))
+            .collect();
+        (bands, labs.markers, out.trace)
+    }
+
+    fn b12(guideline: &str, value: f64) -> serde_json::Value {
+        json!({
+            "guideline": guideline,
+            "person": { "age_years": 50, "sex": "female" },
+            "labs": [{ "analyte": "b12_total", "value": value, "unit": "pmol/L" }],
+        })
+    }
+
+    #[test]
+    fn b12_200_under_nhg_is_low_normal_with_the_nhg_limits() {
+        let (bands, markers, trace) = run(b12("nhg", 200.0));
+        let idx = kb().ids.b12_total as usize;
+        assert_eq!(bands[idx].as_deref(), Some("low_normal"));
+        let m = &markers[0];
+        assert_eq!(m.analyte, "b12_total");
+        assert_eq!(m.interpretation, "low_normal");
+        assert_eq!(m.rule, "limits_b12_total");
+        assert_eq!(m.sources, ["NHG-SP-2014"]);
+        assert!(!m.unverified);
+        // profiles/nhg.toml: low_normal from 148 (limit "low"), normal from 260 (limit "high").
+        assert_eq!(m.decision_limits.get("low"), Some(&148.0));
+        assert_eq!(m.decision_limits.get("high"), Some(&260.0));
+        assert_eq!(trace, ["limits_b12_total"]);
+    }
+
+    #[test]
+    fn b12_above_1000_under_nhg_is_high_and_unverified() {
+        let (_, markers, _) = run(b12("nhg", 1500.0));
+        assert_eq!(markers[0].interpretation, "high");
+        assert!(markers[0].unverified);
+    }
+
+    #[test]
+    fn a_qualitative_result_has_no_band() {
+        let (bands, markers, trace) = run(json!({
+            "guideline": "nhg",
+            "person": { "age_years": 50, "sex": "female" },
+            "labs": [{ "analyte": "intrinsic_factor_antibody", "result": "positive" }],
+        }));
+        assert!(bands.iter().all(Option::is_none));
+        assert_eq!(markers[0].interpretation, "positive");
+        assert!(markers[0].rule.is_empty());
+        assert!(trace.is_empty());
+    }
+}

@@ -1,0 +1,210 @@
+//! Stage 6, treatment: whether to treat (the B12 category, rules to start
+//! before results), the first matching plan of the profile, lifelong or not,
+//! and the advice.
+
+use kobalt_contract::{B12Category, Lifelong, Reason, Regimen, TreatmentPlan, TriageLevel};
+use kobalt_kb::{Knowledge, PlanPurpose, Status};
+
+use super::{Out, fire_rules, reason};
+use crate::case::Case;
+use crate::eval::{Ctx, Tri};
+
+/// The treatment plan; `recommended` in it says whether treatment is advised.
+pub(crate) fn treatment<'a>(
+    kb: &'a Knowledge,
+    case: &Case,
+    ctx: &mut Ctx<'a>,
+    out: &mut Out<'a>,
+    category: B12Category,
+    level: TriageLevel,
+) -> TreatmentPlan {
+    let mut reasons = Vec::new();
+    let start_rule = kb
+        .start_before_results
+        .iter()
+        .find(|r| r.applies_to(case.guideline) && ctx.holds(&r.when));
+    let start_before_results = start_rule.is_some() && category != B12Category::Unlikely;
+    let symptomatic = ctx.finding(kb.ids.any_b12_symptom) == Tri::True;
+    let purpose = purpose(category, start_before_results, symptomatic);
+    let recommended = purpose == Some(PlanPurpose::Deficiency);
+    if recommended {
+        reasons.push(reason(out, &kb.recommend.deficient, level));
+    }
+    if let Some(r) = start_rule.filter(|_| start_before_results) {
+        reasons.push(reason(out, &r.meta, level));
+    }
+    let regimens = purpose.map_or_else(Vec::new, |purpose| {
+        regimens(kb, ctx, out, purpose, level, &mut reasons)
+    });
+    let lifelong = lifelong(kb, case, ctx, out, recommended, level, &mut reasons);
+    let advice = fire_rules(ctx, out, &kb.advice, level, &mut reasons);
+    TreatmentPlan {
+        recommended,
+        start_before_results,
+        lifelong,
+        regimens,
+        advice,
+        reasons,
+    }
+}
+
+/// What a plan is for: treatment of a deficiency, a trial in the grey zone, or prevention.
+fn purpose(
+    category: B12Category,
+    start_before_results: bool,
+    symptomatic: bool,
+) -> Option<PlanPurpose> {
+    if category == B12Category::Deficient || start_before_results {
+        Some(PlanPurpose::Deficiency)
+    } else if category == B12Category::Indeterminate && symptomatic {
+        Some(PlanPurpose::Trial)
+    } else if matches!(category, B12Category::Unlikely | B12Category::NotTested) {
+        Some(PlanPurpose::Prevention)
+    } else {
+        None
+    }
+}
+
+/// The regimens of the profile's first plan for `purpose` whose condition holds.
+fn regimens<'a>(
+    kb: &'a Knowledge,
+    ctx: &mut Ctx<'a>,
+    out: &mut Out<'a>,
+    purpose: PlanPurpose,
+    level: TriageLevel,
+    reasons: &mut Vec<Reason>,
+) -> Vec<Regimen> {
+    let profile = ctx.profile;
+    let Some(plan) = profile
+        .plans
+        .iter()
+        .find(|p| p.purpose == purpose && p.when.as_ref().is_none_or(|w| ctx.holds(w)))
+    else {
+        return Vec::new();
+    };
+    out.trace.push(plan.meta.id.clone());
+    out.sources
+        .extend(plan.meta.sources.iter().map(String::as_str));
+    match purpose {
+        PlanPurpose::Trial => reasons.push(reason(out, &kb.recommend.trial_in_grey_zone, level)),
+        PlanPurpose::Prevention => reasons.push(reason(out, &kb.recommend.prevention, level)),
+        PlanPurpose::Deficiency => {}
+    }
+    let mut regimens = Vec::new();
+    for r in &plan.regimens {
+        let g = &profile.regimens[*r];
+        let (text, sources) = out.fire(&g.meta);
+        regimens.push(Regimen {
+            id: g.meta.id.clone(),
+            substance: g.substance.clone(),
+            route: g.route,
+            dose_ug: g.dose_ug,
+            dose_ug_max: g.dose_ug_max,
+            times: g.times,
+            every: g.every,
+            every_max: g.every_max,
+            per: g.per.clone(),
+            doses: g.doses,
+            phase: g.phase,
+            text,
+            rule: plan.meta.id.clone(),
+            sources,
+            unverified: g.meta.status == Status::Unverified,
+        });
+    }
+    regimens
+}
+
+/// The first lifelong rule that holds decides, when treatment is advised or under way.
+fn lifelong<'a>(
+    kb: &'a Knowledge,
+    case: &Case,
+    ctx: &mut Ctx<'a>,
+    out: &mut Out<'a>,
+    recommended: bool,
+    level: TriageLevel,
+    reasons: &mut Vec<Reason>,
+) -> Lifelong {
+    let rule = kb
+        .lifelong
+        .iter()
+        .find(|r| r.rule.applies_to(case.guideline) && ctx.holds(&r.rule.when));
+    match rule {
+        Some(r) if recommended || case.treatment.is_some() => {
+            reasons.push(reason(out, &r.rule.meta, level));
+            if r.value { Lifelong::Yes } else { Lifelong::No }
+        }
+        _ => Lifelong::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::stages::causes::causes;
+    use crate::stages::testing::{after_triage, case, kb};
+
+    fn run(b12_pmol_l: f64) -> (TreatmentPlan, Vec<String>) {
+        let case = case(json!({
+            "guideline": "nhg",
+            "person": { "age_years": 50, "sex": "female" },
+            "diet": "omnivore",
+            "symptoms": [{ "id": "fatigue", "present": true, "weeks": 12, "course": "gradual" }],
+            "labs": [{ "analyte": "b12_total", "value": b12_pmol_l, "unit": "pmol/L" }],
+        }));
+        let (mut out, mut ctx, status, triage) = after_triage(&case);
+        causes(kb(), &mut ctx, &mut out);
+        let plan = treatment(
+            kb(),
+            &case,
+            &mut ctx,
+            &mut out,
+            status.category,
+            triage.level,
+        );
+        (plan, out.trace)
+    }
+
+    #[test]
+    fn low_b12_with_symptoms_recommends_oral_treatment() {
+        let (plan, trace) = run(100.0);
+        assert!(plan.recommended);
+        assert!(!plan.start_before_results);
+        assert_eq!(plan.reasons[0].rule, "recommend_deficient");
+        // profiles/nhg.toml: without neurological severity or malabsorption, the oral plan.
+        assert!(trace.iter().any(|r| r == "nhg_plan_oral"));
+        let ids: Vec<_> = plan.regimens.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["nhg_oral_treatment"]);
+        assert_eq!(plan.regimens[0].rule, "nhg_plan_oral");
+        // rules/treatment.toml: no lifelong rule holds without a cause; the advice for any
+        // deficiency follows the recommendation.
+        assert_eq!(plan.lifelong, Lifelong::Unknown);
+        let rules: Vec<_> = plan.reasons.iter().map(|r| r.rule.as_str()).collect();
+        assert_eq!(
+            rules,
+            [
+                "recommend_deficient",
+                "advice_any_form_works",
+                "advice_recovery_time"
+            ]
+        );
+        assert_eq!(plan.advice.len(), 2);
+    }
+
+    #[test]
+    fn grey_zone_b12_with_symptoms_is_a_trial_not_a_recommendation() {
+        let (plan, trace) = run(200.0);
+        assert!(!plan.recommended);
+        assert!(trace.iter().any(|r| r == "nhg_plan_trial"));
+        assert!(
+            plan.reasons
+                .iter()
+                .any(|r| r.rule == "recommend_trial_in_grey_zone")
+        );
+        let ids: Vec<_> = plan.regimens.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["nhg_oral_trial"]);
+        assert_eq!(plan.lifelong, Lifelong::Unknown);
+    }
+}
