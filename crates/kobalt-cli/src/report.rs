@@ -24,7 +24,12 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
         a.triage.advice
     );
     for r in &a.triage.reasons {
-        let _ = writeln!(s, "  - {} [{}; {}]", r.text, r.rule, r.sources.join(", "));
+        let cited = if r.sources.is_empty() {
+            m("report-no-profile-source")
+        } else {
+            r.sources.join(", ")
+        };
+        let _ = writeln!(s, "  - {} [{}; {}]", r.text, r.rule, cited);
     }
     let _ = writeln!(
         s,
@@ -66,7 +71,11 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
     }
     let scored = [
         (&a.causes, "report-causes", "report-score-note"),
-        (&a.risk_factors, "report-risk-factors", "report-risk-factors-note"),
+        (
+            &a.risk_factors,
+            "report-risk-factors",
+            "report-risk-factors-note",
+        ),
     ];
     for (list, title, note) in scored.into_iter().filter(|(l, ..)| !l.is_empty()) {
         let _ = writeln!(s, "\n{} ({})", m(title), m(note));

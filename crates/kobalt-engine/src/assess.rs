@@ -14,7 +14,7 @@ use crate::stages::{self, Out};
 /// Assesses a validated case.
 pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
     let (language, audience) = (case.language, case.audience);
-    let mut out = Out::new(language, audience);
+    let mut out = Out::new(kb, case);
     let labs = stages::labs::labs(kb, case, &mut out);
     let mut ctx = Ctx::new(kb, case, kb.profile(case.guideline), labs.bands);
     let b12_status = stages::status::status(kb, case, &mut ctx, &mut out, labs.markers);
@@ -45,6 +45,7 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
         triage: triage.triage,
         b12_status,
         causes: causes.causes,
+        risk_factors: causes.risk_factors,
         differential: causes.differential,
         next_tests,
         treatment,

@@ -159,16 +159,20 @@ mod tests {
     #[test]
     fn borderline_mma_never_reassures() {
         // NG239 (via PRACTNEUROL-2023): 0.28-0.45 umol/L is indeterminate (clinical review F09).
+        // A grey-zone B12 with a borderline MMA stays in the grey zone.
         assert_eq!(
-            combine(&grey_with(Some(BandKind::Borderline))).category_hint(),
-            "indeterminate"
+            combine(&grey_with(Some(BandKind::Borderline))),
+            StatusOutcome::IndeterminateGreyZone
         );
         let normal_b12 = StatusInputs {
             total: Some(BandKind::Normal),
             mma: Some(BandKind::Borderline),
             ..StatusInputs::default()
         };
-        assert_eq!(combine(&normal_b12), StatusOutcome::IndeterminateMmaBorderline);
+        assert_eq!(
+            combine(&normal_b12),
+            StatusOutcome::IndeterminateMmaBorderline
+        );
         assert_eq!(
             combine(&grey_with(Some(BandKind::Normal))),
             StatusOutcome::UnlikelyGreyZoneMmaNormal
@@ -201,11 +205,5 @@ mod tests {
             ..StatusInputs::default()
         };
         assert_eq!(combine(&i), StatusOutcome::IndeterminateOnB12);
-    }
-
-    impl StatusOutcome {
-        fn category_hint(self) -> &'static str {
-            self.as_str().split('_').next().unwrap_or_default()
-        }
     }
 }

@@ -444,6 +444,39 @@ impl<'a> Compiler<'a> {
                 })
             })
             .collect();
+        let lr = &status.lab_reference_range;
+        let lab_reference_range = {
+            let meta = self.meta(
+                file,
+                "lab_reference_range",
+                "lab_reference_range",
+                &lr.sources,
+                &lr.claims,
+                lr.status,
+                false,
+            );
+            let analytes = lr
+                .analytes
+                .iter()
+                .filter_map(|a| self.analyte_ref(file, "lab_reference_range", a))
+                .collect();
+            let band = |name: &str, kind: BandKind| Band {
+                band: name.to_owned(),
+                kind: Some(kind),
+                from: None,
+                to: None,
+                to_inclusive: true,
+                limit: None,
+                status: meta.status,
+                sources: meta.sources.clone(),
+            };
+            LabReferenceRange {
+                normal: band("normal", BandKind::Normal),
+                raised: band("raised", BandKind::Raised),
+                meta,
+                analytes,
+            }
+        };
         let ci = &status.combined_indicator;
         let ci_bands = self.bands(
             file,
@@ -527,6 +560,7 @@ impl<'a> Compiler<'a> {
             decisions,
             checks,
             outcomes,
+            lab_reference_range,
             combined_indicator,
             values,
             plausible,
@@ -548,22 +582,51 @@ impl<'a> Compiler<'a> {
 
     /// No cause or differential may be listed, or supported, by negative
     /// evidence alone (see `evidence.rs`).
-    fn check_evidence<A, B>(&mut self, findings: &[Finding], causes: &[Scored<A>], diffs: &[Scored<B>]) {
+    fn check_evidence<A, B>(
+        &mut self,
+        findings: &[Finding],
+        causes: &[Scored<A>],
+        diffs: &[Scored<B>],
+    ) {
         let items = causes
             .iter()
-            .map(|c| ("rules/causes.toml", "cause", &c.meta.id, &c.requires, &c.supporting))
+            .map(|c| {
+                (
+                    "rules/causes.toml",
+                    "cause",
+                    &c.meta.id,
+                    &c.requires,
+                    &c.supporting,
+                )
+            })
             .chain(diffs.iter().map(|d| {
-                ("rules/differential.toml", "differential", &d.meta.id, &d.requires, &d.supporting)
+                (
+                    "rules/differential.toml",
+                    "differential",
+                    &d.meta.id,
+                    &d.requires,
+                    &d.supporting,
+                )
             }));
         let mut problems = Vec::new();
         for (file, kind, id, requires, supporting) in items {
-            let key = format!("{kind}.{}", id.strip_prefix(&format!("{kind}_")).unwrap_or(id));
+            let key = format!(
+                "{kind}.{}",
+                id.strip_prefix(&format!("{kind}_")).unwrap_or(id)
+            );
             if !crate::evidence::needs_positive(requires, findings) {
                 problems.push((file, key.clone(), "`requires` can hold on negative evidence alone (an answer \"no\", a normal or negative result, an untested marker)".to_owned()));
             }
             for e in supporting {
                 if !crate::evidence::needs_positive(&findings[e.finding].when, findings) {
-                    problems.push((file, key.clone(), format!("supporting finding '{}' is negative evidence; list it under `against`", findings[e.finding].id)));
+                    problems.push((
+                        file,
+                        key.clone(),
+                        format!(
+                            "supporting finding '{}' is negative evidence; list it under `against`",
+                            findings[e.finding].id
+                        ),
+                    ));
                 }
             }
         }
@@ -573,7 +636,12 @@ impl<'a> Compiler<'a> {
     }
 
     /// Rules that conclude something (next tests) must not fire on negative evidence alone.
-    fn check_rule_evidence<'r>(&mut self, findings: &[Finding], file: &str, rules: impl Iterator<Item = &'r Rule>) {
+    fn check_rule_evidence<'r>(
+        &mut self,
+        findings: &[Finding],
+        file: &str,
+        rules: impl Iterator<Item = &'r Rule>,
+    ) {
         let bad: Vec<String> = rules
             .filter(|r| !crate::evidence::needs_positive(&r.when, findings))
             .map(|r| r.meta.id.clone())
@@ -1139,6 +1207,17 @@ impl<'a> Compiler<'a> {
             finding("pregnant"),
             finding("kidney_disease"),
         );
+        let (
+            ifab_positive,
+            on_b12_replacement,
+            presenting_complaint,
+            autoimmune_gastritis_established,
+        ) = (
+            finding("ifab_positive"),
+            finding("on_b12_replacement"),
+            finding("presenting_complaint"),
+            finding("autoimmune_gastritis_established"),
+        );
         self.finding_index = findings;
         let analytes = std::mem::take(&mut self.analyte_index);
         let mut analyte = |id: &str| self.required(&analytes, "analytes.toml", "analyte", id);
@@ -1147,6 +1226,10 @@ impl<'a> Compiler<'a> {
             nitrous_oxide_use,
             pregnant,
             kidney_disease,
+            ifab_positive,
+            on_b12_replacement,
+            presenting_complaint,
+            autoimmune_gastritis_established,
             b12_total: analyte("b12_total"),
             holotranscobalamin: analyte("holotranscobalamin"),
             mma: analyte("mma"),
@@ -1666,7 +1749,13 @@ impl<'a> Compiler<'a> {
         if let Some(e) = &w.exposure {
             let ids = self.vocab_ids(file, key, "exposure", std::slice::from_ref(e));
             let patterns = w.pattern.as_ref().map(|list| {
-                self.parse_list(file, key, "exposure pattern", list, kobalt_contract::ExposurePattern::parse)
+                self.parse_list(
+                    file,
+                    key,
+                    "exposure pattern",
+                    list,
+                    kobalt_contract::ExposurePattern::parse,
+                )
             });
             parts.push(Pred::Exposure { ids, patterns });
         } else if w.pattern.is_some() {
@@ -1868,7 +1957,8 @@ impl<'a> Compiler<'a> {
             }
             let mut band_sources = sources.to_vec();
             band_sources.extend(b.sources.iter().cloned());
-            let band_status = self.rule_status(Some(b.status.unwrap_or(status)), false, &band_sources);
+            let band_status =
+                self.rule_status(Some(b.status.unwrap_or(status)), false, &band_sources);
             out.push(Band {
                 kind: BandKind::parse(&b.band),
                 band: b.band.clone(),

@@ -41,9 +41,9 @@ fn positive(p: &Pred, findings: &[Finding], depth: usize) -> bool {
         | Pred::Breastfeeding(false)
         | Pred::TreatmentJudgeable(false) => false,
         Pred::LabBand { bands, .. } => bands.iter().any(|b| b != "normal"),
-        Pred::LabResult { results, .. } => results
-            .iter()
-            .any(|r| *r != QualitativeResult::Negative),
+        Pred::LabResult { results, .. } => {
+            results.iter().any(|r| *r != QualitativeResult::Negative)
+        }
         Pred::B12Status(categories) => categories
             .iter()
             .any(|c| matches!(c, B12Category::Deficient | B12Category::Indeterminate)),

@@ -438,6 +438,18 @@ pub struct Recommend {
     pub prevention: Meta,
 }
 
+/// The laboratory's own upper reference limit as the decision limit
+/// (rules/status.toml `[lab_reference_range]`): for these analytes a value
+/// above the request's `reference_high` is `raised`, otherwise `normal`.
+#[derive(Clone, Debug)]
+pub struct LabReferenceRange {
+    pub meta: Meta,
+    pub analytes: Vec<AnalyteId>,
+    /// The two bands a value falls in (names and kinds only; the limit is the lab's).
+    pub normal: Band,
+    pub raised: Band,
+}
+
 /// The whole knowledge base.
 #[derive(Clone, Debug)]
 pub struct Knowledge {
@@ -476,6 +488,7 @@ pub struct Knowledge {
     pub checks: Vec<Rule>,
     /// Indexed by `StatusOutcome`.
     pub outcomes: Vec<Outcome>,
+    pub lab_reference_range: LabReferenceRange,
     /// The findings and analytes the engine names.
     pub ids: EngineIds,
     pub combined_indicator: CombinedIndicatorParams,
@@ -527,20 +540,21 @@ impl Knowledge {
 
     /// The sources of a rule or value that may be cited under `guideline`
     /// (their region serves the profile), and whether there was one. With
-    /// none, the sources are returned as they are and the caller labels the
-    /// rule unverified: under this profile it is Kobalt's own choice
-    /// (profiles are not mixed; clinical review F13).
+    /// none, nothing is cited and the caller labels the rule unverified: under
+    /// this profile it is Kobalt's own choice (profiles are not mixed;
+    /// clinical review F13).
     pub fn sources_for(&self, sources: &[String], guideline: Guideline) -> (Vec<String>, bool) {
         let served: Vec<String> = sources
             .iter()
-            .filter(|s| self.sources.get(*s).is_some_and(|s| s.region.serves(guideline)))
+            .filter(|s| {
+                self.sources
+                    .get(*s)
+                    .is_some_and(|s| s.region.serves(guideline))
+            })
             .cloned()
             .collect();
-        if served.is_empty() && !sources.is_empty() {
-            (sources.to_vec(), false)
-        } else {
-            (served, true)
-        }
+        let any = !served.is_empty() || sources.is_empty();
+        (served, any)
     }
 
     /// A status outcome's rule; the loader defines one for every `StatusOutcome`.
@@ -609,6 +623,10 @@ pub struct EngineIds {
     pub nitrous_oxide_use: FindingId,
     pub pregnant: FindingId,
     pub kidney_disease: FindingId,
+    pub ifab_positive: FindingId,
+    pub on_b12_replacement: FindingId,
+    pub presenting_complaint: FindingId,
+    pub autoimmune_gastritis_established: FindingId,
     pub b12_total: AnalyteId,
     pub holotranscobalamin: AnalyteId,
     pub mma: AnalyteId,

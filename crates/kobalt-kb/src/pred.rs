@@ -2,7 +2,8 @@
 //! resolved to an index.
 
 use kobalt_contract::{
-    B12Category, Course, Diet, ExposurePattern, QualitativeResult, Route, Severity, Sex, TreatmentResponse,
+    B12Category, Course, Diet, ExposurePattern, QualitativeResult, Route, Severity, Sex,
+    TreatmentResponse,
 };
 
 use crate::model::AnalyteId;

@@ -542,6 +542,20 @@ pub(crate) struct FollowUpFile {
 pub(crate) struct StatusFile {
     pub outcome: BTreeMap<String, OutcomeFile>,
     pub combined_indicator: CombinedIndicatorFile,
+    pub lab_reference_range: LabReferenceFile,
+}
+
+/// The analytes whose laboratory upper reference limit, when the request
+/// gives one, is the decision limit.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LabReferenceFile {
+    pub analytes: Vec<String>,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+    #[serde(default)]
+    pub status: Option<Status>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -378,12 +378,23 @@ fn derived_rules_and_rules_citing_weak_sources_are_unverified() {
             .find(|t| t.rule.meta.id == id)
             .unwrap_or_else(|| panic!("no triage rule {id}"))
     };
-    for id in ["triage_palpitations", "triage_pregnancy_suspected_deficiency", "triage_severe_anaemia"] {
+    for id in [
+        "triage_palpitations",
+        "triage_pregnancy_suspected_deficiency",
+        "triage_severe_anaemia",
+    ] {
         assert!(triage(id).rule.meta.derived, "{id} is derived");
-        assert_eq!(triage(id).rule.meta.status, kobalt_kb::Status::Unverified, "{id}");
+        assert_eq!(
+            triage(id).rule.meta.status,
+            kobalt_kb::Status::Unverified,
+            "{id}"
+        );
     }
     // A source the register marks unverified (a translation site) makes its rule unverified.
-    assert_eq!(kb.sources["CLIN-TEXT"].status, kobalt_kb::Status::Unverified);
+    assert_eq!(
+        kb.sources["CLIN-TEXT"].status,
+        kobalt_kb::Status::Unverified
+    );
     let citing = kb
         .checks
         .iter()
@@ -392,6 +403,11 @@ fn derived_rules_and_rules_citing_weak_sources_are_unverified() {
         .collect::<Vec<_>>();
     assert!(!citing.is_empty(), "some follow-up rule cites CLIN-TEXT");
     for r in citing {
-        assert_eq!(r.meta.status, kobalt_kb::Status::Unverified, "{}", r.meta.id);
+        assert_eq!(
+            r.meta.status,
+            kobalt_kb::Status::Unverified,
+            "{}",
+            r.meta.id
+        );
     }
 }

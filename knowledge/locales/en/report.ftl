@@ -130,3 +130,4 @@ projection-later = later
 projection-days = { $n } days
 projection-weeks = { $n } weeks
 projection-day = { $n } day
+report-no-profile-source = no source of this guideline: Kobalt's choice, unverified

@@ -337,3 +337,6 @@ rule-indeterminate_ifab_positive =
 rule-indeterminate_on_b12 =
     .patient = You take B12 now. Then a normal B12 result cannot rule out a shortage.
     .clinician = B12 measured during replacement: a normal or high value is not interpretable; consider other causes of the complaints.
+rule-lab_reference_range =
+    .patient = Your laboratory's own normal range is used for this value.
+    .clinician = Laboratory reference range used as the decision limit (NG239: use laboratory reference ranges for MMA and homocysteine).

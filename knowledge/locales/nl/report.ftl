@@ -130,3 +130,4 @@ projection-later = later
 projection-days = { $n } dagen
 projection-weeks = { $n } weken
 projection-day = { $n } dag
+report-no-profile-source = geen bron van deze richtlijn: keuze van Kobalt, niet geverifieerd

@@ -337,3 +337,6 @@ rule-indeterminate_ifab_positive =
 rule-indeterminate_on_b12 =
     .patient = U gebruikt nu B12. Dan kan een normale B12-uitslag een tekort niet uitsluiten.
     .clinician = B12 gemeten tijdens suppletie: een normale of hoge waarde is niet te beoordelen; denk aan andere oorzaken van de klachten.
+rule-lab_reference_range =
+    .patient = Voor deze waarde gebruiken we de normaalwaarde van uw eigen laboratorium.
+    .clinician = Referentiewaarde van het laboratorium gebruikt als beslisgrens (NG239: gebruik de referentiewaarden van het laboratorium voor MMA en homocysteïne).

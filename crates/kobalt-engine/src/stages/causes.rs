@@ -1,7 +1,7 @@
 //! Stage 4, causes and differential: scored findings. The ranked causes are
 //! recorded in `ctx.derived` before the differential is scored.
 
-use kobalt_contract::{Cause, Differential};
+use kobalt_contract::{B12Category, Cause, Differential};
 use kobalt_kb::{Knowledge, Scored};
 
 use super::{Out, texts};
@@ -14,6 +14,9 @@ pub(crate) type ScoredRow = (usize, i32, Vec<usize>, Vec<usize>, Vec<usize>);
 /// The causes stage's output.
 pub(crate) struct CausesOutcome {
     pub(crate) causes: Vec<Cause>,
+    /// When deficiency is unlikely the ranked items are risk factors, not
+    /// causes (clinical review F24).
+    pub(crate) risk_factors: Vec<Cause>,
     pub(crate) differential: Vec<Differential>,
     /// The differential's rows, best first (the next tests stage reads their tests).
     pub(crate) differential_rows: Vec<ScoredRow>,
@@ -23,11 +26,16 @@ pub(crate) fn causes<'a>(kb: &'a Knowledge, ctx: &mut Ctx<'a>, out: &mut Out<'a>
     let scored_causes = score_all(ctx, &kb.causes);
     ctx.derived.ranked_causes = scored_causes.iter().map(|(i, s, ..)| (*i, *s)).collect();
     ctx.derived.causes_known = true;
-    let causes = scored_causes
+    let ranked: Vec<Cause> = scored_causes
         .iter()
         .enumerate()
         .map(|(rank, row)| cause(kb, out, rank, row))
         .collect();
+    let (causes, risk_factors) = if ctx.derived.category == Some(B12Category::Unlikely) {
+        (Vec::new(), ranked)
+    } else {
+        (ranked, Vec::new())
+    };
     let differential_rows = score_all(ctx, &kb.differentials);
     let differential = differential_rows
         .iter()
@@ -35,6 +43,7 @@ pub(crate) fn causes<'a>(kb: &'a Knowledge, ctx: &mut Ctx<'a>, out: &mut Out<'a>
         .collect();
     CausesOutcome {
         causes,
+        risk_factors,
         differential,
         differential_rows,
     }
@@ -83,11 +92,13 @@ fn differential<'a>(kb: &'a Knowledge, out: &mut Out<'a>, row: &ScoredRow) -> Di
     }
 }
 
-/// Scores causes or differentials; listed when a supporting finding holds. Ties keep file order.
+/// Scores causes or differentials: listed when the necessary condition holds
+/// and a supporting finding holds. Ties keep file order.
 fn score_all<Id>(ctx: &mut Ctx<'_>, items: &[Scored<Id>]) -> Vec<ScoredRow> {
     let mut rows = Vec::new();
     for (idx, item) in items.iter().enumerate() {
-        if item.requires.is_some_and(|r| ctx.finding(r) != Tri::True) {
+        // The necessary condition (positive evidence, checked at load).
+        if ctx.eval(&item.requires) != Tri::True {
             continue;
         }
         let (mut score, mut sup, mut against, mut missing) = (0, vec![], vec![], vec![]);

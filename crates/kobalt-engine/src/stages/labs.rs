@@ -34,18 +34,90 @@ pub(crate) fn labs<'a>(kb: &'a Knowledge, case: &Case, out: &mut Out<'a>) -> Lab
         let Some(lab) = lab else { continue };
         let analyte = &kb.analytes[idx];
         let limits = profile.limits[idx].as_ref().map(|l| l.for_sex(case.sex));
-        let reading = match (lab.value, limits) {
-            (Some(v), Some((limits, _))) => {
+        let lab_limit = lab_reference_limit(kb, idx, lab);
+        let reading = match (lab.value, limits, lab_limit) {
+            (Some(v), _, Some(high)) => {
+                let range = &kb.lab_reference_range;
+                let band = if v > high {
+                    &range.raised
+                } else {
+                    &range.normal
+                };
+                bands[idx] = Some(band);
+                in_lab_range(analyte, high, band, out)
+            }
+            (Some(v), Some((limits, _)), None) => {
                 let band = limits.band_of(v);
                 bands[idx] = Some(band);
                 in_band(analyte, limits, band, out)
             }
-            (Some(_), None) => unread("no_limits".to_owned()),
-            (None, _) => unread(lab.result.map_or("unknown", |r| r.as_str()).to_owned()),
+            (Some(_), None, None) => unread("no_limits".to_owned()),
+            (None, ..) => unread(lab.result.map_or("unknown", |r| r.as_str()).to_owned()),
         };
         markers.push(marker(analyte, lab, reading, out));
     }
     Labs { bands, markers }
+}
+
+/// The laboratory's upper reference limit when it decides (rules/status.toml
+/// `[lab_reference_range]`: MMA and homocysteine; clinical review F09).
+fn lab_reference_limit(kb: &Knowledge, idx: usize, lab: &LabFact) -> Option<f64> {
+    let range = &kb.lab_reference_range;
+    range
+        .analytes
+        .contains(&(idx as kobalt_kb::AnalyteId))
+        .then_some(lab.reference_high)
+        .flatten()
+}
+
+/// A value read against the laboratory's own upper reference limit.
+fn in_lab_range<'a>(
+    analyte: &Analyte,
+    high: f64,
+    band: &'a kobalt_kb::Band,
+    out: &mut Out<'a>,
+) -> Reading {
+    let range_id = "lab_reference_range".to_owned();
+    out.trace.push(range_id.clone());
+    let (sources, unverified) = cite_band(out, &range_id, band, analyte);
+    Reading {
+        interpretation: band.band.clone(),
+        rule: range_id,
+        sources,
+        decision_limits: BTreeMap::from([("lab_high".to_owned(), high)]),
+        bands: vec![
+            Band {
+                band: "normal".to_owned(),
+                from: None,
+                to: Some(high),
+                to_inclusive: true,
+            },
+            Band {
+                band: "raised".to_owned(),
+                from: Some(high),
+                to: None,
+                to_inclusive: false,
+            },
+        ],
+        unverified,
+    }
+}
+
+/// Cites a band's sources under the profile; whether it is unverified there.
+fn cite_band(
+    out: &mut Out<'_>,
+    id: &str,
+    band: &kobalt_kb::Band,
+    analyte: &Analyte,
+) -> (Vec<String>, bool) {
+    let status = if analyte.conversion_unverified {
+        Status::Unverified
+    } else {
+        band.status
+    };
+    let before = out.unverified.len();
+    let sources = out.cite(id, &band.sources, status);
+    (sources, out.unverified.len() > before)
 }
 
 fn in_band<'a>(
@@ -55,12 +127,12 @@ fn in_band<'a>(
     out: &mut Out<'a>,
 ) -> Reading {
     out.trace.push(limits.rule_id.clone());
-    out.sources.extend(band.sources.iter().map(String::as_str));
-    let unverified = band.status == Status::Unverified || analyte.conversion_unverified;
-    if unverified {
-        out.unverified
-            .push(format!("{}:{}", limits.rule_id, band.band));
-    }
+    let (sources, unverified) = cite_band(
+        out,
+        &format!("{}:{}", limits.rule_id, band.band),
+        band,
+        analyte,
+    );
     let shown = limits
         .bands
         .iter()
@@ -74,7 +146,7 @@ fn in_band<'a>(
     Reading {
         interpretation: band.band.clone(),
         rule: limits.rule_id.clone(),
-        sources: band.sources.clone(),
+        sources,
         decision_limits: limits.named_limits(),
         bands: shown,
         unverified,
@@ -137,7 +209,7 @@ mod tests {
 
     fn run(request: serde_json::Value) -> (Vec<Option<String>>, Vec<Marker>, Vec<String>) {
         let case = case(request);
-        let mut out = Out::new(case.language, case.audience);
+        let mut out = Out::new(kb(), &case);
         let labs = labs(kb(), &case, &mut out);
         let bands = labs
             .bands

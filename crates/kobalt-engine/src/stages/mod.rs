@@ -6,9 +6,10 @@
 
 use std::collections::BTreeSet;
 
-use kobalt_contract::{Audience, Language, Reason, TriageLevel};
+use kobalt_contract::{Audience, Guideline, Language, Reason, TriageLevel};
 use kobalt_kb::{Knowledge, Meta, Rule, Status};
 
+use crate::case::Case;
 use crate::eval::Ctx;
 
 pub(crate) mod causes;
@@ -24,18 +25,22 @@ pub(crate) mod warnings;
 /// What the stages collect besides their outputs: the trace (rules in firing
 /// order), the sources cited and the unverified values used.
 pub(crate) struct Out<'a> {
+    kb: &'a Knowledge,
+    guideline: Guideline,
     pub(crate) language: Language,
     pub(crate) audience: Audience,
     pub(crate) trace: Vec<String>,
-    pub(crate) sources: BTreeSet<&'a str>,
+    pub(crate) sources: BTreeSet<String>,
     pub(crate) unverified: Vec<String>,
 }
 
 impl<'a> Out<'a> {
-    pub(crate) fn new(language: Language, audience: Audience) -> Self {
+    pub(crate) fn new(kb: &'a Knowledge, case: &Case) -> Self {
         Out {
-            language,
-            audience,
+            kb,
+            guideline: case.guideline,
+            language: case.language,
+            audience: case.audience,
             trace: Vec::new(),
             sources: BTreeSet::new(),
             unverified: Vec::new(),
@@ -45,14 +50,24 @@ impl<'a> Out<'a> {
     /// Records a rule as fired; returns its text and sources.
     pub(crate) fn fire(&mut self, meta: &'a Meta) -> (String, Vec<String>) {
         self.trace.push(meta.id.clone());
-        self.sources.extend(meta.sources.iter().map(String::as_str));
-        if meta.status == Status::Unverified {
-            self.unverified.push(meta.id.clone());
-        }
+        let sources = self.cite(&meta.id, &meta.sources, meta.status);
         (
             meta.text.get(self.language, self.audience).to_owned(),
-            meta.sources.clone(),
+            sources,
         )
+    }
+
+    /// The sources of a rule or value as this profile cites them: only those
+    /// of the profile's region (and international ones). With none of those,
+    /// the rule is Kobalt's own choice under this profile and is labelled
+    /// unverified, like a rule whose status is unverified (clinical review F13).
+    pub(crate) fn cite(&mut self, id: &str, sources: &[String], status: Status) -> Vec<String> {
+        let (sources, served) = self.kb.sources_for(sources, self.guideline);
+        if status == Status::Unverified || !served {
+            self.unverified.push(id.to_owned());
+        }
+        self.sources.extend(sources.iter().cloned());
+        sources
     }
 }
 
@@ -134,7 +149,7 @@ pub(crate) mod testing {
     /// The collector and context after the labs and status stages.
     pub(crate) fn after_status(case: &Case) -> (Out<'_>, Ctx<'_>, B12Status) {
         let kb = kb();
-        let mut out = Out::new(case.language, case.audience);
+        let mut out = Out::new(kb, case);
         let labs = super::labs::labs(kb, case, &mut out);
         let mut ctx = Ctx::new(kb, case, kb.profile(case.guideline), labs.bands);
         let status = super::status::status(kb, case, &mut ctx, &mut out, labs.markers);

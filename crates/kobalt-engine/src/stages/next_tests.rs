@@ -1,5 +1,6 @@
-//! Stage 5, next tests: the test rules in file order, then each listed
-//! differential's own untested analytes. An analyte is offered once.
+//! Stage 5, next tests: the test rules in file order, then, for a person with
+//! a presenting complaint, each listed differential's own untested analytes.
+//! An analyte is offered once; the offered ones are recorded in `ctx.derived`.
 
 use kobalt_contract::NextTest;
 use kobalt_kb::Knowledge;
@@ -7,7 +8,7 @@ use kobalt_kb::Knowledge;
 use super::Out;
 use super::causes::ScoredRow;
 use crate::case::Case;
-use crate::eval::Ctx;
+use crate::eval::{Ctx, Tri};
 
 pub(crate) fn next_tests<'a>(
     kb: &'a Knowledge,
@@ -42,9 +43,16 @@ pub(crate) fn next_tests<'a>(
             });
         }
     }
-    for (idx, ..) in differential_rows {
-        differential_tests(kb, case, out, *idx, &mut offered, &mut next_tests);
+    // No differential tests for people without complaints (clinical review F07).
+    if ctx.finding(kb.ids.presenting_complaint) == Tri::True {
+        for (idx, ..) in differential_rows {
+            differential_tests(kb, case, out, *idx, &mut offered, &mut next_tests);
+        }
     }
+    ctx.derived.offered = (0..kb.analytes.len())
+        .filter(|a| offered[*a])
+        .map(|a| a as kobalt_kb::AnalyteId)
+        .collect();
     next_tests
 }
 
@@ -71,7 +79,7 @@ fn differential_tests(
                     d.name.get(language, audience)
                 ),
                 rule: d.meta.id.clone(),
-                sources: d.meta.sources.clone(),
+                sources: kb.sources_for(&d.meta.sources, case.guideline).0,
             });
         }
     }

@@ -50,6 +50,8 @@ fn status_outcome(ctx: &mut Ctx<'_>) -> StatusOutcome {
         nitrous_oxide: finding(ids.nitrous_oxide_use),
         pregnant: finding(ids.pregnant),
         renal: finding(ids.kidney_disease),
+        ifab_positive: finding(ids.ifab_positive),
+        on_b12: finding(ids.on_b12_replacement),
     })
 }
 

@@ -25,10 +25,15 @@ pub(crate) fn treatment<'a>(
         .find(|r| r.applies_to(case.guideline) && ctx.holds(&r.when));
     let start_before_results = start_rule.is_some() && category != B12Category::Unlikely;
     let symptomatic = ctx.finding(kb.ids.any_b12_symptom) == Tri::True;
-    let purpose = purpose(category, start_before_results, symptomatic);
+    // Autoimmune gastritis established: treat whatever the B12 level (F02).
+    let autoimmune = ctx.finding(kb.ids.autoimmune_gastritis_established) == Tri::True;
+    let purpose = purpose(category, start_before_results || autoimmune, symptomatic);
     let recommended = purpose == Some(PlanPurpose::Deficiency);
-    if recommended {
+    if category == B12Category::Deficient || start_before_results {
         reasons.push(reason(out, &kb.recommend.deficient, level));
+    }
+    if autoimmune {
+        reasons.push(reason(out, &kb.recommend.autoimmune_gastritis, level));
     }
     if let Some(r) = start_rule.filter(|_| start_before_results) {
         reasons.push(reason(out, &r.meta, level));
@@ -36,6 +41,7 @@ pub(crate) fn treatment<'a>(
     let regimens = purpose.map_or_else(Vec::new, |purpose| {
         regimens(kb, ctx, out, purpose, level, &mut reasons)
     });
+    ctx.derived.planned_routes = regimens.iter().map(|r| r.route).collect();
     let lifelong = lifelong(kb, case, ctx, out, recommended, level, &mut reasons);
     let advice = fire_rules(ctx, out, &kb.advice, level, &mut reasons);
     TreatmentPlan {
@@ -48,13 +54,11 @@ pub(crate) fn treatment<'a>(
     }
 }
 
-/// What a plan is for: treatment of a deficiency, a trial in the grey zone, or prevention.
-fn purpose(
-    category: B12Category,
-    start_before_results: bool,
-    symptomatic: bool,
-) -> Option<PlanPurpose> {
-    if category == B12Category::Deficient || start_before_results {
+/// What a plan is for: treatment of a deficiency (also when treatment starts
+/// before results or the cause alone calls for it), a trial in the grey zone,
+/// or prevention.
+fn purpose(category: B12Category, treat_anyway: bool, symptomatic: bool) -> Option<PlanPurpose> {
+    if category == B12Category::Deficient || treat_anyway {
         Some(PlanPurpose::Deficiency)
     } else if category == B12Category::Indeterminate && symptomatic {
         Some(PlanPurpose::Trial)
@@ -83,8 +87,7 @@ fn regimens<'a>(
         return Vec::new();
     };
     out.trace.push(plan.meta.id.clone());
-    out.sources
-        .extend(plan.meta.sources.iter().map(String::as_str));
+    out.cite(&plan.meta.id, &plan.meta.sources, plan.meta.status);
     match purpose {
         PlanPurpose::Trial => reasons.push(reason(out, &kb.recommend.trial_in_grey_zone, level)),
         PlanPurpose::Prevention => reasons.push(reason(out, &kb.recommend.prevention, level)),
@@ -109,7 +112,8 @@ fn regimens<'a>(
             text,
             rule: plan.meta.id.clone(),
             sources,
-            unverified: g.meta.status == Status::Unverified,
+            unverified: g.meta.status == Status::Unverified
+                || !kb.sources_for(&g.meta.sources, ctx.case.guideline).1,
         });
     }
     regimens
@@ -186,7 +190,7 @@ mod tests {
             rules,
             [
                 "recommend_deficient",
-                "advice_any_form_works",
+                "advice_oral_cyanocobalamin",
                 "advice_recovery_time"
             ]
         );
