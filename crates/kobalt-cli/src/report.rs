@@ -128,6 +128,9 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
         Lifelong::Unknown => "lifelong-unknown",
     };
     let _ = writeln!(s, "  {}", m(lifelong));
+    if !a.treatment.recommended && !a.treatment.regimens.is_empty() {
+        let _ = writeln!(s, "  {}", m("report-treatment-possible"));
+    }
     for r in &a.treatment.regimens {
         let _ = writeln!(
             s,

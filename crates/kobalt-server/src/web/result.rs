@@ -198,6 +198,9 @@ fn result_page(
             }
             @if a.treatment.start_before_results { p class="big" { (m("report-start-before-results")) } }
             p { (m(match a.treatment.lifelong { Lifelong::Yes => "lifelong-yes", Lifelong::No => "lifelong-no", Lifelong::Unknown => "lifelong-unknown" })) }
+            @if !a.treatment.recommended && !a.treatment.regimens.is_empty() {
+                p { (m("report-treatment-possible")) }
+            }
             ul {
                 @for r in &a.treatment.regimens {
                     li { "[" (m(&format!("phase-{}", r.phase))) "] " (r.text) " " (sources(&r.sources)) }
