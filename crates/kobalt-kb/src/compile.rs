@@ -333,12 +333,12 @@ impl<'a> Compiler<'a> {
             trial_in_grey_zone: recommend("trial_in_grey_zone"),
             prevention: recommend("prevention"),
         };
-        let start_before_results = treatment
+        let start_before_results: Vec<Rule> = treatment
             .start_before_results
             .iter()
             .map(|r| self.rule(file, r.common()))
             .collect();
-        let lifelong = treatment
+        let lifelong: Vec<LifelongRule> = treatment
             .lifelong
             .iter()
             .map(|r| LifelongRule {
@@ -346,7 +346,7 @@ impl<'a> Compiler<'a> {
                 value: r.value,
             })
             .collect();
-        let advice = treatment
+        let advice: Vec<Rule> = treatment
             .advice
             .iter()
             .map(|r| self.rule(file, r.common()))
@@ -384,7 +384,7 @@ impl<'a> Compiler<'a> {
 
         let followup: FollowUpFile = self.parse("rules/followup.toml")?;
         let file = "rules/followup.toml";
-        let decisions = followup
+        let decisions: Vec<DecisionRule> = followup
             .decision
             .iter()
             .map(|r| {
@@ -398,7 +398,7 @@ impl<'a> Compiler<'a> {
                 }
             })
             .collect();
-        let checks = followup
+        let checks: Vec<Rule> = followup
             .check
             .iter()
             .map(|r| self.rule(file, r.common()))
@@ -521,6 +521,25 @@ impl<'a> Compiler<'a> {
         self.check_claim_coverage(&mut claims);
         self.check_evidence(&findings, &causes, &differentials);
         self.check_rule_evidence(&findings, "rules/tests.toml", tests.iter().map(|t| &t.rule));
+        self.check_rule_evidence(
+            &findings,
+            "rules/triage.toml",
+            triage.iter().map(|t| &t.rule),
+        );
+        self.check_rule_evidence(
+            &findings,
+            "rules/treatment.toml",
+            start_before_results
+                .iter()
+                .chain(lifelong.iter().map(|l| &l.rule))
+                .chain(advice.iter()),
+        );
+        self.check_rule_evidence(&findings, "rules/warnings.toml", warnings.iter());
+        self.check_rule_evidence(
+            &findings,
+            "rules/followup.toml",
+            checks.iter().chain(decisions.iter().map(|d| &d.rule)),
+        );
         let mut messages = self.names.clone();
         for (id, text) in &self.texts {
             messages.entry(id.clone()).or_insert_with(|| text.clone());
@@ -635,7 +654,7 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// Rules that conclude something (next tests) must not fire on negative evidence alone.
+    /// No rule (triage, test, treatment, follow-up, warning) may fire on negative evidence alone.
     fn check_rule_evidence<'r>(
         &mut self,
         findings: &[Finding],
