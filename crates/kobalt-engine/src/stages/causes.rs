@@ -177,4 +177,38 @@ mod tests {
         assert!(ctx.derived.causes_known);
         assert_eq!(c.differential.len(), c.differential_rows.len());
     }
+
+    #[test]
+    fn no_laughing_gas_cause_without_reported_use() {
+        // Clinical review F01 / P01b: nerve symptoms alone never name nitrous oxide.
+        let case = case(json!({
+            "guideline": "nhg",
+            "person": { "age_years": 45, "sex": "female" },
+            "exposures": [],
+            "symptoms": [{ "id": "paresthesia", "present": true, "weeks": 10, "course": "gradual" }],
+            "labs": [{ "analyte": "b12_total", "value": 120, "unit": "pmol/L" }],
+        }));
+        let (mut out, mut ctx, ..) = after_triage(&case);
+        let c = causes(kb(), &mut ctx, &mut out);
+        assert!(
+            !c.causes.iter().any(|c| c.id == CauseId::NitrousOxide),
+            "{:?}",
+            c.causes
+        );
+    }
+
+    #[test]
+    fn when_deficiency_is_unlikely_causes_are_risk_factors() {
+        // Clinical review F24 / P05: a 70-year-old with a high B12.
+        let case = case(json!({
+            "guideline": "nhg",
+            "person": { "age_years": 70, "sex": "male" },
+            "supplements": [],
+            "labs": [{ "analyte": "b12_total", "value": 1500, "unit": "pmol/L" }],
+        }));
+        let (mut out, mut ctx, ..) = after_triage(&case);
+        let c = causes(kb(), &mut ctx, &mut out);
+        assert!(c.causes.is_empty());
+        assert_eq!(c.risk_factors[0].id, CauseId::FoodCobalaminMalabsorption);
+    }
 }

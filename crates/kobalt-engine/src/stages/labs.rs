@@ -252,6 +252,46 @@ mod tests {
     }
 
     #[test]
+    fn the_labs_own_upper_limit_decides_for_mma() {
+        // G9 (NG239): use laboratory reference ranges for MMA; clinical review F09 / P26b.
+        let (bands, markers, trace) = run(json!({
+            "guideline": "nhg",
+            "person": { "age_years": 50, "sex": "female" },
+            "labs": [{ "analyte": "mma", "value": 0.40, "unit": "µmol/L", "reference_high": 0.35 }],
+        }));
+        assert_eq!(bands[kb().ids.mma as usize].as_deref(), Some("raised"));
+        assert_eq!(markers[0].rule, "lab_reference_range");
+        assert_eq!(markers[0].decision_limits.get("lab_high"), Some(&0.35));
+        assert_eq!(trace, ["lab_reference_range"]);
+    }
+
+    #[test]
+    fn a_converted_b12_is_rounded_to_the_limits_precision() {
+        // 200 pg/mL = 147.56 pmol/L; the NHG limit 148 has no decimals (clinical review F17).
+        let (bands, ..) = run(json!({
+            "guideline": "nhg",
+            "person": { "age_years": 50, "sex": "female" },
+            "labs": [{ "analyte": "b12_total", "value": 200, "unit": "pg/mL" }],
+        }));
+        assert_eq!(
+            bands[kb().ids.b12_total as usize].as_deref(),
+            Some("low_normal")
+        );
+    }
+
+    #[test]
+    fn under_nice_an_nhg_only_source_is_not_cited() {
+        // Profiles are not mixed (F13): NICE's B12 limits cite NICE sources only.
+        let (_, markers, _) = run(b12("nice", 200.0));
+        assert!(
+            markers[0].sources.iter().all(|s| !s.starts_with("NHG")),
+            "{:?}",
+            markers[0].sources
+        );
+        assert!(!markers[0].sources.is_empty());
+    }
+
+    #[test]
     fn a_qualitative_result_has_no_band() {
         let (bands, markers, trace) = run(json!({
             "guideline": "nhg",

@@ -133,4 +133,38 @@ mod tests {
         }));
         assert!(!tests.iter().any(|t| t.analyte == "mma"), "{tests:?}");
     }
+
+    #[test]
+    fn no_differential_tests_without_complaints() {
+        // Clinical review F07 / P29: a healthy person with every symptom denied gets no tests.
+        let tests = run(json!({
+            "guideline": "nhg",
+            "person": { "age_years": 30, "sex": "male" },
+            "symptoms": [
+                { "id": "paresthesia", "present": false },
+                { "id": "muscle_weakness", "present": false },
+                { "id": "fatigue", "present": false },
+            ],
+            "medications": [{ "id": "statin" }],
+        }));
+        assert!(tests.is_empty(), "{tests:?}");
+    }
+
+    #[test]
+    fn known_autoimmune_gastritis_is_not_retested_for_ifab() {
+        // Clinical review F26 / P40; BSH-2014 G17.
+        let tests = run(json!({
+            "guideline": "nhg",
+            "person": { "age_years": 60, "sex": "female" },
+            "conditions": [{ "id": "autoimmune_gastritis" }],
+            "symptoms": [{ "id": "numbness", "present": true, "weeks": 10, "course": "gradual" }],
+            "labs": [{ "analyte": "b12_total", "value": 70, "unit": "pmol/L" }],
+        }));
+        assert!(
+            !tests
+                .iter()
+                .any(|t| t.analyte == "intrinsic_factor_antibody"),
+            "{tests:?}"
+        );
+    }
 }
