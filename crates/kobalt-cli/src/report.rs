@@ -129,7 +129,17 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
     };
     let _ = writeln!(s, "  {}", m(lifelong));
     if !a.treatment.recommended && !a.treatment.regimens.is_empty() {
-        let _ = writeln!(s, "  {}", m("report-treatment-possible"));
+        let prevention = a
+            .treatment
+            .regimens
+            .iter()
+            .all(|r| r.phase == kobalt_contract::Phase::Prevention);
+        let heading = if prevention {
+            "report-treatment-prevention"
+        } else {
+            "report-treatment-possible"
+        };
+        let _ = writeln!(s, "  {}", m(heading));
     }
     for r in &a.treatment.regimens {
         let _ = writeln!(

@@ -31,8 +31,9 @@ pub(crate) struct Derived {
     pub causes_known: bool,
     /// The analytes proposed as next tests (set by the tests stage).
     pub offered: Vec<kobalt_kb::AnalyteId>,
-    /// The routes of the planned regimens (set by the treatment stage).
-    pub planned_routes: Vec<kobalt_contract::Route>,
+    /// The route and daily dose (µg; 0 for weekly or monthly regimens) of each
+    /// planned regimen (set by the treatment stage).
+    pub planned: Vec<(kobalt_contract::Route, f64)>,
 }
 
 pub(crate) struct Ctx<'a> {
@@ -263,12 +264,14 @@ impl<'a> Ctx<'a> {
                 None => Tri::False,
                 Some(t) => Tri::from_bool(routes.contains(&t.route)),
             },
-            Pred::PlannedRoute(routes) => Tri::from_bool(
-                self.derived
-                    .planned_routes
-                    .iter()
-                    .any(|r| routes.contains(r)),
-            ),
+            Pred::PlannedRoute {
+                routes,
+                min_dose_ug,
+            } => {
+                Tri::from_bool(self.derived.planned.iter().any(|(r, dose)| {
+                    routes.contains(r) && min_dose_ug.is_none_or(|min| *dose >= min)
+                }))
+            }
             Pred::TreatmentResponse(list) => match &case.treatment {
                 None => Tri::False,
                 Some(t) => Tri::from_bool(list.contains(&t.response)),

@@ -1875,13 +1875,13 @@ impl<'a> Compiler<'a> {
             )));
         }
         if let Some(list) = &w.planned_route {
-            parts.push(Pred::PlannedRoute(self.parse_list(
-                file,
-                key,
-                "route",
-                list,
-                Route::parse,
-            )));
+            let routes = self.parse_list(file, key, "route", list, Route::parse);
+            parts.push(Pred::PlannedRoute {
+                routes,
+                min_dose_ug: w.planned_min_dose_ug,
+            });
+        } else if w.planned_min_dose_ug.is_some() {
+            self.problem(file, key, "`planned_min_dose_ug` needs `planned_route`");
         }
         if let Some(list) = &w.treatment_response {
             let parsed = self.parse_list(file, key, "response", list, |s| match s {

@@ -72,7 +72,11 @@ pub enum Pred {
     TreatmentRoute(Vec<Route>),
     /// A regimen of this assessment's plan has one of these routes (known only after the treatment
     /// stage; advice, follow-up and warnings may use it, findings may not).
-    PlannedRoute(Vec<Route>),
+    PlannedRoute {
+        routes: Vec<Route>,
+        /// With `planned_min_dose_ug`: a daily regimen of at least this dose.
+        min_dose_ug: Option<f64>,
+    },
     /// `None` in the list matches a treatment whose response was not given.
     TreatmentResponse(Vec<Option<TreatmentResponse>>),
     TreatmentJudgeable(bool),

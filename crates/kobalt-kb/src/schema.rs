@@ -361,6 +361,7 @@ pub(crate) struct WhenFile {
     pub no_clear_cause: Option<bool>,
     pub treatment_route: Option<Vec<String>>,
     pub planned_route: Option<Vec<String>>,
+    pub planned_min_dose_ug: Option<f64>,
     pub treatment_response: Option<Vec<String>>,
     pub treatment_judgeable: Option<bool>,
     pub unknown_counts: Option<bool>,

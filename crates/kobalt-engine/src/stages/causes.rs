@@ -92,8 +92,8 @@ fn differential<'a>(kb: &'a Knowledge, out: &mut Out<'a>, row: &ScoredRow) -> Di
     }
 }
 
-/// Scores causes or differentials: listed when the necessary condition holds
-/// and a supporting finding holds. Ties keep file order.
+/// Scores causes or differentials: listed when the necessary condition holds,
+/// a supporting finding holds and the score is positive. Ties keep file order.
 fn score_all<Id>(ctx: &mut Ctx<'_>, items: &[Scored<Id>]) -> Vec<ScoredRow> {
     let mut rows = Vec::new();
     for (idx, item) in items.iter().enumerate() {
@@ -122,7 +122,8 @@ fn score_all<Id>(ctx: &mut Ctx<'_>, items: &[Scored<Id>]) -> Vec<ScoredRow> {
                 Tri::False => {}
             }
         }
-        if !sup.is_empty() {
+        // Listed when the evidence for outweighs the evidence against.
+        if !sup.is_empty() && score > 0 {
             rows.push((idx, score, sup, against, missing));
         }
     }
@@ -199,16 +200,17 @@ mod tests {
 
     #[test]
     fn when_deficiency_is_unlikely_causes_are_risk_factors() {
-        // Clinical review F24 / P05: a 70-year-old with a high B12.
+        // Clinical review F24 / P46: a sleeve gastrectomy with a normal B12.
         let case = case(json!({
             "guideline": "nhg",
-            "person": { "age_years": 70, "sex": "male" },
+            "person": { "age_years": 40, "sex": "female" },
             "supplements": [],
-            "labs": [{ "analyte": "b12_total", "value": 1500, "unit": "pmol/L" }],
+            "procedures": [{ "id": "sleeve_gastrectomy" }],
+            "labs": [{ "analyte": "b12_total", "value": 300, "unit": "pmol/L" }],
         }));
         let (mut out, mut ctx, ..) = after_triage(&case);
         let c = causes(kb(), &mut ctx, &mut out);
         assert!(c.causes.is_empty());
-        assert_eq!(c.risk_factors[0].id, CauseId::FoodCobalaminMalabsorption);
+        assert_eq!(c.risk_factors[0].id, CauseId::BariatricSurgery);
     }
 }

@@ -84,7 +84,7 @@ fn in_lab_range<'a>(
         interpretation: band.band.clone(),
         rule: range_id,
         sources,
-        decision_limits: BTreeMap::from([("lab_high".to_owned(), high)]),
+        decision_limits: BTreeMap::from([("high".to_owned(), high)]),
         bands: vec![
             Band {
                 band: "normal".to_owned(),
@@ -261,7 +261,7 @@ mod tests {
         }));
         assert_eq!(bands[kb().ids.mma as usize].as_deref(), Some("raised"));
         assert_eq!(markers[0].rule, "lab_reference_range");
-        assert_eq!(markers[0].decision_limits.get("lab_high"), Some(&0.35));
+        assert_eq!(markers[0].decision_limits.get("high"), Some(&0.35));
         assert_eq!(trace, ["lab_reference_range"]);
     }
 

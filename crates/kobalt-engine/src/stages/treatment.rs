@@ -24,9 +24,11 @@ pub(crate) fn treatment<'a>(
         .iter()
         .find(|r| r.applies_to(case.guideline) && ctx.holds(&r.when));
     let start_before_results = start_rule.is_some() && category != B12Category::Unlikely;
-    let symptomatic = ctx.finding(kb.ids.any_b12_symptom) == Tri::True;
+    // No trial and no new course for someone already taking B12 (re-review).
+    let on_b12 = ctx.finding(kb.ids.on_b12_replacement) == Tri::True;
+    let symptomatic = ctx.finding(kb.ids.any_b12_symptom) == Tri::True && !on_b12;
     // Autoimmune gastritis established: treat whatever the B12 level (F02).
-    let autoimmune = ctx.finding(kb.ids.autoimmune_gastritis_established) == Tri::True;
+    let autoimmune = ctx.finding(kb.ids.autoimmune_gastritis_established) == Tri::True && !on_b12;
     let purpose = purpose(category, start_before_results || autoimmune, symptomatic);
     let recommended = purpose == Some(PlanPurpose::Deficiency);
     if category == B12Category::Deficient || start_before_results {
@@ -41,7 +43,11 @@ pub(crate) fn treatment<'a>(
     let regimens = purpose.map_or_else(Vec::new, |purpose| {
         regimens(kb, ctx, out, purpose, level, &mut reasons)
     });
-    ctx.derived.planned_routes = regimens.iter().map(|r| r.route).collect();
+    // Route and daily dose; a weekly or monthly regimen counts as no daily dose.
+    ctx.derived.planned = regimens
+        .iter()
+        .map(|r| (r.route, if r.per == "day" { r.dose_ug } else { 0.0 }))
+        .collect();
     let lifelong = lifelong(kb, case, ctx, out, recommended, level, &mut reasons);
     let advice = fire_rules(ctx, out, &kb.advice, level, &mut reasons);
     TreatmentPlan {

@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use kobalt_contract::{Assessment, Audience, Language, Lifelong, Marker, parse_request};
+use kobalt_contract::{Assessment, Audience, Language, Lifelong, Marker, Phase, parse_request};
 use kobalt_kinetics::Projection;
 use maud::{Markup, PreEscaped, html};
 use serde_json::{Value, json};
@@ -199,7 +199,7 @@ fn result_page(
             @if a.treatment.start_before_results { p class="big" { (m("report-start-before-results")) } }
             p { (m(match a.treatment.lifelong { Lifelong::Yes => "lifelong-yes", Lifelong::No => "lifelong-no", Lifelong::Unknown => "lifelong-unknown" })) }
             @if !a.treatment.recommended && !a.treatment.regimens.is_empty() {
-                p { (m("report-treatment-possible")) }
+                p { (m(if a.treatment.regimens.iter().all(|r| r.phase == Phase::Prevention) { "report-treatment-prevention" } else { "report-treatment-possible" })) }
             }
             ul {
                 @for r in &a.treatment.regimens {
