@@ -24,6 +24,23 @@
 //! | `sources_exclude` | none of these source ids is in the top-level `sources` list |
 //! | `text_excludes` | none of these strings occurs, ignoring case, in any string value of the assessment JSON |
 //!
+//! Keys for referral, regimens, follow-up and texts (clinical review, "Clinical
+//! safety II"), also read from the assessment's JSON:
+//!
+//! | key | holds when |
+//! |---|---|
+//! | `referral_include` | each specialty id is in `referral[].specialty` |
+//! | `referral_include_any` | at least one of these specialty ids is in `referral[].specialty` |
+//! | `referral_urgency_min` | object specialty → triage level: a referral to that specialty is at least this urgent (order as for `triage_min`) |
+//! | `referral_urgency_min_any` | object specialty → triage level: for at least one of the named specialties a referral is at least this urgent |
+//! | `referral_empty` | `referral` is empty (`true`) or not empty (`false`) |
+//! | `regimens_empty` | `treatment.regimens` is empty (`true`: no regimen at all) or not (`false`: some plan is offered) |
+//! | `regimen_sources_include_any` | every regimen cites at least one of these source ids (holds when there is no regimen) |
+//! | `review_after_weeks` | `follow_up.review_after_weeks` equals this number |
+//! | `text_includes` | each string occurs, ignoring case, in some string value of the assessment JSON (the knowledge hash excepted) |
+//! | `marker_flag` | object analyte → flag: the marker of that analyte has this string in its list `flags` (`before_treatment` for a lab dated before `treatment.started`) |
+//! | `interpretation_not` | object analyte → band: the marker of that analyte is absent or not interpreted as this band |
+//!
 //! `every_clinical_probe_runs_under_both_guidelines` runs every request of
 //! the clinical review's probe folder under both profiles and only asks that
 //! none panics.
@@ -272,6 +289,121 @@ fn check(
                     }
                 }
             }
+            "referral_include" => {
+                let specialties = json_ids(&json, &["referral"], "specialty");
+                for id in strs(want) {
+                    if !specialties.iter().any(|s| s == id) {
+                        fail(format!("no referral to {id} in {specialties:?}"));
+                    }
+                }
+            }
+            "referral_include_any" => {
+                let specialties = json_ids(&json, &["referral"], "specialty");
+                if !strs(want)
+                    .iter()
+                    .any(|id| specialties.iter().any(|s| s == id))
+                {
+                    fail(format!("none of {want} in referrals {specialties:?}"));
+                }
+            }
+            "referral_urgency_min" => {
+                for (specialty, min) in want.as_object().into_iter().flatten() {
+                    let got = referral_urgency(&json, specialty);
+                    if got.is_none_or(|got| got < level(min)) {
+                        fail(format!(
+                            "referral to {specialty} {got:?}, want at least {min}"
+                        ));
+                    }
+                }
+            }
+            "referral_urgency_min_any" => {
+                let wants = want.as_object().cloned().unwrap_or_default();
+                let met = wants.iter().any(|(specialty, min)| {
+                    referral_urgency(&json, specialty).is_some_and(|got| got >= level(min))
+                });
+                if !met {
+                    let referrals = json_ids(&json, &["referral"], "specialty");
+                    fail(format!(
+                        "no referral as urgent as {want} (referrals {referrals:?})"
+                    ));
+                }
+            }
+            "referral_empty" => {
+                let specialties = json_ids(&json, &["referral"], "specialty");
+                if want.as_bool() != Some(specialties.is_empty()) {
+                    fail(format!("referrals {specialties:?}, want empty = {want}"));
+                }
+            }
+            "regimens_empty" => {
+                let regimens = json_ids(&json, &["treatment", "regimens"], "id");
+                if want.as_bool() != Some(regimens.is_empty()) {
+                    fail(format!("regimens {regimens:?}, want empty = {want}"));
+                }
+            }
+            "regimen_sources_include_any" => {
+                let wanted = strs(want);
+                let regimens = json["treatment"]["regimens"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                for regimen in &regimens {
+                    let sources = strs(&regimen["sources"]);
+                    if !sources.iter().any(|s| wanted.contains(s)) {
+                        fail(format!(
+                            "regimen {} cites {sources:?}, none of {want}",
+                            regimen["id"]
+                        ));
+                    }
+                }
+            }
+            "review_after_weeks"
+                if json["follow_up"]["review_after_weeks"].as_f64() != want.as_f64() =>
+            {
+                fail(format!(
+                    "review after {} weeks, want {want}",
+                    json["follow_up"]["review_after_weeks"]
+                ))
+            }
+            "text_includes" => {
+                let mut texts = Vec::new();
+                string_values(&json, String::new(), &mut texts);
+                texts.retain(|(path, _)| path != "/knowledge/sha256");
+                for needle in strs(want) {
+                    let lower = needle.to_lowercase();
+                    if !texts.iter().any(|(_, t)| t.to_lowercase().contains(&lower)) {
+                        fail(format!("no text contains {needle:?}"));
+                    }
+                }
+            }
+            "marker_flag" => {
+                for (analyte, flag) in want.as_object().into_iter().flatten() {
+                    let flags = json["b12_status"]["markers"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|m| m["analyte"] == *analyte)
+                        .map(|m| strs(&m["flags"]).into_iter().map(str::to_owned).collect());
+                    let has = flags.as_ref().is_some_and(|f: &Vec<String>| {
+                        f.iter().any(|f| Some(f.as_str()) == flag.as_str())
+                    });
+                    if !has {
+                        fail(format!("{analyte} marker flags {flags:?}, want {flag}"));
+                    }
+                }
+            }
+            "interpretation_not" => {
+                for (analyte, band) in want.as_object().into_iter().flatten() {
+                    let got = a
+                        .b12_status
+                        .markers
+                        .iter()
+                        .find(|m| &m.analyte == analyte)
+                        .map(|m| m.interpretation.as_str());
+                    if got.is_some() && got == band.as_str() {
+                        fail(format!("{analyte} interpreted {band}"));
+                    }
+                }
+            }
             "error_code" | "error_path" => fail("expected an error, got an assessment".to_owned()),
             "triage_min"
             | "triage_max"
@@ -288,12 +420,24 @@ fn check(
             | "follow_up_decision_any"
             | "causes_empty"
             | "differential_empty"
-            | "lifelong_not" => {}
+            | "lifelong_not"
+            | "review_after_weeks" => {}
             other => fail(format!("unknown expectation key {other}")),
         }
     }
     failures.extend(nested_failures);
     failures
+}
+
+/// The most urgent referral to `specialty`, if any.
+fn referral_urgency(json: &Value, specialty: &str) -> Option<TriageLevel> {
+    json["referral"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["specialty"] == specialty)
+        .filter_map(|r| TriageLevel::parse(r["urgency"].as_str().unwrap_or("")))
+        .max()
 }
 
 /// The `field` of each item of the list at `path` in `json`; a missing list
