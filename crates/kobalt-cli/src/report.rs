@@ -45,12 +45,24 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
         let value = match (&mk.reported, canonical) {
             (Some(r), Some(c)) => format!("{} {} ({c})", number(r.value), r.unit),
             (None, Some(c)) => c,
-            (_, None) => mk.result.map(|r| r.to_string()).unwrap_or_default(),
+            (_, None) => mk
+                .result
+                .map(|r| m(&format!("band-{r}")))
+                .unwrap_or_default(),
         };
+        // Each limit named by the band it starts, in the reader's language (F33).
         let limits: Vec<String> = mk
-            .decision_limits
+            .bands
             .iter()
-            .map(|(k, v)| format!("{k} {}", number(*v)))
+            .filter_map(|b| {
+                let from = b.from?;
+                Some(format!(
+                    "{} {} {}",
+                    m(&format!("band-{}", b.band)),
+                    m("report-from"),
+                    number(from)
+                ))
+            })
             .collect();
         let band = m(&format!("band-{}", mk.interpretation));
         let unverified = if mk.unverified {

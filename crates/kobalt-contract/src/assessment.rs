@@ -23,6 +23,7 @@ pub struct Assessment {
     pub causes: Vec<Cause>,
     /// When deficiency is unlikely: what raises the risk of one later, in the
     /// shape of `causes` (a Kobalt extension of the contract; clinical review F24).
+    #[serde(default)]
     pub risk_factors: Vec<Cause>,
     pub differential: Vec<Differential>,
     pub next_tests: Vec<NextTest>,
@@ -129,6 +130,10 @@ pub struct Marker {
     pub rule: String,
     pub sources: Vec<String>,
     pub unverified: bool,
+    /// Qualifiers of this result: `before_treatment` (dated before the
+    /// treatment under way started; a Kobalt addition to the contract).
+    #[serde(default)]
+    pub flags: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

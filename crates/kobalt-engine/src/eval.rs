@@ -276,6 +276,13 @@ impl<'a> Ctx<'a> {
                 None => Tri::False,
                 Some(t) => Tri::from_bool(list.contains(&t.response)),
             },
+            Pred::TreatmentMinWeeks(min) => match case.treatment.as_ref().and_then(|t| t.started) {
+                None if case.treatment.is_none() => Tri::False,
+                None => Tri::Unknown,
+                Some(start) => {
+                    Tri::from_bool(crate::weeks_between(start, case.evaluation_date) >= *min)
+                }
+            },
             Pred::TreatmentJudgeable(want) => match case.treatment.as_ref().and_then(|t| t.started)
             {
                 None => Tri::Unknown,

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kobalt_contract::{
     B12Category, CauseId, Course, Diet, DifferentialId, FollowUpDecision, Guideline, Phase,
-    QualitativeResult, Route, Severity, Sex, TreatmentResponse, TriageLevel,
+    QualitativeResult, Route, Severity, Sex, Specialty, TreatmentResponse, TriageLevel,
 };
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -403,6 +403,7 @@ impl<'a> Compiler<'a> {
             .iter()
             .map(|r| self.rule(file, r.common()))
             .collect();
+        let referrals = self.referrals()?;
 
         let status: StatusFile = self.parse("rules/status.toml")?;
         let file = "rules/status.toml";
@@ -540,6 +541,11 @@ impl<'a> Compiler<'a> {
             "rules/followup.toml",
             checks.iter().chain(decisions.iter().map(|d| &d.rule)),
         );
+        self.check_rule_evidence(
+            &findings,
+            "rules/referral.toml",
+            referrals.iter().map(|r| &r.rule),
+        );
         let mut messages = self.names.clone();
         for (id, text) in &self.texts {
             messages.entry(id.clone()).or_insert_with(|| text.clone());
@@ -577,6 +583,7 @@ impl<'a> Compiler<'a> {
             warnings,
             unverified_warning,
             decisions,
+            referrals,
             checks,
             outcomes,
             lab_reference_range,
@@ -668,6 +675,29 @@ impl<'a> Compiler<'a> {
         for id in bad {
             self.problem(file, id, "`when` can hold on negative evidence alone (an answer \"no\", a normal or negative result, an untested marker)");
         }
+    }
+
+    /// rules/referral.toml: each rule with its specialty and urgency.
+    fn referrals(&mut self) -> Option<Vec<ReferralRule>> {
+        let file = "rules/referral.toml";
+        let parsed: ReferralFile = self.parse(file)?;
+        let rules = parsed
+            .referral
+            .iter()
+            .map(|r| {
+                let specialty = Specialty::parse(&r.specialty).unwrap_or_else(|| {
+                    self.problem(file, &r.id, format!("unknown specialty '{}'", r.specialty));
+                    Specialty::GeneralPractice
+                });
+                let urgency = self.level(file, &r.id, Some(&r.urgency));
+                ReferralRule {
+                    rule: self.rule(file, r.common()),
+                    specialty,
+                    urgency,
+                }
+            })
+            .collect();
+        Some(rules)
     }
 
     /// Profiles are not mixed (clinical review F13): every value of a
@@ -1237,6 +1267,8 @@ impl<'a> Compiler<'a> {
             finding("presenting_complaint"),
             finding("autoimmune_gastritis_established"),
         );
+        let child = finding("child");
+        let plant_based_no_supplement = finding("plant_based_no_supplement");
         self.finding_index = findings;
         let analytes = std::mem::take(&mut self.analyte_index);
         let mut analyte = |id: &str| self.required(&analytes, "analytes.toml", "analyte", id);
@@ -1248,6 +1280,8 @@ impl<'a> Compiler<'a> {
             ifab_positive,
             on_b12_replacement,
             presenting_complaint,
+            child,
+            plant_based_no_supplement,
             autoimmune_gastritis_established,
             b12_total: analyte("b12_total"),
             holotranscobalamin: analyte("holotranscobalamin"),
@@ -1893,6 +1927,9 @@ impl<'a> Compiler<'a> {
         if let Some(v) = w.treatment_judgeable {
             parts.push(Pred::TreatmentJudgeable(v));
         }
+        if let Some(v) = w.treatment_min_weeks {
+            parts.push(Pred::TreatmentMinWeeks(v));
+        }
         let pred = match parts.len() {
             0 => {
                 self.problem(file, key, "empty condition");
@@ -2268,6 +2305,7 @@ impl<'a> Compiler<'a> {
                     purpose,
                     when,
                     regimens,
+                    children: plan.children,
                 }
             })
             .collect::<Vec<_>>();
@@ -2283,12 +2321,48 @@ impl<'a> Compiler<'a> {
                 );
             }
         }
+        let pregnancy = p.pregnancy.as_ref().map(|preg| self.pregnancy(file, preg));
         Profile {
             guideline,
             limits,
             review,
             regimens,
             plans,
+            pregnancy,
+        }
+    }
+
+    /// `[pregnancy]`: haemoglobin limits per trimester, keyed `trimester_1` .. `trimester_3`.
+    fn pregnancy(&mut self, file: &str, p: &PregnancyFile) -> PregnancyLimits {
+        let mut haemoglobin: [Option<Limits>; 3] = [None, None, None];
+        for (key, l) in &p.haemoglobin {
+            let slot = ["trimester_1", "trimester_2", "trimester_3"]
+                .iter()
+                .position(|t| t == key);
+            let Some(slot) = slot else {
+                self.problem(
+                    file,
+                    format!("pregnancy.haemoglobin.{key}"),
+                    "expected trimester_1, trimester_2 or trimester_3",
+                );
+                continue;
+            };
+            match self.limits(file, "haemoglobin", l) {
+                Some(LimitsBySex::Any(mut limits)) => {
+                    limits.rule_id = format!("limits_haemoglobin_pregnancy_{key}");
+                    haemoglobin[slot] = Some(limits);
+                }
+                Some(_) => self.problem(
+                    file,
+                    format!("pregnancy.haemoglobin.{key}"),
+                    "limits in pregnancy are not by sex",
+                ),
+                None => {}
+            }
+        }
+        PregnancyLimits {
+            trimester_starts: p.trimester_starts,
+            haemoglobin,
         }
     }
 }

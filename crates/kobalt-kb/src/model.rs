@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use kobalt_contract::{
     Audience, B12Category, CauseId, DifferentialId, FollowUpDecision, Guideline, Language, Phase,
-    Route, TriageLevel,
+    Route, Specialty, TriageLevel,
 };
 
 pub use crate::pred::{CourseFilter, Pred};
@@ -275,6 +275,8 @@ pub struct Plan {
     pub purpose: PlanPurpose,
     pub when: Option<Pred>,
     pub regimens: Vec<usize>,
+    /// For children (under 16, finding `child`); adult plans never apply to them.
+    pub children: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -293,6 +295,28 @@ pub struct Profile {
     pub review: Review,
     pub regimens: Vec<Regimen>,
     pub plans: Vec<Plan>,
+    /// Haemoglobin limits in pregnancy; `None` when the profile sets none.
+    pub pregnancy: Option<PregnancyLimits>,
+}
+
+/// Haemoglobin in pregnancy: limits per trimester (G19), where the profile has them.
+#[derive(Clone, Debug)]
+pub struct PregnancyLimits {
+    /// The weeks at which the second and the third trimester start.
+    pub trimester_starts: [f64; 2],
+    pub haemoglobin: [Option<Limits>; 3],
+}
+
+impl PregnancyLimits {
+    /// The haemoglobin limits for a week of pregnancy, if the profile has them.
+    pub fn haemoglobin_at(&self, weeks: f64) -> Option<&Limits> {
+        let trimester = self
+            .trimester_starts
+            .iter()
+            .filter(|s| weeks >= **s)
+            .count();
+        self.haemoglobin[trimester].as_ref()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -366,6 +390,14 @@ pub struct LifelongRule {
 pub struct DecisionRule {
     pub rule: Rule,
     pub decision: FollowUpDecision,
+}
+
+/// rules/referral.toml: who should see the person, and how soon.
+#[derive(Clone, Debug)]
+pub struct ReferralRule {
+    pub rule: Rule,
+    pub specialty: Specialty,
+    pub urgency: TriageLevel,
 }
 
 #[derive(Clone, Debug)]
@@ -485,6 +517,8 @@ pub struct Knowledge {
     pub warnings: Vec<Rule>,
     pub unverified_warning: Meta,
     pub decisions: Vec<DecisionRule>,
+    /// In file order; every rule that holds gives a referral.
+    pub referrals: Vec<ReferralRule>,
     pub checks: Vec<Rule>,
     /// Indexed by `StatusOutcome`.
     pub outcomes: Vec<Outcome>,
@@ -626,6 +660,8 @@ pub struct EngineIds {
     pub ifab_positive: FindingId,
     pub on_b12_replacement: FindingId,
     pub presenting_complaint: FindingId,
+    pub child: FindingId,
+    pub plant_based_no_supplement: FindingId,
     pub autoimmune_gastritis_established: FindingId,
     pub b12_total: AnalyteId,
     pub holotranscobalamin: AnalyteId,

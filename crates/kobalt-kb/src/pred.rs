@@ -80,6 +80,8 @@ pub enum Pred {
     /// `None` in the list matches a treatment whose response was not given.
     TreatmentResponse(Vec<Option<TreatmentResponse>>),
     TreatmentJudgeable(bool),
+    /// The treatment has been under way at least this many weeks.
+    TreatmentMinWeeks(f64),
     UnknownCounts(Box<Pred>),
 }
 

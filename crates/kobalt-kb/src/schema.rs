@@ -201,6 +201,19 @@ pub(crate) struct ProfileFile {
     pub regimen: BTreeMap<String, RegimenFile>,
     #[serde(default)]
     pub plan: Vec<PlanFile>,
+    #[serde(default)]
+    pub pregnancy: Option<PregnancyFile>,
+}
+
+/// Haemoglobin limits in pregnancy by trimester (`trimester_1` .. `trimester_3`;
+/// a trimester without limits is not judged).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PregnancyFile {
+    /// The weeks at which the second and the third trimester start.
+    pub trimester_starts: [f64; 2],
+    #[serde(default)]
+    pub haemoglobin: BTreeMap<String, LimitsFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -299,6 +312,9 @@ pub(crate) struct PlanFile {
     pub sources: Vec<String>,
     #[serde(default)]
     pub claims: Vec<String>,
+    /// A plan for children (under 16); the others are for adults only.
+    #[serde(default)]
+    pub children: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -364,6 +380,7 @@ pub(crate) struct WhenFile {
     pub planned_min_dose_ug: Option<f64>,
     pub treatment_response: Option<Vec<String>>,
     pub treatment_judgeable: Option<bool>,
+    pub treatment_min_weeks: Option<f64>,
     pub unknown_counts: Option<bool>,
 }
 
@@ -440,12 +457,25 @@ rule_file!(
     DecisionRuleFile { decision: String }
 );
 rule_file!(
+    /// rules/referral.toml `[[referral]]`: who should see the person, and how soon.
+    ReferralRuleFile {
+        specialty: String,
+        urgency: String,
+    }
+);
+rule_file!(
     /// rules/warnings.toml `[[warning]]`; `engine` marks the one the engine raises itself.
     WarningRuleFile {
         #[serde(default)]
         engine: bool,
     }
 );
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReferralFile {
+    pub referral: Vec<ReferralRuleFile>,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

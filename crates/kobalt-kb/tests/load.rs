@@ -80,8 +80,8 @@ const BROKEN: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "rules/tests.toml",
-        "analytes = [\"mma\"]\nwhen = { all = [\n  { any = [{ finding = \"b12_total_grey\" }",
-        "analytes = [\"mmaa\"]\nwhen = { all = [\n  { any = [{ finding = \"b12_total_grey\" }",
+        "id = \"test_mma_grey_zone\"\nanalytes = [\"mma\"]",
+        "id = \"test_mma_grey_zone\"\nanalytes = [\"mmaa\"]",
         "rules/tests.toml",
         "test_mma_grey_zone",
         "unknown analyte 'mmaa'",

@@ -34,6 +34,12 @@ pub(crate) fn labs<'a>(kb: &'a Knowledge, case: &Case, out: &mut Out<'a>) -> Lab
         let Some(lab) = lab else { continue };
         let analyte = &kb.analytes[idx];
         let limits = profile.limits[idx].as_ref().map(|l| l.for_sex(case.sex));
+        if idx == kb.ids.haemoglobin as usize && case.pregnant == Some(true) {
+            let (band, reading) = haemoglobin_in_pregnancy(kb, case, lab, limits.map(|l| l.0), out);
+            bands[idx] = band;
+            markers.push(marker(analyte, lab, case, reading, out));
+            continue;
+        }
         let lab_limit = lab_reference_limit(kb, idx, lab);
         let reading = match (lab.value, limits, lab_limit) {
             (Some(v), _, Some(high)) => {
@@ -54,9 +60,41 @@ pub(crate) fn labs<'a>(kb: &'a Knowledge, case: &Case, out: &mut Out<'a>) -> Lab
             (Some(_), None, None) => unread("no_limits".to_owned()),
             (None, ..) => unread(lab.result.map_or("unknown", |r| r.as_str()).to_owned()),
         };
-        markers.push(marker(analyte, lab, reading, out));
+        markers.push(marker(analyte, lab, case, reading, out));
     }
     Labs { bands, markers }
+}
+
+/// Haemoglobin in pregnancy (G19, clinical review F20): the profile's limits
+/// for the trimester when it has them and the week is given; otherwise only a
+/// severe anaemia is read (adult limit), and the value is not judged.
+fn haemoglobin_in_pregnancy<'a>(
+    kb: &'a Knowledge,
+    case: &Case,
+    lab: &LabFact,
+    adult: Option<&'a Limits>,
+    out: &mut Out<'a>,
+) -> (Option<&'a kobalt_kb::Band>, Reading) {
+    let Some(v) = lab.value else {
+        return (None, unread("unknown".to_owned()));
+    };
+    let analyte = &kb.analytes[kb.ids.haemoglobin as usize];
+    let trimester = kb
+        .profile(case.guideline)
+        .pregnancy
+        .as_ref()
+        .zip(case.gestation_weeks)
+        .and_then(|(p, weeks)| p.haemoglobin_at(weeks));
+    if let Some(limits) = trimester {
+        let band = limits.band_of(v);
+        return (Some(band), in_band(analyte, limits, band, out));
+    }
+    match adult.map(|l| (l, l.band_of(v))) {
+        Some((l, band)) if band.kind == Some(kobalt_kb::BandKind::SevereLow) => {
+            (Some(band), in_band(analyte, l, band, out))
+        }
+        _ => (None, unread("not_judged_in_pregnancy".to_owned())),
+    }
 }
 
 /// The laboratory's upper reference limit when it decides (rules/status.toml
@@ -165,7 +203,19 @@ fn unread(interpretation: String) -> Reading {
     }
 }
 
-fn marker(analyte: &Analyte, lab: &LabFact, reading: Reading, out: &Out<'_>) -> Marker {
+/// Whether a lab is dated before the treatment under way started (F06).
+pub(crate) fn before_treatment(lab: &LabFact, case: &Case) -> bool {
+    let started = case.treatment.as_ref().and_then(|t| t.started);
+    matches!((lab.date, started), (Some(d), Some(s)) if d < s)
+}
+
+fn marker(
+    analyte: &Analyte,
+    lab: &LabFact,
+    case: &Case,
+    reading: Reading,
+    out: &Out<'_>,
+) -> Marker {
     Marker {
         analyte: analyte.id.clone(),
         name: analyte.name.get(out.language, out.audience).to_owned(),
@@ -197,6 +247,10 @@ fn marker(analyte: &Analyte, lab: &LabFact, reading: Reading, out: &Out<'_>) -> 
         rule: reading.rule,
         sources: reading.sources,
         unverified: reading.unverified,
+        flags: before_treatment(lab, case)
+            .then(|| "before_treatment".to_owned())
+            .into_iter()
+            .collect(),
     }
 }
 

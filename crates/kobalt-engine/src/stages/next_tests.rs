@@ -19,6 +19,12 @@ pub(crate) fn next_tests<'a>(
 ) -> Vec<NextTest> {
     let mut next_tests: Vec<NextTest> = Vec::new();
     let mut offered = vec![false; kb.analytes.len()];
+    // B12 is never a next test during replacement (G1: "Controles van de vitamine-B12-spiegel
+    // tijdens de behandeling ... weinig zinvol"; clinical review F06): mark as already offered.
+    if ctx.finding(kb.ids.on_b12_replacement) == Tri::True {
+        offered[kb.ids.b12_total as usize] = true;
+        offered[kb.ids.holotranscobalamin as usize] = true;
+    }
     for t in &kb.tests {
         if !t.rule.applies_to(case.guideline) {
             continue;
@@ -49,9 +55,9 @@ pub(crate) fn next_tests<'a>(
             differential_tests(kb, case, out, *idx, &mut offered, &mut next_tests);
         }
     }
-    ctx.derived.offered = (0..kb.analytes.len())
-        .filter(|a| offered[*a])
-        .map(|a| a as kobalt_kb::AnalyteId)
+    ctx.derived.offered = next_tests
+        .iter()
+        .filter_map(|t| kb.analyte_index.get(&t.analyte).copied())
         .collect();
     next_tests
 }

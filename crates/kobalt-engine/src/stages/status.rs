@@ -41,6 +41,12 @@ fn status_outcome(ctx: &mut Ctx<'_>) -> StatusOutcome {
         band(ids.mma),
         band(ids.homocysteine),
     );
+    // A B12 result dated before the treatment started is read as measured without B12.
+    let b12_before_treatment = [ids.b12_total, ids.holotranscobalamin].iter().any(|a| {
+        ctx.case.labs[*a as usize]
+            .as_ref()
+            .is_some_and(|lab| super::labs::before_treatment(lab, ctx.case))
+    });
     let mut finding = |f: FindingId| ctx.finding(f) == Tri::True;
     crate::status::combine(&crate::status::StatusInputs {
         total,
@@ -51,7 +57,7 @@ fn status_outcome(ctx: &mut Ctx<'_>) -> StatusOutcome {
         pregnant: finding(ids.pregnant),
         renal: finding(ids.kidney_disease),
         ifab_positive: finding(ids.ifab_positive),
-        on_b12: finding(ids.on_b12_replacement),
+        on_b12: finding(ids.on_b12_replacement) && !b12_before_treatment,
     })
 }
 

@@ -24,12 +24,19 @@ pub(crate) fn treatment<'a>(
         .iter()
         .find(|r| r.applies_to(case.guideline) && ctx.holds(&r.when));
     let start_before_results = start_rule.is_some() && category != B12Category::Unlikely;
+    let mut holds = |f| ctx.finding(f) == Tri::True;
     // No trial and no new course for someone already taking B12 (re-review).
-    let on_b12 = ctx.finding(kb.ids.on_b12_replacement) == Tri::True;
-    let symptomatic = ctx.finding(kb.ids.any_b12_symptom) == Tri::True && !on_b12;
+    let on_b12 = holds(kb.ids.on_b12_replacement);
     // Autoimmune gastritis established: treat whatever the B12 level (F02).
-    let autoimmune = ctx.finding(kb.ids.autoimmune_gastritis_established) == Tri::True && !on_b12;
-    let purpose = purpose(category, start_before_results || autoimmune, symptomatic);
+    let autoimmune = holds(kb.ids.autoimmune_gastritis_established) && !on_b12;
+    let indication = Indication {
+        treat_anyway: start_before_results || autoimmune,
+        // A trial with symptoms, and in pregnancy without them (F04; G2: MMA or a trial).
+        trial: (holds(kb.ids.any_b12_symptom) || holds(kb.ids.pregnant)) && !on_b12,
+        // Plant-based without a supplement and an unclear status: prevention (F04).
+        prevention: holds(kb.ids.plant_based_no_supplement),
+    };
+    let purpose = purpose(category, &indication);
     let recommended = purpose == Some(PlanPurpose::Deficiency);
     if category == B12Category::Deficient || start_before_results {
         reasons.push(reason(out, &kb.recommend.deficient, level));
@@ -60,18 +67,27 @@ pub(crate) fn treatment<'a>(
     }
 }
 
-/// What a plan is for: treatment of a deficiency (also when treatment starts
-/// before results or the cause alone calls for it), a trial in the grey zone,
+/// Besides the category, what calls for a plan.
+struct Indication {
+    /// Treatment starts before results, or the cause alone calls for it.
+    treat_anyway: bool,
+    /// An unclear status may be tested by a treatment trial.
+    trial: bool,
+    /// An unclear status still calls for prevention.
+    prevention: bool,
+}
+
+/// What a plan is for: treatment of a deficiency, a trial in the grey zone,
 /// or prevention.
-fn purpose(category: B12Category, treat_anyway: bool, symptomatic: bool) -> Option<PlanPurpose> {
-    if category == B12Category::Deficient || treat_anyway {
-        Some(PlanPurpose::Deficiency)
-    } else if category == B12Category::Indeterminate && symptomatic {
-        Some(PlanPurpose::Trial)
-    } else if matches!(category, B12Category::Unlikely | B12Category::NotTested) {
-        Some(PlanPurpose::Prevention)
-    } else {
-        None
+fn purpose(category: B12Category, i: &Indication) -> Option<PlanPurpose> {
+    use B12Category::*;
+    match category {
+        Deficient => Some(PlanPurpose::Deficiency),
+        _ if i.treat_anyway => Some(PlanPurpose::Deficiency),
+        Indeterminate if i.trial => Some(PlanPurpose::Trial),
+        Indeterminate if i.prevention => Some(PlanPurpose::Prevention),
+        Unlikely | NotTested => Some(PlanPurpose::Prevention),
+        Indeterminate => None,
     }
 }
 
@@ -85,11 +101,11 @@ fn regimens<'a>(
     reasons: &mut Vec<Reason>,
 ) -> Vec<Regimen> {
     let profile = ctx.profile;
-    let Some(plan) = profile
-        .plans
-        .iter()
-        .find(|p| p.purpose == purpose && p.when.as_ref().is_none_or(|w| ctx.holds(w)))
-    else {
+    // Adult plans never apply to children, nor children's plans to adults (F03).
+    let child = ctx.finding(kb.ids.child) == Tri::True;
+    let Some(plan) = profile.plans.iter().find(|p| {
+        p.purpose == purpose && p.children == child && p.when.as_ref().is_none_or(|w| ctx.holds(w))
+    }) else {
         return Vec::new();
     };
     out.trace.push(plan.meta.id.clone());

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use kobalt_contract::{Reason, Triage, TriageLevel};
+use kobalt_contract::{Audience, Reason, Triage, TriageLevel};
 use kobalt_kb::Knowledge;
 
 use super::Out;
@@ -46,18 +46,28 @@ pub(crate) fn triage<'a>(
         .max()
         .unwrap_or(TriageLevel::Routine);
     reasons.sort_by_key(|r| std::cmp::Reverse(r.level));
+    // A patient reads one action: the reasons of the final level only (F34, web D3).
+    if out.audience == Audience::Patient {
+        reasons.retain(|r| r.level == level);
+    }
     let triage = Triage {
         level,
-        advice: kb
-            .message(
-                &format!("triage-{}", level.as_str()),
-                out.language,
-                out.audience,
-            )
-            .to_owned(),
+        advice: advice(kb, case, out, level),
         reasons,
     };
     TriageOutcome { triage, unasked }
+}
+
+/// The action of a level; a profile may word it for its own country (F32:
+/// NL 112 and the huisartsenpost, UK 999 and NHS 111): `triage-{level}-{guideline}`.
+fn advice(kb: &Knowledge, case: &Case, out: &Out<'_>, level: TriageLevel) -> String {
+    let own = format!("triage-{}-{}", level.as_str(), case.guideline.as_str());
+    let id = if kb.messages.contains_key(&own) {
+        own
+    } else {
+        format!("triage-{}", level.as_str())
+    };
+    kb.message(&id, out.language, out.audience).to_owned()
 }
 
 /// A red-flag rule that is still undecided keeps its unanswered symptoms

@@ -44,6 +44,10 @@ fn unverified_warning<'a>(kb: &'a Knowledge, out: &mut Out<'a>) -> Option<Warnin
     let mut details = std::mem::take(&mut out.unverified);
     details.sort();
     details.dedup();
+    // Internal identifiers are for clinicians; a patient reads the warning's text (F33).
+    if out.audience == kobalt_contract::Audience::Patient {
+        details.clear();
+    }
     let (text, sources) = out.fire(&kb.unverified_warning);
     Some(Warning {
         id: "unverified_value_used".to_owned(),
@@ -88,6 +92,7 @@ mod tests {
         // profiles/nhg.toml: B12 above 1000 pmol/L is the unverified band "high".
         let w = run(json!({
             "guideline": "nhg",
+            "audience": "clinician",
             "person": { "age_years": 50, "sex": "female" },
             "supplements": [],
             "labs": [{ "analyte": "b12_total", "value": 1500, "unit": "pmol/L" }],
@@ -97,5 +102,19 @@ mod tests {
         assert_eq!(last.id, "unverified_value_used");
         assert!(last.details.iter().any(|d| d == "limits_b12_total:high"));
         assert!(last.details.iter().any(|d| d == "high_b12_unexplained"));
+    }
+
+    #[test]
+    fn a_patient_reads_no_internal_identifiers() {
+        // Clinical review F33: "(limits_haemoglobin:normal)" in Dutch patient text.
+        let w = run(json!({
+            "guideline": "nhg",
+            "audience": "patient",
+            "person": { "age_years": 50, "sex": "female" },
+            "labs": [{ "analyte": "b12_total", "value": 1500, "unit": "pmol/L" }],
+        }));
+        let last = w.last().unwrap_or_else(|| panic!("no warnings"));
+        assert_eq!(last.id, "unverified_value_used");
+        assert!(last.details.is_empty(), "{:?}", last.details);
     }
 }

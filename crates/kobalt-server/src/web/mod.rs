@@ -274,10 +274,14 @@ fn switch_button(page: &Page) -> Markup {
 }
 
 fn seek_help(page: &Page, partial: &Value, level: TriageLevel) -> Markup {
-    let advice = if level == TriageLevel::Emergency {
-        page.m("web-seek-help-emergency")
-    } else {
-        page.m("web-seek-help-urgent")
+    // Emergency numbers by profile (clinical review F32): NL 112 and the huisartsenpost, UK 999 and
+    // NHS 111.
+    let uk = partial.get("guideline").and_then(Value::as_str) == Some("nice");
+    let advice = match (level == TriageLevel::Emergency, uk) {
+        (true, true) => page.m("web-seek-help-emergency-nice"),
+        (true, false) => page.m("web-seek-help-emergency"),
+        (false, true) => page.m("web-seek-help-urgent-nice"),
+        (false, false) => page.m("web-seek-help-urgent"),
     };
     let body = html! {
         section class="alert" role="alert" {
