@@ -240,8 +240,8 @@ const BROKEN: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "rules/tests.toml",
-        "when = { all = [{ untested = \"holotranscobalamin\" }, { finding = \"nhg_test_indication\" }] }",
-        "when = { untested = \"holotranscobalamin\" }",
+        "{ untested = \"holotranscobalamin\" }, { finding = \"nhg_test_indication\" }] }",
+        "{ untested = \"holotranscobalamin\" }] }",
         "rules/tests.toml",
         "test_first_b12_nhg",
         "`when` can hold on negative evidence alone",
