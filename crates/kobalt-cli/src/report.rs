@@ -23,13 +23,31 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
         m(&format!("report-level-{}", a.triage.level)),
         a.triage.advice
     );
+    // Rule ids are for clinicians (F33); a patient reads the texts, with the sources at the end.
+    let clinician = a.audience == kobalt_contract::Audience::Clinician;
     for r in &a.triage.reasons {
         let cited = if r.sources.is_empty() {
             m("report-no-profile-source")
         } else {
             r.sources.join(", ")
         };
-        let _ = writeln!(s, "  - {} [{}; {}]", r.text, r.rule, cited);
+        if clinician {
+            let _ = writeln!(s, "  - {} [{}; {}]", r.text, r.rule, cited);
+        } else {
+            let _ = writeln!(s, "  - {}", r.text);
+        }
+    }
+    if !a.referral.is_empty() {
+        let _ = writeln!(s, "\n{}", m("report-referral"));
+        for r in &a.referral {
+            let _ = writeln!(
+                s,
+                "  - {} ({}): {}",
+                m(&format!("specialty-{}", r.specialty)),
+                m(&format!("report-level-{}", r.urgency)),
+                r.reason
+            );
+        }
     }
     let _ = writeln!(
         s,
@@ -65,10 +83,14 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
             })
             .collect();
         let band = m(&format!("band-{}", mk.interpretation));
-        let unverified = if mk.unverified {
-            format!(" ({})", m("report-unverified"))
-        } else {
+        let mut notes: Vec<String> = mk.flags.iter().map(|f| m(&format!("flag-{f}"))).collect();
+        if mk.unverified {
+            notes.push(m("report-unverified"));
+        }
+        let unverified = if notes.is_empty() {
             String::new()
+        } else {
+            format!(" ({})", notes.join("; "))
         };
         let _ = writeln!(
             s,

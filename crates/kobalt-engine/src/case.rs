@@ -75,6 +75,35 @@ pub struct TreatmentFact {
     pub response: Option<TreatmentResponse>,
 }
 
+/// For total and active B12: when the latest result is dated on or after the
+/// start of the treatment under way and an earlier one before it, the latest
+/// result before the treatment is the one that counts (G1: B12 during
+/// treatment tells little; clinical review F06). Other analytes: the latest.
+fn before_treatment_wins(
+    kb: &Knowledge,
+    mut labs: Vec<Option<LabFact>>,
+    earlier: Vec<Vec<LabFact>>,
+    treatment: Option<&TreatmentFact>,
+) -> Vec<Option<LabFact>> {
+    let Some(started) = treatment.and_then(|t| t.started) else {
+        return labs;
+    };
+    for a in [kb.ids.b12_total, kb.ids.holotranscobalamin] {
+        let a = a as usize;
+        let on_treatment = labs[a]
+            .as_ref()
+            .is_some_and(|l| l.date.is_some_and(|d| d >= started));
+        let before = earlier[a]
+            .iter()
+            .filter(|l| l.date.is_some_and(|d| d < started))
+            .max_by_key(|l| l.date);
+        if let (true, Some(before)) = (on_treatment, before) {
+            labs[a] = Some(before.clone());
+        }
+    }
+    labs
+}
+
 fn err(code: ErrorCode, message: impl Into<String>, path: impl Into<String>) -> ContractError {
     ContractError::new(code, message, path)
 }
@@ -417,6 +446,9 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
     }
 
     let mut labs: Vec<Option<LabFact>> = vec![None; kb.analytes.len()];
+    // The latest B12 result dated before each later one, kept in case a treatment started in
+    // between: a result on treatment is not interpretable, the one before it is (F06).
+    let mut earlier: Vec<Vec<LabFact>> = vec![Vec::new(); kb.analytes.len()];
     for (i, lab) in request.labs.iter().flatten().enumerate() {
         let path = |field: &str| format!("/labs/{i}/{field}");
         let by_name = match &lab.analyte {
@@ -568,8 +600,13 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
                     path("value"),
                 ));
             }
-            Some(prev) if prev.date > fact.date => {}
-            _ => labs[idx as usize] = Some(fact),
+            Some(prev) if prev.date > fact.date => earlier[idx as usize].push(fact),
+            _ => {
+                if let Some(prev) = labs[idx as usize].take() {
+                    earlier[idx as usize].push(prev);
+                }
+                labs[idx as usize] = Some(fact);
+            }
         }
     }
 
@@ -623,7 +660,7 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
         procedures,
         exposures,
         symptoms,
-        labs,
+        labs: before_treatment_wins(kb, labs, earlier, treatment.as_ref()),
         treatment,
     })
 }

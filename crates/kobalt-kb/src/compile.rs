@@ -763,7 +763,14 @@ impl<'a> Compiler<'a> {
             ids("route-", Route::ALL, Route::as_str),
             ids("guideline-", Guideline::ALL, Guideline::as_str),
             ids("band-", QualitativeResult::ALL, QualitativeResult::as_str),
-            vec!["band-no_limits".to_owned(), "band-unknown".to_owned()],
+            ids("specialty-", Specialty::ALL, Specialty::as_str),
+            vec![
+                "band-no_limits".to_owned(),
+                "band-unknown".to_owned(),
+                "band-not_judged_in_pregnancy".to_owned(),
+                "band-not_judged_for_age".to_owned(),
+                "flag-before_treatment".to_owned(),
+            ],
         ]
         .into_iter()
         .flatten()
@@ -791,6 +798,8 @@ impl<'a> Compiler<'a> {
         let prefixes = [
             "report-",
             "triage-",
+            "specialty-",
+            "flag-",
             "band-",
             "category-",
             "decision-",
@@ -1473,6 +1482,7 @@ impl<'a> Compiler<'a> {
                 plausible,
                 qualitative: a.qualitative,
                 conversion_unverified,
+                age_dependent: a.age_dependent,
             });
         }
     }

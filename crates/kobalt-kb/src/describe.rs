@@ -184,5 +184,6 @@ impl Knowledge {
             )
             .chain(self.decisions.iter().map(|d| &d.rule.meta))
             .chain(self.lifelong.iter().map(|d| &d.rule.meta))
+            .chain(self.referrals.iter().map(|r| &r.rule.meta))
     }
 }

@@ -129,6 +129,9 @@ pub struct Analyte {
     pub plausible: Option<(f64, f64)>,
     pub qualitative: bool,
     pub conversion_unverified: bool,
+    /// Normal range depends on age: the profiles' (adult) limits are not
+    /// applied to children, except a severe low.
+    pub age_dependent: bool,
 }
 
 impl Analyte {

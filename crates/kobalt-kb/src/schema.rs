@@ -169,6 +169,9 @@ pub(crate) struct AnalyteFile {
     pub plausible: Option<RangeFile>,
     #[serde(default)]
     pub qualitative: bool,
+    /// Its normal range depends on age: adult limits are not applied to children.
+    #[serde(default)]
+    pub age_dependent: bool,
 }
 
 #[derive(Debug, Deserialize)]

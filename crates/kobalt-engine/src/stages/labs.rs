@@ -7,6 +7,7 @@ use kobalt_kb::{Analyte, Knowledge, Limits, Status};
 
 use super::{Out, round4};
 use crate::case::{Case, LabFact};
+use crate::eval::{Ctx, Tri};
 
 /// The labs stage's output: the band of each measured analyte (indexed by
 /// analyte, for `Ctx`) and the markers as the assessment lists them.
@@ -28,12 +29,22 @@ struct Reading {
 /// Places every reported lab in the bands of the case's profile.
 pub(crate) fn labs<'a>(kb: &'a Knowledge, case: &Case, out: &mut Out<'a>) -> Labs<'a> {
     let profile = kb.profile(case.guideline);
+    // The profiles' limits are adult limits (F03): the finding `child` decides, read before any lab.
+    let child = Ctx::new(kb, case, profile, vec![None; kb.analytes.len()]).finding(kb.ids.child)
+        == Tri::True;
     let mut bands: Vec<Option<&kobalt_kb::Band>> = vec![None; kb.analytes.len()];
     let mut markers = Vec::new();
     for (idx, lab) in case.labs.iter().enumerate() {
         let Some(lab) = lab else { continue };
         let analyte = &kb.analytes[idx];
         let limits = profile.limits[idx].as_ref().map(|l| l.for_sex(case.sex));
+        if analyte.age_dependent && child && lab.value.is_some() {
+            let (band, reading) =
+                only_severe(analyte, limits.map(|l| l.0), lab, "not_judged_for_age", out);
+            bands[idx] = band;
+            markers.push(marker(analyte, lab, case, reading, out));
+            continue;
+        }
         if idx == kb.ids.haemoglobin as usize && case.pregnant == Some(true) {
             let (band, reading) = haemoglobin_in_pregnancy(kb, case, lab, limits.map(|l| l.0), out);
             bands[idx] = band;
@@ -89,11 +100,24 @@ fn haemoglobin_in_pregnancy<'a>(
         let band = limits.band_of(v);
         return (Some(band), in_band(analyte, limits, band, out));
     }
-    match adult.map(|l| (l, l.band_of(v))) {
+    only_severe(analyte, adult, lab, "not_judged_in_pregnancy", out)
+}
+
+/// Where the profile's limits do not apply (pregnancy without trimester
+/// limits, children): only a severe low is read; otherwise the value is not judged.
+fn only_severe<'a>(
+    analyte: &Analyte,
+    adult: Option<&'a Limits>,
+    lab: &LabFact,
+    not_judged: &str,
+    out: &mut Out<'a>,
+) -> (Option<&'a kobalt_kb::Band>, Reading) {
+    let band = adult.zip(lab.value).map(|(l, v)| (l, l.band_of(v)));
+    match band {
         Some((l, band)) if band.kind == Some(kobalt_kb::BandKind::SevereLow) => {
             (Some(band), in_band(analyte, l, band, out))
         }
-        _ => (None, unread("not_judged_in_pregnancy".to_owned())),
+        _ => (None, unread(not_judged.to_owned())),
     }
 }
 

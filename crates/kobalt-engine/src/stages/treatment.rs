@@ -23,7 +23,10 @@ pub(crate) fn treatment<'a>(
         .start_before_results
         .iter()
         .find(|r| r.applies_to(case.guideline) && ctx.holds(&r.when));
-    let start_before_results = start_rule.is_some() && category != B12Category::Unlikely;
+    // A treatment under way is followed up, not started again (F06; re-review).
+    let under_way = case.treatment.is_some();
+    let start_before_results =
+        start_rule.is_some() && category != B12Category::Unlikely && !under_way;
     let mut holds = |f| ctx.finding(f) == Tri::True;
     // No trial and no new course for someone already taking B12 (re-review).
     let on_b12 = holds(kb.ids.on_b12_replacement);
@@ -36,8 +39,9 @@ pub(crate) fn treatment<'a>(
         // Plant-based without a supplement and an unclear status: prevention (F04).
         prevention: holds(kb.ids.plant_based_no_supplement),
     };
-    let purpose = purpose(category, &indication);
-    let recommended = purpose == Some(PlanPurpose::Deficiency);
+    let purpose = purpose(category, &indication).filter(|_| !under_way);
+    let recommended = purpose == Some(PlanPurpose::Deficiency)
+        || (under_way && (category == B12Category::Deficient || autoimmune));
     if category == B12Category::Deficient || start_before_results {
         reasons.push(reason(out, &kb.recommend.deficient, level));
     }
@@ -84,8 +88,8 @@ fn purpose(category: B12Category, i: &Indication) -> Option<PlanPurpose> {
     match category {
         Deficient => Some(PlanPurpose::Deficiency),
         _ if i.treat_anyway => Some(PlanPurpose::Deficiency),
-        Indeterminate if i.trial => Some(PlanPurpose::Trial),
         Indeterminate if i.prevention => Some(PlanPurpose::Prevention),
+        Indeterminate if i.trial => Some(PlanPurpose::Trial),
         Unlikely | NotTested => Some(PlanPurpose::Prevention),
         Indeterminate => None,
     }

@@ -137,6 +137,20 @@ fn result_page(
         }
         p class="no-print hint" { (m("web-print")) }
 
+        @if !a.referral.is_empty() {
+            section aria-labelledby="referral-h" {
+                h2 id="referral-h" { (m("report-referral")) }
+                ul {
+                    @for r in &a.referral {
+                        li {
+                            strong { (m(&format!("specialty-{}", r.specialty))) }
+                            " (" (m(&format!("report-level-{}", r.urgency))) "): " (r.reason) " " (sources(&r.sources))
+                        }
+                    }
+                }
+            }
+        }
+
         section aria-labelledby="status-h" {
             h2 id="status-h" { (m("report-status")) ": " (m(&format!("category-{}", a.b12_status.category))) }
             p { (a.b12_status.text) " " (sources(&a.b12_status.sources)) }
@@ -294,9 +308,17 @@ fn marker(page: &Page, mk: &Marker) -> Markup {
             mk.unit.as_deref().unwrap_or("")
         ),
         (Some(v), None) => format!("{} {}", short(v), mk.unit.as_deref().unwrap_or("")),
-        (None, _) => mk.result.map(|r| r.to_string()).unwrap_or_default(),
+        (None, _) => mk
+            .result
+            .map(|r| page.m(&format!("band-{r}")).to_string())
+            .unwrap_or_default(),
     };
-    let label = format!("{}: {value_text} → {band}", mk.name);
+    let flags: String = mk
+        .flags
+        .iter()
+        .map(|f| format!(" ({})", page.m(&format!("flag-{f}"))))
+        .collect();
+    let label = format!("{}: {value_text} → {band}{flags}", mk.name);
     let svg = mk.value.filter(|_| !mk.bands.is_empty()).map(|v| {
         let top = mk
             .bands
