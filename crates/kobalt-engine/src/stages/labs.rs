@@ -370,6 +370,46 @@ mod tests {
     }
 
     #[test]
+    fn haemoglobin_in_pregnancy_is_read_by_trimester() {
+        // G19 (NHG-Standaard Zwangerschap): 6.8 mmol/L first, 6.5 second trimester (F20).
+        let at = |weeks: Option<f64>| {
+            let mut person = json!({ "age_years": 30, "sex": "female", "pregnant": true });
+            if let Some(w) = weeks {
+                person["gestation_weeks"] = json!(w);
+            }
+            let (bands, markers, _) = run(json!({
+                "guideline": "nhg",
+                "person": person,
+                "labs": [{ "analyte": "haemoglobin", "value": 6.6, "unit": "mmol/L" }],
+            }));
+            (
+                bands[kb().ids.haemoglobin as usize].clone(),
+                markers[0].interpretation.clone(),
+            )
+        };
+        assert_eq!(at(Some(10.0)).0.as_deref(), Some("low"));
+        assert_eq!(at(Some(20.0)).0.as_deref(), Some("normal"));
+        // Third trimester and week unknown: not judged (the midwife judges).
+        assert_eq!(at(Some(32.0)), (None, "not_judged_in_pregnancy".to_owned()));
+        assert_eq!(at(None), (None, "not_judged_in_pregnancy".to_owned()));
+    }
+
+    #[test]
+    fn a_childs_haemoglobin_is_not_judged_by_adult_limits() {
+        // F03: adult Hb limits do not apply to children; a severe low still counts.
+        let hb = |v: f64| {
+            let (bands, ..) = run(json!({
+                "guideline": "nhg",
+                "person": { "age_years": 1, "sex": "male" },
+                "labs": [{ "analyte": "haemoglobin", "value": v, "unit": "mmol/L" }],
+            }));
+            bands[kb().ids.haemoglobin as usize].clone()
+        };
+        assert_eq!(hb(7.0), None);
+        assert_eq!(hb(4.8).as_deref(), Some("severe_low"));
+    }
+
+    #[test]
     fn a_qualitative_result_has_no_band() {
         let (bands, markers, trace) = run(json!({
             "guideline": "nhg",

@@ -237,4 +237,82 @@ mod tests {
         assert_eq!(ids, ["nhg_oral_trial"]);
         assert_eq!(plan.lifelong, Lifelong::Unknown);
     }
+
+    fn plan_of(request: serde_json::Value) -> TreatmentPlan {
+        let case = case(request);
+        let (mut out, mut ctx, status, triage) = after_triage(&case);
+        causes(kb(), &mut ctx, &mut out);
+        treatment(
+            kb(),
+            &case,
+            &mut ctx,
+            &mut out,
+            status.category,
+            triage.level,
+        )
+    }
+
+    #[test]
+    fn a_treatment_under_way_is_not_started_again() {
+        // Clinical review F06 / P52: six years of injections, no new loading course.
+        let plan = plan_of(json!({
+            "guideline": "nhg",
+            "person": { "age_years": 60, "sex": "female" },
+            "conditions": [{ "id": "autoimmune_gastritis" }],
+            "labs": [{ "analyte": "b12_total", "value": 90, "unit": "pmol/L", "date": "2020-01-10" }],
+            "treatment": { "route": "intramuscular", "started": "2020-02-01", "response": "resolved" },
+        }));
+        assert!(plan.regimens.is_empty(), "{:?}", plan.regimens);
+        assert!(!plan.start_before_results);
+        assert!(plan.recommended, "treatment stays indicated");
+        assert_eq!(plan.lifelong, Lifelong::Yes);
+    }
+
+    #[test]
+    fn children_get_no_adult_regimens() {
+        // Clinical review F03 (G6, G7): a 6-year-old vegan, no adult prevention dose; a 12-year-old
+        // with a low B12 gets the Kinderformularium plan under NHG and none under NICE.
+        let plan = plan_of(json!({
+            "guideline": "nhg",
+            "person": { "age_years": 6, "sex": "male" },
+            "diet": "vegan",
+            "supplements": [],
+        }));
+        assert!(plan.regimens.is_empty(), "{:?}", plan.regimens);
+        let low = |g: &str| {
+            plan_of(json!({
+                "guideline": g,
+                "person": { "age_years": 12, "sex": "female" },
+                "labs": [{ "analyte": "b12_total", "value": 100, "unit": "pmol/L" }],
+            }))
+        };
+        let nhg = low("nhg");
+        assert!(
+            nhg.regimens
+                .iter()
+                .all(|r| r.sources == ["KINDERFORMULARIUM"]),
+            "{:?}",
+            nhg.regimens
+        );
+        assert!(!nhg.regimens.is_empty());
+        assert!(low("nice").regimens.is_empty());
+    }
+
+    #[test]
+    fn severe_anaemia_gets_injections_under_nhg() {
+        // Farmacotherapeutisch Kompas (G4): parenteral hydroxocobalamin in severe anaemia (F12).
+        let plan = plan_of(json!({
+            "guideline": "nhg",
+            "person": { "age_years": 72, "sex": "female" },
+            "labs": [
+                { "analyte": "b12_total", "value": 90, "unit": "pmol/L" },
+                { "analyte": "haemoglobin", "value": 4.9, "unit": "mmol/L" },
+            ],
+        }));
+        assert!(
+            plan.regimens
+                .iter()
+                .any(|r| r.route == kobalt_contract::Route::Intramuscular)
+        );
+    }
 }
