@@ -104,3 +104,5 @@ finding-young_child = Under 2 years
 finding-pancytopenia = Low platelets with low haemoglobin or white cells (pancytopenia)
 finding-neurological_involvement = Nerve or spinal cord symptoms
 finding-cord_or_optic_signs_progressing = Spinal cord or sight symptoms that get worse
+finding-not_on_b12 = Not known to take B12
+finding-b12_unmeasured = B12 not measured yet

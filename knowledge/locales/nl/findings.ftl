@@ -104,3 +104,5 @@ finding-young_child = Jonger dan 2 jaar
 finding-pancytopenia = Weinig bloedplaatjes met weinig hemoglobine of witte bloedcellen (pancytopenie)
 finding-neurological_involvement = Klachten van zenuwen of ruggenmerg
 finding-cord_or_optic_signs_progressing = Klachten van ruggenmerg of zien die erger worden
+finding-not_on_b12 = Niet bekend dat u B12 gebruikt
+finding-b12_unmeasured = B12 nog niet gemeten
