@@ -351,7 +351,21 @@ async fn walk(w: &mut Walk, base: &str, request: &Value, lang: Language, name: &
                 let diet = request["diet"].as_str().unwrap_or("omnivore");
                 w.click(&format!("input[name=value][value={diet}]")).await;
             }
-            "red_flags" | "symptoms" => {
+            "symptoms" => {
+                // Yes, no or don't know per symptom: only what the request says.
+                for s in request["symptoms"].as_array().into_iter().flatten() {
+                    let answer = if s["present"].as_bool().unwrap_or(true) {
+                        "yes"
+                    } else {
+                        "no"
+                    };
+                    let css = format!("#s-{}-{answer}", s["id"].as_str().unwrap_or_default());
+                    if w.client.find(Locator::Css(&css)).await.is_ok() {
+                        w.click(&css).await;
+                    }
+                }
+            }
+            "red_flags" => {
                 for id in symptom_ids(request, |_| true) {
                     let css = format!("input[name=item][value={id}]");
                     if w.client.find(Locator::Css(&css)).await.is_ok() {

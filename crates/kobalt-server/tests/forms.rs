@@ -328,3 +328,60 @@ async fn the_seek_help_page_has_reasons_numbers_and_a_way_back() {
     .await;
     assert!(back.contains("name=\"q\" value=\"red_flags\""), "{back}");
 }
+
+/// Symptoms: yes, no or don't know per symptom. "Don't know" (or no answer)
+/// leaves no entry: unknown stays unknown, never `present: false`.
+#[tokio::test]
+async fn a_symptom_can_be_unknown() {
+    let state = state_before("symptoms", adult());
+    let (_, html) = post_form(
+        "/interview",
+        &[("state", &state), ("lang", "nl"), ("action", "continue")],
+    )
+    .await;
+    assert!(html.contains("name=\"q\" value=\"symptoms\""), "{html}");
+    assert!(html.contains("id=\"s-fatigue-unknown\""), "{html}");
+    assert!(html.contains("Weet ik niet"));
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "nl"),
+            ("q", "symptoms"),
+            ("action", "next"),
+            ("s-fatigue", "yes"),
+            ("s-paresthesia", "no"),
+            ("s-tremor", "unknown"),
+        ],
+    )
+    .await;
+    let state: Value =
+        serde_json::from_str(&hidden(&html, "state")).unwrap_or_else(|e| panic!("{e}"));
+    let symptoms = state["symptoms"].as_array().cloned().unwrap_or_default();
+    let find = |id: &str| symptoms.iter().find(|s| s["id"] == id).cloned();
+    assert_eq!(
+        find("fatigue").map(|s| s["present"].clone()),
+        Some(json!(true))
+    );
+    assert_eq!(
+        find("paresthesia").map(|s| s["present"].clone()),
+        Some(json!(false))
+    );
+    assert_eq!(find("tremor"), None, "{symptoms:?}");
+    assert_eq!(find("pallor"), None, "unanswered is unknown: {symptoms:?}");
+
+    // Back on the page, the answers are shown as given.
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state.to_string()),
+            ("lang", "nl"),
+            ("action", "edit"),
+            ("q", "symptoms"),
+        ],
+    )
+    .await;
+    assert!(tag(&html, "s-fatigue-yes").contains("checked"), "{html}");
+    assert!(tag(&html, "s-paresthesia-no").contains("checked"));
+    assert!(!tag(&html, "s-tremor-unknown").contains("checked"));
+}

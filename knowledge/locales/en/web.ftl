@@ -61,3 +61,4 @@ web-seek-help-danger-nice = Very short of breath, chest pain or fainted?
 web-seek-help-say-title = What to say on the phone
 web-seek-help-say = Say which complaints you have (the ones above), since when, and whether they are getting worse quickly. Mention the medicines you take and whether you are pregnant.
 web-seek-help-back = Back: change my answer
+web-symptoms-hint = For each complaint choose yes or no. Not sure? Choose “I don't know”, or leave it open: that does not count as no.

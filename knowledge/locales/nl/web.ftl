@@ -61,3 +61,4 @@ web-seek-help-danger-nice = Heel erg benauwd, pijn op de borst of flauwgevallen?
 web-seek-help-say-title = Wat zegt u aan de telefoon
 web-seek-help-say = Zeg welke klachten u heeft (die hierboven), sinds wanneer, en of ze snel erger worden. Noem de medicijnen die u gebruikt en of u zwanger bent.
 web-seek-help-back = Terug: mijn antwoord aanpassen
+web-symptoms-hint = Kies bij elke klacht ja of nee. Weet u het niet zeker? Kies “Weet ik niet”, of sla de klacht over: dat telt niet als nee.

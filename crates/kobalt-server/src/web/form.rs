@@ -192,6 +192,12 @@ pub(crate) fn local_number(v: f64, language: Language) -> String {
     }
 }
 
+/// Whether a symptoms question asks yes, no or don't know per symptom (the
+/// symptoms page). The red flags and "rapidly worse" stay checklists.
+pub(crate) fn per_symptom(q: &Question) -> bool {
+    q.kind == QuestionKind::Symptoms && !q.red_flag && q.course.is_none()
+}
+
 /// Writes the answer to `q` from `form` into `state`; the errors are one per
 /// field, with a message for the reader, and `state` is then unchanged.
 pub(crate) fn apply(
@@ -238,6 +244,41 @@ pub(crate) fn apply(
             Some("no") => set(&mut next, &q.field, json!(false)),
             _ => remove(&mut next, &q.field),
         },
+        QuestionKind::Symptoms if per_symptom(q) => {
+            // Yes, no or don't know per symptom: "don't know" (or no answer)
+            // leaves no entry, so unknown stays unknown. A ticked `item` (an
+            // older form) counts as yes.
+            let ticked = form.all("item");
+            let Some(symptoms) = array(&mut next, "/symptoms") else {
+                return Ok(());
+            };
+            for id in &q.options {
+                let answer = match form.get(&format!("s-{id}")) {
+                    _ if ticked.contains(&id.as_str()) => Some(true),
+                    Some("yes") => Some(true),
+                    Some("no") => Some(false),
+                    _ => None,
+                };
+                let old = symptoms
+                    .iter()
+                    .position(|s| s.get("id").and_then(Value::as_str) == Some(id))
+                    .map(|i| symptoms.remove(i));
+                match answer {
+                    None => {}
+                    Some(false) => symptoms.push(json!({ "id": id, "present": false })),
+                    Some(true) => {
+                        // Keep what an earlier question said about it (its course).
+                        let was_present = old.as_ref().is_some_and(|o| {
+                            o.get("present").and_then(Value::as_bool).unwrap_or(true)
+                        });
+                        symptoms.push(match old {
+                            Some(o) if was_present => o,
+                            _ => json!({ "id": id, "present": true }),
+                        });
+                    }
+                }
+            }
+        }
         QuestionKind::Symptoms => {
             let ticked = form.all("item");
             let Some(symptoms) = array(&mut next, "/symptoms") else {

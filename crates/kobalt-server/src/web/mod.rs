@@ -506,6 +506,38 @@ fn inputs(page: &Page, q: &InterviewQuestion, partial: &Value, answers: &Answers
                 }
             }
         }
+        "symptoms"
+            if page
+                .kb
+                .interview
+                .iter()
+                .any(|k| k.id == q.id && form::per_symptom(k)) =>
+        {
+            let said = |id: &str| -> &str {
+                match listed(partial, "/symptoms", id)
+                    .map(|s| s.get("present").and_then(Value::as_bool).unwrap_or(true))
+                {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "",
+                }
+            };
+            html! {
+                p class="hint" { (page.m("web-symptoms-hint")) }
+                @for o in &q.options {
+                    fieldset class="symptom" {
+                        legend { (o.label) }
+                        @for answer in ["yes", "no", "unknown"] {
+                            span class="choice" {
+                                input type="radio" name={ "s-" (o.value) } id={ "s-" (o.value) "-" (answer) } value=(answer)
+                                    checked[said(&o.value) == answer];
+                                label for={ "s-" (o.value) "-" (answer) } { (page.m(&format!("option-{answer}"))) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         "symptoms" | "list" => {
             let ticked = |id: &str| -> bool {
                 if q.kind == "symptoms" {
