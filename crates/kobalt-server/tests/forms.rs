@@ -204,6 +204,8 @@ async fn a_decimal_comma_is_accepted() {
             ("unit-haemoglobin", "mmol/L"),
             ("lab-mma", "0,18"),
             ("unit-mma", "µmol/L"),
+            ("lab-b12_total", "118 pmol/L"),
+            ("unit-b12_total", "pg/mL"),
         ],
     )
     .await;
@@ -211,6 +213,11 @@ async fn a_decimal_comma_is_accepted() {
     let state = hidden(&html, "state");
     assert!(state.contains("\"value\":7.5"), "{state}");
     assert!(state.contains("\"value\":0.18"), "{state}");
+    // A unit typed after the value counts (over the one chosen in the list).
+    assert!(
+        state.contains("{\"analyte\":\"b12_total\",\"unit\":\"pmol/L\",\"value\":118.0}"),
+        "{state}"
+    );
 
     // Shown again on a Dutch page, with the Dutch decimal comma.
     let (_, html) = post_form(
@@ -384,4 +391,46 @@ async fn a_symptom_can_be_unknown() {
     assert!(tag(&html, "s-fatigue-yes").contains("checked"), "{html}");
     assert!(tag(&html, "s-paresthesia-no").contains("checked"));
     assert!(!tag(&html, "s-tremor-unknown").contains("checked"));
+}
+
+/// "Seek help" is shown once for a red flag, not again after the next
+/// red-flag question when that adds nothing (review D8).
+#[tokio::test]
+async fn seek_help_only_for_a_new_red_flag() {
+    let state = state_before("red_flags", adult());
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "en"),
+            ("q", "red_flags"),
+            ("item", "gait_disturbance"),
+        ],
+    )
+    .await;
+    assert!(html.contains("Seek help now"), "{html}");
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &hidden(&html, "state")),
+            ("lang", "en"),
+            ("action", "continue"),
+        ],
+    )
+    .await;
+    assert!(
+        html.contains("name=\"q\" value=\"rapid_worsening\""),
+        "{html}"
+    );
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &hidden(&html, "state")),
+            ("lang", "en"),
+            ("q", "rapid_worsening"),
+        ],
+    )
+    .await;
+    assert!(!html.contains("Seek help now"), "shown again: {html}");
+    assert!(html.contains("name=\"q\""), "{html}");
 }

@@ -183,6 +183,21 @@ pub(crate) fn lab_number(text: &str) -> Result<f64, LabText> {
     }
 }
 
+/// A value with one of `units` typed after it ("118 pmol/L", any case): the
+/// number's text and the unit as Kobalt spells it.
+pub(crate) fn split_unit<'t, 'u>(text: &'t str, units: &[&'u str]) -> (&'t str, Option<&'u str>) {
+    let t = text.trim();
+    for u in units {
+        let Some(at) = t.len().checked_sub(u.len()) else {
+            continue;
+        };
+        if t.is_char_boundary(at) && t[at..].eq_ignore_ascii_case(u) {
+            return (t[..at].trim(), Some(u));
+        }
+    }
+    (text, None)
+}
+
 /// A number as the reader's language writes it ("1,18" in Dutch).
 pub(crate) fn local_number(v: f64, language: Language) -> String {
     let text = format!("{}", (v * 1e6).round() / 1e6);
@@ -410,7 +425,12 @@ pub(crate) fn apply(
                 };
                 let name = analyte.name.get(language, Audience::Patient).to_owned();
                 let field = format!("lab-{id}");
-                let unit = form.get(&format!("unit-{id}")).unwrap_or_default();
+                let units = analyte.accepted_units();
+                // "118 pmol/L" as copied from a report: the typed unit counts.
+                let (text, typed_unit) = split_unit(text, &units);
+                let unit = typed_unit
+                    .or_else(|| form.get(&format!("unit-{id}")))
+                    .unwrap_or_default();
                 let local = |v: f64| local_number(v, language);
                 let value = match lab_number(text) {
                     Ok(v) => v,
@@ -455,11 +475,7 @@ pub(crate) fn apply(
                         &msg("web-error-lab-implausible"),
                         &[("name", &name), ("value", &local(value)), ("unit", unit)],
                     );
-                    if let Some(other) = analyte
-                        .accepted_units()
-                        .into_iter()
-                        .find(|u| *u != unit && plausible(u))
-                    {
+                    if let Some(other) = units.iter().find(|u| **u != unit && plausible(u)) {
                         message.push(' ');
                         message.push_str(&fill(
                             &msg("web-error-lab-did-you-mean"),
@@ -509,7 +525,7 @@ pub(crate) fn apply(
 
 #[cfg(test)]
 mod tests {
-    use super::{LabText, lab_number, local_number};
+    use super::{LabText, lab_number, local_number, split_unit};
     use kobalt_contract::Language;
 
     #[test]
@@ -532,6 +548,18 @@ mod tests {
         assert_eq!(lab_number("18O"), Err(LabText::NotNumber));
         assert_eq!(lab_number("-3"), Err(LabText::NotNumber));
         assert_eq!(lab_number(""), Err(LabText::NotNumber));
+    }
+
+    #[test]
+    fn a_unit_typed_after_the_value() {
+        let units = ["pmol/L", "pg/mL", "ng/L"];
+        assert_eq!(split_unit("118 pmol/L", &units), ("118", Some("pmol/L")));
+        assert_eq!(split_unit(" 160pg/ml ", &units), ("160", Some("pg/mL")));
+        assert_eq!(split_unit("118", &units), ("118", None));
+        assert_eq!(
+            split_unit("0,4 µmol/L", &["µmol/L"]),
+            ("0,4", Some("µmol/L"))
+        );
     }
 
     #[test]

@@ -188,8 +188,20 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
                 .get("q")
                 .and_then(|id| state.kb.interview.iter().find(|q| q.id == id))
             {
+                // "Seek help" only for an urgent reason this answer added
+                // (review D8): not again after a red-flag question that added none.
+                let before = if q.red_flag {
+                    urgent_reasons(&page, &partial)
+                } else {
+                    Vec::new()
+                };
                 match form::apply(&state.kb, q, &mut partial, &form, lang) {
-                    Ok(()) => just_answered_red_flag = q.red_flag,
+                    Ok(()) => {
+                        just_answered_red_flag = q.red_flag
+                            && urgent_reasons(&page, &partial)
+                                .iter()
+                                .any(|r| !before.contains(r));
+                    }
                     Err(e) => errors = e,
                 }
             }
@@ -453,7 +465,13 @@ fn question_page(
             }
         }
     };
-    page.layout(&q.text, switch_button(page), body)
+    // The title says so too: it is the first thing a screen reader reads.
+    let title = if answers.errors.is_empty() {
+        q.text.clone()
+    } else {
+        format!("{}: {}", page.m("web-error-title"), q.text)
+    };
+    page.layout(&title, switch_button(page), body)
 }
 
 fn current<'a>(partial: &'a Value, pointer: &str) -> Option<&'a Value> {
