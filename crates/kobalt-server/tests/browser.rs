@@ -68,7 +68,17 @@ fn start_driver() -> (Driver, u16) {
 }
 
 async fn browser(port: u16, javascript: bool) -> Client {
-    let profile = std::env::temp_dir().join(format!("kobalt-chrome-{}-{port}", std::process::id()));
+    browser_width(port, javascript, None).await
+}
+
+/// A browser whose viewport is `width` CSS px wide (a phone's, emulated), or
+/// the desktop window when `None`.
+async fn browser_width(port: u16, javascript: bool, width: Option<u32>) -> Client {
+    let profile = std::env::temp_dir().join(format!(
+        "kobalt-chrome-{}-{port}-{}",
+        std::process::id(),
+        width.unwrap_or(0)
+    ));
     let mut caps = serde_json::Map::new();
     let mut options = json!({
         "binary": "/usr/bin/chromium",
@@ -78,6 +88,10 @@ async fn browser(port: u16, javascript: bool) -> Client {
             "--window-size=1000,1400", format!("--user-data-dir={}", profile.display()),
         ],
     });
+    if let Some(width) = width {
+        options["mobileEmulation"] =
+            json!({ "deviceMetrics": { "width": width, "height": 640, "pixelRatio": 1 } });
+    }
     if !javascript {
         options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
     }
@@ -174,6 +188,45 @@ impl Walk {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         self.click(css).await;
+        self.wait_for_new_page(old, css).await;
+    }
+
+    /// Types `text` into a text field and presses Enter (a phone's "Go"),
+    /// then waits until the next page has loaded.
+    async fn enter(&self, css: &str, text: &str) {
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        self.fill(css, &format!("{text}\u{E007}")).await;
+        self.wait_for_new_page(old, css).await;
+    }
+
+    /// Posts `fields` to `action` from the page (as a form would), then waits
+    /// for the answer: reaches a questionnaire page directly.
+    async fn post(&self, action: &str, fields: &[(&str, &str)]) {
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pairs: Vec<Value> = fields.iter().map(|(k, v)| json!([k, v])).collect();
+        self.client
+            .execute(
+                "const f = document.createElement('form'); f.method = 'post'; f.action = arguments[0];
+                 for (const [k, v] of arguments[1]) { const i = document.createElement('input');
+                   i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i); }
+                 document.body.appendChild(f); f.submit();",
+                vec![json!(action), Value::Array(pairs)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        self.wait_for_new_page(old, action).await;
+    }
+
+    async fn wait_for_new_page(&self, old: fantoccini::elements::Element, what: &str) {
+        let css = what;
         for _ in 0..100 {
             if old.tag_name().await.is_err() {
                 let ready = self
@@ -298,7 +351,21 @@ async fn walk(w: &mut Walk, base: &str, request: &Value, lang: Language, name: &
                 let diet = request["diet"].as_str().unwrap_or("omnivore");
                 w.click(&format!("input[name=value][value={diet}]")).await;
             }
-            "red_flags" | "symptoms" => {
+            "symptoms" => {
+                // Yes, no or don't know per symptom: only what the request says.
+                for s in request["symptoms"].as_array().into_iter().flatten() {
+                    let answer = if s["present"].as_bool().unwrap_or(true) {
+                        "yes"
+                    } else {
+                        "no"
+                    };
+                    let css = format!("#s-{}-{answer}", s["id"].as_str().unwrap_or_default());
+                    if w.client.find(Locator::Css(&css)).await.is_ok() {
+                        w.click(&css).await;
+                    }
+                }
+            }
+            "red_flags" => {
                 for id in symptom_ids(request, |_| true) {
                     let css = format!("input[name=item][value={id}]");
                     if w.client.find(Locator::Css(&css)).await.is_ok() {
@@ -541,4 +608,290 @@ async fn questionnaire_in_a_real_browser() {
         assert!(html.contains(label), "no-JS walk of {name}: {label}");
     }
     plain.client.close().await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Answers that make `next` the next question (every earlier one answered).
+fn state_before(next: &str, answers: Value) -> String {
+    let answered: Vec<&str> = KB
+        .interview
+        .iter()
+        .map(|q| q.id.as_str())
+        .take_while(|id| *id != next)
+        .collect();
+    let mut state = answers;
+    state["extensions"] = json!({ "kobalt_interview": { "answered": answered } });
+    state.to_string()
+}
+
+async fn question(w: &Walk) -> String {
+    w.attr("input[name=q]", "value").await.unwrap_or_default()
+}
+
+async fn page_lang(w: &Walk) -> String {
+    w.attr("html", "lang").await.unwrap_or_default()
+}
+
+/// Issue 15, part 1 (review D1, D7, D28): Enter in every text field goes to
+/// the next question in the same language and keeps the answer; a wrong value
+/// keeps the others, is marked and gets the focus. axe-core on the pages.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: ./test.sh installs them and runs this"]
+async fn enter_and_wrong_values_in_a_real_browser() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let base = start_server().await;
+    let (_driver, port) = start_driver();
+    let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
+        .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
+    let mut w = Walk {
+        client: browser(port, true).await,
+        axe: Some(axe.clone()),
+        shots: target_dir().join("screenshots"),
+        axe_checked: Vec::new(),
+    };
+
+    // Enter in the age field: the next question, in Dutch, with the age kept.
+    w.client
+        .goto(&format!("{base}/?lang=nl"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.submit("button[value=start]").await;
+    assert_eq!(question(&w).await, "age");
+    w.enter("#value", "60").await;
+    assert_eq!(question(&w).await, "sex", "Enter in the age field");
+    assert_eq!(page_lang(&w).await, "nl");
+    w.submit("button[value=back]").await;
+    assert_eq!(w.attr("#value", "value").await.as_deref(), Some("60"));
+    w.enter("#value", "61").await;
+
+    // On to the years of metformin, and Enter there.
+    for _ in 0..12 {
+        let q = question(&w).await;
+        match q.as_str() {
+            "sex" => w.click("input[name=value][value=male]").await,
+            "diet" => w.click("input[name=value][value=omnivore]").await,
+            "medications" => w.tick("input[name=item][value=metformin]").await,
+            "medication_years" => break,
+            _ => {}
+        }
+        w.submit("button[value=next]").await;
+    }
+    assert_eq!(question(&w).await, "medication_years");
+    w.enter("#years-metformin", "10").await;
+    assert_eq!(page_lang(&w).await, "nl", "Enter in the years field");
+    assert_ne!(question(&w).await, "medication_years");
+    w.submit("button[value=back]").await;
+    assert_eq!(
+        w.attr("#years-metformin", "value").await.as_deref(),
+        Some("10")
+    );
+
+    // The lab page: Enter in every text field answers the lab page (here with a
+    // wrong value, so that it comes back), never switches the language.
+    let state = state_before(
+        "labs",
+        json!({ "guideline": "nhg", "person": { "age_years": 60, "sex": "male" } }),
+    );
+    w.post(
+        "/interview",
+        &[("state", &state), ("lang", "nl"), ("action", "continue")],
+    )
+    .await;
+    assert_eq!(question(&w).await, "labs");
+    w.axe("labs").await;
+    let mut fields = Vec::new();
+    for e in w
+        .client
+        .find_all(Locator::Css("table.labs input[type=text]"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+    {
+        fields.push(e.attr("id").await.ok().flatten().unwrap_or_default());
+    }
+    assert!(fields.len() >= 8, "{fields:?}");
+    for id in &fields {
+        w.enter(&format!("#{id}"), "x").await;
+        assert_eq!(page_lang(&w).await, "nl", "Enter in #{id}");
+        assert_eq!(question(&w).await, "labs", "Enter in #{id}");
+        assert_eq!(
+            w.attr(&format!("#{id}"), "aria-invalid").await.as_deref(),
+            Some("true"),
+            "#{id} marked"
+        );
+        w.fill(&format!("#{id}"), "").await;
+    }
+
+    // A wrong value keeps every other value; the wrong field has the focus,
+    // its message beside it and a link in the summary.
+    w.fill("#lab-haemoglobin", "8,1").await;
+    w.fill("#lab-mcv", "104").await;
+    w.enter("#lab-b12_total", "18O").await;
+    assert_eq!(question(&w).await, "labs");
+    assert_eq!(
+        w.attr("#lab-haemoglobin", "value").await.as_deref(),
+        Some("8,1")
+    );
+    assert_eq!(w.attr("#lab-mcv", "value").await.as_deref(), Some("104"));
+    assert_eq!(
+        w.attr("#lab-b12_total", "aria-describedby")
+            .await
+            .as_deref(),
+        Some("lab-b12_total-error")
+    );
+    let focused = w
+        .client
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(focused, json!("lab-b12_total"));
+    assert!(w.text().await.contains("href=\"#lab-b12_total\""));
+    w.axe("labs-error").await;
+    w.screenshot("forms-labs-error").await;
+    // Corrected, Enter reaches the result, in Dutch.
+    w.enter("#lab-b12_total", "180").await;
+    assert!(w.text().await.contains("id=\"triage-h\""));
+    assert_eq!(page_lang(&w).await, "nl");
+
+    w.client.close().await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Issue 15, part 1 (review D14): the "seek help" page has the reason, tel:
+/// links for the profile's numbers, what to say, and a way back.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: ./test.sh installs them and runs this"]
+async fn seek_help_page_in_a_real_browser() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let base = start_server().await;
+    let (_driver, port) = start_driver();
+    let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
+        .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
+    let mut w = Walk {
+        client: browser(port, true).await,
+        axe: Some(axe.clone()),
+        shots: target_dir().join("screenshots"),
+        axe_checked: Vec::new(),
+    };
+
+    w.client
+        .goto(&format!("{base}/?lang=en"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (guideline, numbers) in [("nhg", ["tel:112", ""]), ("nice", ["tel:999", "tel:111"])] {
+        let state = state_before(
+            "red_flags",
+            json!({ "guideline": guideline, "person": { "age_years": 70, "sex": "female" } }),
+        );
+        w.post(
+            "/interview",
+            &[("state", &state), ("lang", "en"), ("action", "continue")],
+        )
+        .await;
+        assert_eq!(question(&w).await, "red_flags");
+        w.tick("input[name=item][value=chest_pain]").await;
+        w.submit("button[value=next]").await;
+        for n in numbers.iter().filter(|n| !n.is_empty()) {
+            assert!(
+                w.client
+                    .find(Locator::Css(&format!("a[href='{n}']")))
+                    .await
+                    .is_ok(),
+                "{guideline}: no {n} link"
+            );
+        }
+        assert!(w.text().await.contains("What to say on the phone"));
+        w.axe(&format!("seek-help-{guideline}")).await;
+        w.screenshot(&format!("forms-seek-help-{guideline}")).await;
+        w.submit("button[value=back]").await;
+        assert_eq!(question(&w).await, "red_flags");
+        assert!(
+            w.client
+                .find(Locator::Css("input[value=chest_pain]:checked"))
+                .await
+                .is_ok(),
+            "back keeps the tick"
+        );
+    }
+    w.client.close().await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Issue 15, part 1 (review D5): at 320 CSS px (400 % zoom, WCAG 1.4.10) no
+/// page scrolls sideways: the start page, a question, the lab page (with an
+/// error) and "seek help".
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: ./test.sh installs them and runs this"]
+async fn pages_reflow_at_320_px() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let base = start_server().await;
+    let (_driver, port) = start_driver();
+    let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
+        .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
+
+    let mut narrow = Walk {
+        client: browser_width(port, true, Some(320)).await,
+        axe: Some(axe),
+        shots: target_dir().join("screenshots"),
+        axe_checked: Vec::new(),
+    };
+    let client = narrow.client.clone();
+    let fits = |what: &'static str| {
+        let client = client.clone();
+        async move {
+            let width = client
+                .execute(
+                    "return [document.documentElement.scrollWidth, screen.width]",
+                    vec![],
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(width[1], json!(320), "the screen is not 320 px wide");
+            assert!(
+                width[0].as_u64().unwrap_or(u64::MAX) <= 320,
+                "{what}: the page is {} px wide at 320",
+                width[0]
+            );
+        }
+    };
+    narrow
+        .client
+        .goto(&format!("{base}/?lang=nl"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    fits("start").await;
+    narrow.submit("button[value=start]").await;
+    fits("age").await;
+    let state = state_before(
+        "labs",
+        json!({ "guideline": "nhg", "person": { "age_years": 60, "sex": "male" } }),
+    );
+    narrow
+        .post(
+            "/interview",
+            &[("state", &state), ("lang", "nl"), ("action", "continue")],
+        )
+        .await;
+    assert_eq!(question(&narrow).await, "labs");
+    fits("labs").await;
+    narrow.screenshot("forms-labs-320").await;
+    narrow.enter("#lab-b12_total", "1.180").await;
+    fits("labs with an error").await;
+    narrow.axe("labs-error-320").await;
+    narrow.screenshot("forms-labs-error-320").await;
+    let state = state_before(
+        "red_flags",
+        json!({ "guideline": "nhg", "person": { "age_years": 70, "sex": "female" } }),
+    );
+    narrow
+        .post(
+            "/interview",
+            &[("state", &state), ("lang", "nl"), ("action", "continue")],
+        )
+        .await;
+    narrow.tick("input[name=item][value=chest_pain]").await;
+    narrow.submit("button[value=next]").await;
+    fits("seek help").await;
+    narrow.screenshot("forms-seek-help-320").await;
+    narrow
+        .client
+        .close()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -27,6 +27,14 @@ impl FormData {
             .filter(|v| !v.trim().is_empty())
     }
 
+    /// The value as posted, blank or not.
+    pub(crate) fn raw(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     pub(crate) fn all(&self, key: &str) -> Vec<&str> {
         self.0
             .iter()
@@ -111,16 +119,115 @@ fn number(text: &str) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
-/// Writes the answer to `q` from `form` into `state`; an error is a message
-/// for the reader, and `state` is then unchanged.
+/// A problem with one field of the page: the field's id and a message in the
+/// reader's language.
+#[derive(Clone, Debug)]
+pub(crate) struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Why a typed lab value was not read.
+#[derive(Debug, PartialEq)]
+pub(crate) enum LabText {
+    /// Not a number at all.
+    NotNumber,
+    /// "1.180" or "1,180": a thousands separator or a decimal? (thousands, decimal)
+    Ambiguous(f64, f64),
+    /// "1.180,5": separators of both kinds, or more than one.
+    Separators,
+    /// "<100" or ">1500": a result below or above a limit.
+    Censored,
+}
+
+/// Reads a lab value as typed from a report: a decimal comma or point is
+/// accepted ("7,5"), but a number shaped like a thousands group ("1.180",
+/// "1,180") is refused as ambiguous, never silently read as 1.18. A
+/// censored result ("<100") cannot be sent in a request: it is refused.
+pub(crate) fn lab_number(text: &str) -> Result<f64, LabText> {
+    let t: String = text.trim().chars().filter(|c| !c.is_whitespace()).collect();
+    if t.starts_with(['<', '>', '≤', '≥']) {
+        return Err(LabText::Censored);
+    }
+    let separators: Vec<usize> = t
+        .char_indices()
+        .filter(|(_, c)| *c == '.' || *c == ',')
+        .map(|(i, _)| i)
+        .collect();
+    if !t
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        || t.is_empty()
+    {
+        return Err(LabText::NotNumber);
+    }
+    match separators.as_slice() {
+        [] => number(&t).ok_or(LabText::NotNumber),
+        [i] => {
+            let (head, tail) = (&t[..*i], &t[i + 1..]);
+            let grouped =
+                tail.len() == 3 && (1..=3).contains(&head.len()) && !head.starts_with('0');
+            match number(&t) {
+                Some(decimal) if grouped => {
+                    let thousands = number(&format!("{head}{tail}")).ok_or(LabText::NotNumber)?;
+                    Err(LabText::Ambiguous(thousands, decimal))
+                }
+                Some(v) => Ok(v),
+                None => Err(LabText::NotNumber),
+            }
+        }
+        _ => {
+            // "1.180,5" or "1.180.000": separators of two kinds; ask for the plain number.
+            Err(LabText::Separators)
+        }
+    }
+}
+
+/// A value with one of `units` typed after it ("118 pmol/L", any case): the
+/// number's text and the unit as Kobalt spells it.
+pub(crate) fn split_unit<'t, 'u>(text: &'t str, units: &[&'u str]) -> (&'t str, Option<&'u str>) {
+    let t = text.trim();
+    for u in units {
+        let Some(at) = t.len().checked_sub(u.len()) else {
+            continue;
+        };
+        if t.is_char_boundary(at) && t[at..].eq_ignore_ascii_case(u) {
+            return (t[..at].trim(), Some(u));
+        }
+    }
+    (text, None)
+}
+
+/// A number as the reader's language writes it ("1,18" in Dutch).
+pub(crate) fn local_number(v: f64, language: Language) -> String {
+    let text = format!("{}", (v * 1e6).round() / 1e6);
+    match language {
+        Language::Nl => text.replace('.', ","),
+        Language::En => text,
+    }
+}
+
+/// Whether a symptoms question asks yes, no or don't know per symptom (the
+/// symptoms page). The red flags and "rapidly worse" stay checklists.
+pub(crate) fn per_symptom(q: &Question) -> bool {
+    q.kind == QuestionKind::Symptoms && !q.red_flag && q.course.is_none()
+}
+
+/// Writes the answer to `q` from `form` into `state`; the errors are one per
+/// field, with a message for the reader, and `state` is then unchanged.
 pub(crate) fn apply(
     kb: &Knowledge,
     q: &Question,
     state: &mut Value,
     form: &FormData,
     language: Language,
-) -> Result<(), String> {
+) -> Result<(), Vec<FieldError>> {
     let msg = |id: &str| kb.message(id, language, Audience::Patient).to_owned();
+    let field_error = |field: &str, message: String| FieldError {
+        field: field.to_owned(),
+        message,
+    };
+    let mut errors = Vec::new();
     let mut next = state.clone();
     match q.kind {
         QuestionKind::Number => {
@@ -130,10 +237,13 @@ pub(crate) fn apply(
                 .and_then(number)
                 .filter(|v| (min..=max).contains(v))
                 .ok_or_else(|| {
-                    fill(
-                        &msg("web-error-number"),
-                        &[("min", &min.to_string()), ("max", &max.to_string())],
-                    )
+                    vec![field_error(
+                        "value",
+                        fill(
+                            &msg("web-error-number"),
+                            &[("min", &min.to_string()), ("max", &max.to_string())],
+                        ),
+                    )]
                 })?;
             set(&mut next, &q.field, json!(value));
         }
@@ -149,6 +259,41 @@ pub(crate) fn apply(
             Some("no") => set(&mut next, &q.field, json!(false)),
             _ => remove(&mut next, &q.field),
         },
+        QuestionKind::Symptoms if per_symptom(q) => {
+            // Yes, no or don't know per symptom: "don't know" (or no answer)
+            // leaves no entry, so unknown stays unknown. A ticked `item` (an
+            // older form) counts as yes.
+            let ticked = form.all("item");
+            let Some(symptoms) = array(&mut next, "/symptoms") else {
+                return Ok(());
+            };
+            for id in &q.options {
+                let answer = match form.get(&format!("s-{id}")) {
+                    _ if ticked.contains(&id.as_str()) => Some(true),
+                    Some("yes") => Some(true),
+                    Some("no") => Some(false),
+                    _ => None,
+                };
+                let old = symptoms
+                    .iter()
+                    .position(|s| s.get("id").and_then(Value::as_str) == Some(id))
+                    .map(|i| symptoms.remove(i));
+                match answer {
+                    None => {}
+                    Some(false) => symptoms.push(json!({ "id": id, "present": false })),
+                    Some(true) => {
+                        // Keep what an earlier question said about it (its course).
+                        let was_present = old.as_ref().is_some_and(|o| {
+                            o.get("present").and_then(Value::as_bool).unwrap_or(true)
+                        });
+                        symptoms.push(match old {
+                            Some(o) if was_present => o,
+                            _ => json!({ "id": id, "present": true }),
+                        });
+                    }
+                }
+            }
+        }
         QuestionKind::Symptoms => {
             let ticked = form.all("item");
             let Some(symptoms) = array(&mut next, "/symptoms") else {
@@ -204,12 +349,10 @@ pub(crate) fn apply(
                 }
                 match form.get(&format!("years-{id}")).map(|t| (t, number(t))) {
                     Some((_, Some(y))) if (0.0..=80.0).contains(&y) => item["years"] = json!(y),
-                    Some(_) => {
-                        return Err(fill(
-                            &msg("web-error-number"),
-                            &[("min", "0"), ("max", "80")],
-                        ));
-                    }
+                    Some(_) => errors.push(field_error(
+                        &format!("years-{id}"),
+                        fill(&msg("web-error-number"), &[("min", "0"), ("max", "80")]),
+                    )),
                     None => {
                         if let Some(o) = item.as_object_mut() {
                             o.remove("years");
@@ -277,39 +420,152 @@ pub(crate) fn apply(
                     }
                     continue;
                 }
-                let name = kb
-                    .analyte(id)
-                    .map(|a| {
-                        kb.analytes[a as usize]
-                            .name
-                            .get(language, Audience::Patient)
-                            .to_owned()
-                    })
+                let Some(analyte) = kb.analyte(id).map(|a| &kb.analytes[a as usize]) else {
+                    continue;
+                };
+                let name = analyte.name.get(language, Audience::Patient).to_owned();
+                let field = format!("lab-{id}");
+                let units = analyte.accepted_units();
+                // "118 pmol/L" as copied from a report: the typed unit counts.
+                let (text, typed_unit) = split_unit(text, &units);
+                let unit = typed_unit
+                    .or_else(|| form.get(&format!("unit-{id}")))
                     .unwrap_or_default();
-                let value = number(text).ok_or_else(|| {
-                    fill(
-                        &msg("web-error-lab"),
-                        &[("problem", &format!("{name}: '{text}'"))],
-                    )
-                })?;
-                let unit = form.get(&format!("unit-{id}")).unwrap_or_default();
+                let local = |v: f64| local_number(v, language);
+                let value = match lab_number(text) {
+                    Ok(v) => v,
+                    Err(problem) => {
+                        let message = match problem {
+                            LabText::NotNumber => fill(
+                                &msg("web-error-lab-number"),
+                                &[("name", &name), ("text", text)],
+                            ),
+                            LabText::Ambiguous(thousands, decimal) => fill(
+                                &msg("web-error-lab-ambiguous"),
+                                &[
+                                    ("name", &name),
+                                    ("text", text),
+                                    ("thousands", &local(thousands)),
+                                    ("decimal", &local(decimal)),
+                                ],
+                            ),
+                            LabText::Separators => fill(
+                                &msg("web-error-lab-separators"),
+                                &[("name", &name), ("text", text)],
+                            ),
+                            LabText::Censored => fill(
+                                &msg("web-error-lab-censored"),
+                                &[("name", &name), ("text", text)],
+                            ),
+                        };
+                        errors.push(field_error(&field, message));
+                        continue;
+                    }
+                };
+                // Plausible for its unit (the knowledge base's range)? If not,
+                // suggest the unit in which it would be.
+                let plausible = |u: &str| {
+                    analyte.factor(u).is_some_and(|f| {
+                        let (min, max) = analyte.plausible.unwrap_or((0.0, f64::MAX));
+                        (min..=max).contains(&(value * f))
+                    })
+                };
+                if analyte.factor(unit).is_some() && !plausible(unit) {
+                    let mut message = fill(
+                        &msg("web-error-lab-implausible"),
+                        &[("name", &name), ("value", &local(value)), ("unit", unit)],
+                    );
+                    if let Some(other) = units.iter().find(|u| **u != unit && plausible(u)) {
+                        message.push(' ');
+                        message.push_str(&fill(
+                            &msg("web-error-lab-did-you-mean"),
+                            &[("value", &local(value)), ("unit", other)],
+                        ));
+                    }
+                    errors.push(field_error(&field, message));
+                    continue;
+                }
                 labs.push(json!({ "analyte": id, "value": value, "unit": unit }));
+            }
+            if !errors.is_empty() {
+                return Err(errors);
             }
             if labs.is_empty() {
                 remove(&mut next, &q.field);
             } else {
-                set(&mut next, &q.field, Value::Array(labs));
+                set(&mut next, &q.field, Value::Array(labs.clone()));
             }
             // Check values and units now, so the reader can correct them here.
             if let Ok(request) = kobalt_contract::parse_request(&next.to_string())
                 && let Err(e) = kobalt_engine::validate(kb, &request, crate::today())
                 && e.path.starts_with("/labs")
             {
-                return Err(fill(&msg("web-error-lab"), &[("problem", &e.message)]));
+                let field = e
+                    .path
+                    .split('/')
+                    .nth(2)
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .and_then(|i| labs.get(i))
+                    .and_then(|l| l.get("analyte").and_then(Value::as_str))
+                    .map_or_else(|| "lab-b12_total".to_owned(), |a| format!("lab-{a}"));
+                return Err(vec![field_error(
+                    &field,
+                    fill(&msg("web-error-lab"), &[("problem", &e.message)]),
+                )]);
             }
         }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
     }
     mark_answered(&mut next, &q.id);
     *state = next;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LabText, lab_number, local_number, split_unit};
+    use kobalt_contract::Language;
+
+    #[test]
+    fn lab_values_as_typed_from_a_report() {
+        assert_eq!(lab_number("7,5"), Ok(7.5));
+        assert_eq!(lab_number(" 7.5 "), Ok(7.5));
+        assert_eq!(lab_number("180"), Ok(180.0));
+        assert_eq!(lab_number("0,180"), Ok(0.18));
+        assert_eq!(lab_number("1,18"), Ok(1.18));
+        assert_eq!(lab_number("12.5"), Ok(12.5));
+        assert_eq!(lab_number("1.180"), Err(LabText::Ambiguous(1180.0, 1.18)));
+        assert_eq!(lab_number("1,180"), Err(LabText::Ambiguous(1180.0, 1.18)));
+        assert_eq!(
+            lab_number("150.000"),
+            Err(LabText::Ambiguous(150_000.0, 150.0))
+        );
+        assert_eq!(lab_number("1.180,5"), Err(LabText::Separators));
+        assert_eq!(lab_number("<100"), Err(LabText::Censored));
+        assert_eq!(lab_number("> 1500"), Err(LabText::Censored));
+        assert_eq!(lab_number("18O"), Err(LabText::NotNumber));
+        assert_eq!(lab_number("-3"), Err(LabText::NotNumber));
+        assert_eq!(lab_number(""), Err(LabText::NotNumber));
+    }
+
+    #[test]
+    fn a_unit_typed_after_the_value() {
+        let units = ["pmol/L", "pg/mL", "ng/L"];
+        assert_eq!(split_unit("118 pmol/L", &units), ("118", Some("pmol/L")));
+        assert_eq!(split_unit(" 160pg/ml ", &units), ("160", Some("pg/mL")));
+        assert_eq!(split_unit("118", &units), ("118", None));
+        assert_eq!(
+            split_unit("0,4 µmol/L", &["µmol/L"]),
+            ("0,4", Some("µmol/L"))
+        );
+    }
+
+    #[test]
+    fn numbers_in_the_readers_language() {
+        assert_eq!(local_number(1.18, Language::Nl), "1,18");
+        assert_eq!(local_number(1.18, Language::En), "1.18");
+        assert_eq!(local_number(1180.0, Language::Nl), "1180");
+    }
 }

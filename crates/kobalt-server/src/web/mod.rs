@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{AppState, today};
-use form::FormData;
+use form::{FieldError, FormData};
 
 const STYLESHEET: &str = include_str!("../../static/kobalt.css");
 
@@ -169,7 +169,7 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
     } else {
         form.get("action").unwrap_or("next")
     };
-    let mut error = None;
+    let mut errors: Vec<FieldError> = Vec::new();
     let mut just_answered_red_flag = false;
     match action {
         "start" => {
@@ -188,9 +188,21 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
                 .get("q")
                 .and_then(|id| state.kb.interview.iter().find(|q| q.id == id))
             {
+                // "Seek help" only for an urgent reason this answer added
+                // (review D8): not again after a red-flag question that added none.
+                let before = if q.red_flag {
+                    urgent_reasons(&page, &partial)
+                } else {
+                    Vec::new()
+                };
                 match form::apply(&state.kb, q, &mut partial, &form, lang) {
-                    Ok(()) => just_answered_red_flag = q.red_flag,
-                    Err(e) => error = Some(e),
+                    Ok(()) => {
+                        just_answered_red_flag = q.red_flag
+                            && urgent_reasons(&page, &partial)
+                                .iter()
+                                .any(|r| !before.contains(r));
+                    }
+                    Err(e) => errors = e,
                 }
             }
         }
@@ -198,12 +210,14 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
         _ => {}
     }
     let step = next_question(&state.kb, &partial, lang, Audience::Patient, today());
-    if error.is_none()
+    if errors.is_empty()
         && just_answered_red_flag
         && let Some(level) = step.seek_help
     {
         return html_response(StatusCode::OK, seek_help(&page, &partial, level));
     }
+    // On an error the page is shown again with everything as it was typed.
+    let posted = (!errors.is_empty()).then_some(&form);
     match step.next {
         Some(q) => html_response(
             StatusCode::OK,
@@ -213,7 +227,10 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
                 &partial,
                 step.answered,
                 step.total,
-                error.as_deref(),
+                &Answers {
+                    posted,
+                    errors: &errors,
+                },
             ),
         ),
         None => result::render(&state, &partial, lang, Audience::Patient).await,
@@ -264,13 +281,39 @@ pub(crate) fn carry(partial: &Value, lang: Language) -> Markup {
     }
 }
 
+/// The language switch of a form page. It submits the form (to keep the
+/// answers), so a hidden "next" button comes first: the first submit button
+/// of a form is the one Enter in a text field (or a phone's "Go") presses.
 fn switch_button(page: &Page) -> Markup {
     let other = page.other_lang();
     html! {
+        button type="submit" form="step" class="visually-hidden" tabindex="-1" aria-hidden="true" {
+            (page.m("web-next"))
+        }
         button type="submit" form="step" name="switch_lang" value=(other.as_str()) class="lang" lang=(other.as_str()) formnovalidate {
             (page.m("web-language-switch"))
         }
     }
+}
+
+/// The reasons (in the reader's words) that make the answers so far urgent.
+fn urgent_reasons(page: &Page, partial: &Value) -> Vec<String> {
+    let mut request = partial.clone();
+    request["language"] = json!(page.lang.as_str());
+    request["audience"] = json!(Audience::Patient.as_str());
+    kobalt_contract::parse_request(&request.to_string())
+        .ok()
+        .and_then(|r| kobalt_engine::assess(page.kb, &r, today()).ok())
+        .map(|a| {
+            let mut texts: Vec<String> = Vec::new();
+            for r in a.triage.reasons {
+                if r.level >= TriageLevel::Urgent24h && !texts.contains(&r.text) {
+                    texts.push(r.text);
+                }
+            }
+            texts
+        })
+        .unwrap_or_default()
 }
 
 fn seek_help(page: &Page, partial: &Value, level: TriageLevel) -> Markup {
@@ -283,19 +326,95 @@ fn seek_help(page: &Page, partial: &Value, level: TriageLevel) -> Markup {
         (false, true) => page.m("web-seek-help-urgent-nice"),
         (false, false) => page.m("web-seek-help-urgent"),
     };
+    let (emergency, out_of_hours) = if uk {
+        ("999", Some("111"))
+    } else {
+        ("112", None)
+    };
+    let reasons = urgent_reasons(page, partial);
     let body = html! {
-        section class="alert" role="alert" {
-            h1 { (page.m("web-seek-help-title")) }
+        section class="alert" role="alert" aria-labelledby="seek-help-h" {
+            h1 id="seek-help-h" { (page.m("web-seek-help-title")) }
             p class="big" { (advice) }
         }
+        @if !reasons.is_empty() {
+            h2 { (page.m("web-seek-help-why")) }
+            ul class="reasons" {
+                @for r in &reasons { li { (r) } }
+            }
+        }
+        h2 { (page.m("web-seek-help-call")) }
+        ul class="calls" {
+            li {
+                (page.m("web-seek-help-gp")) " "
+                @if let Some(n) = out_of_hours {
+                    (page.m("web-seek-help-closed-nice")) " "
+                    a href={ "tel:" (n) } class="tel" { (page.m("web-seek-help-call-verb")) " " (n) }
+                } @else {
+                    (page.m("web-seek-help-closed"))
+                }
+            }
+            li {
+                (page.m(if uk { "web-seek-help-danger-nice" } else { "web-seek-help-danger" })) " "
+                a href={ "tel:" (emergency) } class="tel" { (page.m("web-seek-help-call-verb")) " " (emergency) }
+            }
+        }
+        h2 { (page.m("web-seek-help-say-title")) }
+        p { (page.m("web-seek-help-say")) }
         form id="step" method="post" action="/interview" {
             (carry(partial, page.lang))
-            button type="submit" name="action" value="continue" { (page.m("web-seek-help-continue")) }
-            " "
-            button type="submit" formaction="/result" { (page.m("web-seek-help-result")) }
+            p class="buttons" {
+                button type="submit" name="action" value="continue" class="primary" { (page.m("web-seek-help-continue")) }
+                " "
+                button type="submit" formaction="/result" { (page.m("web-seek-help-result")) }
+                " "
+                button type="submit" name="action" value="back" { (page.m("web-seek-help-back")) }
+            }
         }
     };
     page.layout(&page.m("web-seek-help-title"), switch_button(page), body)
+}
+
+/// What a question page shows in its fields: after an error, the posted
+/// values (all of them, the wrong one too) and the errors per field.
+pub(crate) struct Answers<'a> {
+    posted: Option<&'a FormData>,
+    errors: &'a [FieldError],
+}
+
+impl Answers<'_> {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    /// The text of a field as posted (after an error), else `saved`.
+    fn text(&self, field: &str, saved: String) -> String {
+        match self.posted {
+            Some(form) => form.raw(field).unwrap_or_default().to_owned(),
+            None => saved,
+        }
+    }
+
+    /// A text field, marked and described when it is wrong; the first wrong
+    /// field gets the focus.
+    fn text_input(&self, id: &str, size: Option<&str>, required: bool, saved: String) -> Markup {
+        let error = self.error(id);
+        let first = self.errors.first().is_some_and(|e| e.field == id);
+        html! {
+            input id=(id) name=(id) type="text" inputmode="decimal" autocomplete="off" size=[size] required[required]
+                value=(self.text(id, saved))
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[error.map(|_| format!("{id}-error"))]
+                autofocus[first];
+            @if let Some(e) = error {
+                " "
+                span class="field-error" id={ (id) "-error" } { (e) }
+            }
+        }
+    }
 }
 
 fn question_page(
@@ -304,7 +423,7 @@ fn question_page(
     partial: &Value,
     answered: usize,
     total: usize,
-    error: Option<&str>,
+    answers: &Answers,
 ) -> Markup {
     let n = (answered + 1).to_string();
     let progress = fill(
@@ -316,10 +435,14 @@ fn question_page(
             progress value=(answered) max=(total) aria-hidden="true" {}
             " " (progress)
         }
-        @if let Some(e) = error {
+        @if !answers.errors.is_empty() {
             div class="error" role="alert" id="error" {
                 h2 { (page.m("web-error-title")) }
-                p { (e) }
+                ul {
+                    @for e in answers.errors {
+                        li { a href={ "#" (e.field) } { (e.message) } }
+                    }
+                }
             }
         }
         form id="step" method="post" action="/interview" {
@@ -327,7 +450,7 @@ fn question_page(
             input type="hidden" name="q" value=(q.id);
             fieldset {
                 legend { h1 { (q.text) } }
-                (inputs(page, q, partial))
+                (inputs(page, q, partial, answers))
             }
             details {
                 summary { (page.m("web-why")) }
@@ -342,7 +465,13 @@ fn question_page(
             }
         }
     };
-    page.layout(&q.text, switch_button(page), body)
+    // The title says so too: it is the first thing a screen reader reads.
+    let title = if answers.errors.is_empty() {
+        q.text.clone()
+    } else {
+        format!("{}: {}", page.m("web-error-title"), q.text)
+    };
+    page.layout(&title, switch_button(page), body)
 }
 
 fn current<'a>(partial: &'a Value, pointer: &str) -> Option<&'a Value> {
@@ -358,17 +487,19 @@ fn listed(partial: &Value, pointer: &str, id: &str) -> Option<Value> {
         .cloned()
 }
 
-fn inputs(page: &Page, q: &InterviewQuestion, partial: &Value) -> Markup {
+fn inputs(page: &Page, q: &InterviewQuestion, partial: &Value, answers: &Answers) -> Markup {
+    // Numbers as the reader writes them: "60", not "60.0"; "7,5" in Dutch.
     let value_text = |v: Option<&Value>| match v {
-        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .map_or_else(|| n.to_string(), |x| form::local_number(x, page.lang)),
         Some(Value::String(s)) => s.clone(),
         _ => String::new(),
     };
     match q.kind {
         "number" => html! {
             label for="value" class="visually-hidden" { (q.text) }
-            input id="value" name="value" type="text" inputmode="decimal" autocomplete="off" required
-                value=(value_text(current(partial, &q.field)));
+            (answers.text_input("value", None, true, value_text(current(partial, &q.field))))
         },
         "choice" | "yes_no" | "exposure" | "course" => {
             let chosen = match q.kind {
@@ -389,6 +520,38 @@ fn inputs(page: &Page, q: &InterviewQuestion, partial: &Value) -> Markup {
                     div class="option" {
                         input type="radio" name="value" id={ "o" (i) } value=(o.value) checked[chosen == o.value] required;
                         label for={ "o" (i) } { (o.label) }
+                    }
+                }
+            }
+        }
+        "symptoms"
+            if page
+                .kb
+                .interview
+                .iter()
+                .any(|k| k.id == q.id && form::per_symptom(k)) =>
+        {
+            let said = |id: &str| -> &str {
+                match listed(partial, "/symptoms", id)
+                    .map(|s| s.get("present").and_then(Value::as_bool).unwrap_or(true))
+                {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "",
+                }
+            };
+            html! {
+                p class="hint" { (page.m("web-symptoms-hint")) }
+                @for o in &q.options {
+                    fieldset class="symptom" {
+                        legend { (o.label) }
+                        @for answer in ["yes", "no", "unknown"] {
+                            span class="choice" {
+                                input type="radio" name={ "s-" (o.value) } id={ "s-" (o.value) "-" (answer) } value=(answer)
+                                    checked[said(&o.value) == answer];
+                                label for={ "s-" (o.value) "-" (answer) } { (page.m(&format!("option-{answer}"))) }
+                            }
+                        }
                     }
                 }
             }
@@ -417,8 +580,8 @@ fn inputs(page: &Page, q: &InterviewQuestion, partial: &Value) -> Markup {
                 p {
                     label for={ "years-" (o.value) } { (o.label) }
                     " "
-                    input id={ "years-" (o.value) } name={ "years-" (o.value) } type="text" inputmode="decimal" size="4"
-                        value=(value_text(listed(partial, "/medications", &o.value).as_ref().and_then(|m| m.get("years"))));
+                    (answers.text_input(&format!("years-{}", o.value), Some("4"), false,
+                        value_text(listed(partial, "/medications", &o.value).as_ref().and_then(|m| m.get("years")))))
                 }
             }
         },
@@ -436,20 +599,20 @@ fn inputs(page: &Page, q: &InterviewQuestion, partial: &Value) -> Markup {
                                     select id={ "lab-" (o.value) } name={ "lab-" (o.value) } {
                                         option value="" { "—" }
                                         @for r in ["positive", "negative", "equivocal"] {
-                                            option value=(r) selected[existing.as_ref().and_then(|l| l.get("result")).and_then(Value::as_str) == Some(r)] { (r) }
+                                            option value=(r) selected[answers.text(&format!("lab-{}", o.value), existing.as_ref().and_then(|l| l.get("result")).and_then(Value::as_str).unwrap_or_default().to_owned()) == r] { (page.m(&format!("web-lab-{r}"))) }
                                         }
                                     }
                                 }
                             } @else {
                                 td {
-                                    input id={ "lab-" (o.value) } name={ "lab-" (o.value) } type="text" inputmode="decimal" size="7"
-                                        value=(value_text(existing.as_ref().and_then(|l| l.get("value"))));
+                                    (answers.text_input(&format!("lab-{}", o.value), Some("7"), false,
+                                        value_text(existing.as_ref().and_then(|l| l.get("value")))))
                                 }
                                 td {
                                     label for={ "unit-" (o.value) } class="visually-hidden" { (page.m("web-unit")) " " (o.label) }
                                     select id={ "unit-" (o.value) } name={ "unit-" (o.value) } {
                                         @for u in &o.units {
-                                            option value=(u) selected[existing.as_ref().and_then(|l| l.get("unit")).and_then(Value::as_str) == Some(u.as_str())] { (u) }
+                                            option value=(u) selected[answers.text(&format!("unit-{}", o.value), existing.as_ref().and_then(|l| l.get("unit")).and_then(Value::as_str).unwrap_or_default().to_owned()) == *u] { (u) }
                                         }
                                     }
                                 }

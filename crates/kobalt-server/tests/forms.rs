@@ -1,0 +1,436 @@
+//! The questionnaire's form handling against the real router (issue 15,
+//! part 1): Enter means "next", a wrong value keeps every other value and is
+//! marked, lab values as typed from a report, and the "seek help" page.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kobalt_server::{AppState, router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+static KB: LazyLock<kobalt_kb::Knowledge> =
+    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+
+fn app() -> Router {
+    let mut state = AppState::new(KB.clone());
+    state.projection_draws = 20;
+    router(state)
+}
+
+/// Posts the form fields to `uri`; the status and the page.
+async fn post_form(uri: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields.iter())
+        .finish();
+    let req = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let res = app().oneshot(req).await.unwrap_or_else(|e| panic!("{e}"));
+    let status = res.status();
+    let bytes = res
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
+        + marker.len();
+    let end = html[start..].find('"').map_or(html.len(), |e| start + e);
+    html[start..end]
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The opening tag of the element with `id`.
+fn tag<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {html}"));
+    let start = html[..at].rfind('<').unwrap_or(0);
+    let end = html[at..].find('>').map_or(html.len(), |e| at + e + 1);
+    &html[start..end]
+}
+
+/// Answers so far that make `next` the next question: every question before
+/// it counts as answered.
+fn state_before(next: &str, answers: Value) -> String {
+    let answered: Vec<&str> = KB
+        .interview
+        .iter()
+        .map(|q| q.id.as_str())
+        .take_while(|id| *id != next)
+        .collect();
+    let mut state = answers;
+    state["extensions"] = json!({ "kobalt_interview": { "answered": answered } });
+    state.to_string()
+}
+
+fn adult() -> Value {
+    json!({ "guideline": "nhg", "person": { "age_years": 60, "sex": "male" } })
+}
+
+/// Enter in a text field (and a phone's "Go") presses the form's first
+/// submit button: that must be "next", never the language switch.
+#[tokio::test]
+async fn the_first_submit_button_of_a_question_page_is_next() {
+    let (_, html) = post_form(
+        "/interview",
+        &[("action", "start"), ("lang", "nl"), ("state", "{}")],
+    )
+    .await;
+    assert!(html.contains("name=\"q\" value=\"age\""), "{html}");
+    let first = &html[html
+        .find("<button")
+        .unwrap_or_else(|| panic!("no button in {html}"))..];
+    let first = &first[..first.find('>').unwrap_or(first.len())];
+    assert!(
+        !first.contains("switch_lang") && !first.contains("value=\"back\""),
+        "the first submit button is not 'next': {first}"
+    );
+    assert!(first.contains("form=\"step\""), "{first}");
+
+    // What Enter then posts: the form without an action (the default button
+    // has no name). It answers the question and stays in Dutch.
+    let state = hidden(&html, "state");
+    let (status, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "nl"),
+            ("q", "age"),
+            ("value", "60"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<html lang=\"nl\""));
+    assert!(html.contains("name=\"q\" value=\"sex\""), "{html}");
+    assert!(hidden(&html, "state").contains("\"age_years\":60"));
+}
+
+/// One wrong lab value: the page comes back with every value as typed, the
+/// wrong field marked and described in the page's language, and a summary
+/// linking to it.
+#[tokio::test]
+async fn a_wrong_lab_value_keeps_every_other_value() {
+    let state = state_before("labs", adult());
+    let (status, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "nl"),
+            ("q", "labs"),
+            ("action", "next"),
+            ("lab-b12_total", "18O"),
+            ("unit-b12_total", "pmol/L"),
+            ("lab-haemoglobin", "8,1"),
+            ("unit-haemoglobin", "mmol/L"),
+            ("lab-mcv", "104"),
+            ("unit-mcv", "fL"),
+            ("lab-mma", "0.6"),
+            ("unit-mma", "µmol/L"),
+            ("lab-folate_serum", "1.180"),
+            ("unit-folate_serum", "nmol/L"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"q\" value=\"labs\""), "{html}");
+    for (id, value) in [
+        ("lab-b12_total", "18O"),
+        ("lab-haemoglobin", "8,1"),
+        ("lab-mcv", "104"),
+        ("lab-mma", "0.6"),
+        ("lab-folate_serum", "1.180"),
+    ] {
+        assert!(
+            tag(&html, id).contains(&format!("value=\"{value}\"")),
+            "{id} lost: {}",
+            tag(&html, id)
+        );
+    }
+    for bad in ["lab-b12_total", "lab-folate_serum"] {
+        let t = tag(&html, bad);
+        assert!(t.contains("aria-invalid=\"true\""), "{t}");
+        assert!(
+            t.contains(&format!("aria-describedby=\"{bad}-error\"")),
+            "{t}"
+        );
+        assert!(html.contains(&format!("id=\"{bad}-error\"")));
+        assert!(
+            html.contains(&format!("href=\"#{bad}\"")),
+            "summary links {bad}"
+        );
+    }
+    assert!(tag(&html, "lab-b12_total").contains("autofocus"));
+    assert!(!tag(&html, "lab-haemoglobin").contains("aria-invalid"));
+    // The units chosen stay chosen.
+    assert!(
+        html.contains("<option value=\"µmol/L\" selected>"),
+        "{html}"
+    );
+    // In Dutch, with both readings of "1.180".
+    assert!(html.contains("is geen getal"), "{html}");
+    assert!(html.contains("1180 of 1,18"), "{html}");
+    // Nothing was written into the answers.
+    assert!(!hidden(&html, "state").contains("\"labs\""));
+}
+
+/// A decimal comma is read as a decimal; "0,18" and "7,5" are not thousands.
+#[tokio::test]
+async fn a_decimal_comma_is_accepted() {
+    let state = state_before("labs", adult());
+    let (status, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "nl"),
+            ("q", "labs"),
+            ("lab-haemoglobin", "7,5"),
+            ("unit-haemoglobin", "mmol/L"),
+            ("lab-mma", "0,18"),
+            ("unit-mma", "µmol/L"),
+            ("lab-b12_total", "118 pmol/L"),
+            ("unit-b12_total", "pg/mL"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let state = hidden(&html, "state");
+    assert!(state.contains("\"value\":7.5"), "{state}");
+    assert!(state.contains("\"value\":0.18"), "{state}");
+    // A unit typed after the value counts (over the one chosen in the list).
+    assert!(
+        state.contains("{\"analyte\":\"b12_total\",\"unit\":\"pmol/L\",\"value\":118.0}"),
+        "{state}"
+    );
+
+    // Shown again on a Dutch page, with the Dutch decimal comma.
+    let (_, html) = post_form(
+        "/interview",
+        &[("state", &state), ("lang", "nl"), ("action", "back")],
+    )
+    .await;
+    assert!(
+        tag(&html, "lab-haemoglobin").contains("value=\"7,5\""),
+        "{html}"
+    );
+    assert!(tag(&html, "lab-mma").contains("value=\"0,18\""), "{html}");
+}
+
+/// "<100" cannot be sent as a censored result (the request has no field for
+/// it): refused with a clear message; a value implausible in its unit asks
+/// whether another unit was meant.
+#[tokio::test]
+async fn censored_and_implausible_lab_values_are_queried() {
+    let state = state_before("labs", adult());
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "en"),
+            ("q", "labs"),
+            ("lab-b12_total", "<100"),
+            ("unit-b12_total", "pmol/L"),
+            ("lab-haemoglobin", "71"),
+            ("unit-haemoglobin", "mmol/L"),
+        ],
+    )
+    .await;
+    assert!(
+        html.contains("cannot use a result given as “&lt;100”"),
+        "{html}"
+    );
+    assert!(html.contains("Did you mean 71 g/L?"), "{html}");
+    assert!(tag(&html, "lab-haemoglobin").contains("aria-invalid=\"true\""));
+    assert!(tag(&html, "lab-b12_total").contains("value=\"&lt;100\""));
+}
+
+/// A wrong number of years keeps the other medicine's years.
+#[tokio::test]
+async fn a_wrong_number_of_years_keeps_the_others() {
+    let mut answers = adult();
+    answers["medications"] = json!([{ "id": "metformin" }, { "id": "proton_pump_inhibitor" }]);
+    let state = state_before("medication_years", answers);
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "en"),
+            ("q", "medication_years"),
+            ("years-metformin", "10"),
+            ("years-proton_pump_inhibitor", "200"),
+        ],
+    )
+    .await;
+    assert!(
+        tag(&html, "years-metformin").contains("value=\"10\""),
+        "{html}"
+    );
+    let t = tag(&html, "years-proton_pump_inhibitor");
+    assert!(
+        t.contains("value=\"200\"") && t.contains("aria-invalid=\"true\""),
+        "{t}"
+    );
+}
+
+async fn seek_help_page(guideline: &str, lang: &str) -> String {
+    let state = state_before(
+        "red_flags",
+        json!({ "guideline": guideline, "person": { "age_years": 70, "sex": "female" } }),
+    );
+    let (status, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", lang),
+            ("q", "red_flags"),
+            ("action", "next"),
+            ("item", "chest_pain"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    html
+}
+
+/// The "seek help" page says why, whom to call (tel: links for the
+/// profile's numbers), what to say, and offers a way back.
+#[tokio::test]
+async fn the_seek_help_page_has_reasons_numbers_and_a_way_back() {
+    let html = seek_help_page("nhg", "nl").await;
+    assert!(html.contains("Zoek nu hulp"), "{html}");
+    assert!(html.contains("href=\"tel:112\""), "{html}");
+    assert!(html.contains("huisartsenpost"));
+    assert!(html.contains("Wat zegt u aan de telefoon"));
+    assert!(html.contains("Waarom"));
+    assert!(html.contains("value=\"back\""));
+
+    let html = seek_help_page("nice", "en").await;
+    assert!(html.contains("href=\"tel:999\""), "{html}");
+    assert!(html.contains("href=\"tel:111\""), "{html}");
+    assert!(!html.contains("tel:112"));
+    assert!(html.contains("What to say on the phone"));
+
+    // "Back" goes to the red-flag question with the tick kept.
+    let state = hidden(&html, "state");
+    let (_, back) = post_form(
+        "/interview",
+        &[("state", &state), ("lang", "en"), ("action", "back")],
+    )
+    .await;
+    assert!(back.contains("name=\"q\" value=\"red_flags\""), "{back}");
+}
+
+/// Symptoms: yes, no or don't know per symptom. "Don't know" (or no answer)
+/// leaves no entry: unknown stays unknown, never `present: false`.
+#[tokio::test]
+async fn a_symptom_can_be_unknown() {
+    let state = state_before("symptoms", adult());
+    let (_, html) = post_form(
+        "/interview",
+        &[("state", &state), ("lang", "nl"), ("action", "continue")],
+    )
+    .await;
+    assert!(html.contains("name=\"q\" value=\"symptoms\""), "{html}");
+    assert!(html.contains("id=\"s-fatigue-unknown\""), "{html}");
+    assert!(html.contains("Weet ik niet"));
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "nl"),
+            ("q", "symptoms"),
+            ("action", "next"),
+            ("s-fatigue", "yes"),
+            ("s-paresthesia", "no"),
+            ("s-tremor", "unknown"),
+        ],
+    )
+    .await;
+    let state: Value =
+        serde_json::from_str(&hidden(&html, "state")).unwrap_or_else(|e| panic!("{e}"));
+    let symptoms = state["symptoms"].as_array().cloned().unwrap_or_default();
+    let find = |id: &str| symptoms.iter().find(|s| s["id"] == id).cloned();
+    assert_eq!(
+        find("fatigue").map(|s| s["present"].clone()),
+        Some(json!(true))
+    );
+    assert_eq!(
+        find("paresthesia").map(|s| s["present"].clone()),
+        Some(json!(false))
+    );
+    assert_eq!(find("tremor"), None, "{symptoms:?}");
+    assert_eq!(find("pallor"), None, "unanswered is unknown: {symptoms:?}");
+
+    // Back on the page, the answers are shown as given.
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state.to_string()),
+            ("lang", "nl"),
+            ("action", "edit"),
+            ("q", "symptoms"),
+        ],
+    )
+    .await;
+    assert!(tag(&html, "s-fatigue-yes").contains("checked"), "{html}");
+    assert!(tag(&html, "s-paresthesia-no").contains("checked"));
+    assert!(!tag(&html, "s-tremor-unknown").contains("checked"));
+}
+
+/// "Seek help" is shown once for a red flag, not again after the next
+/// red-flag question when that adds nothing (review D8).
+#[tokio::test]
+async fn seek_help_only_for_a_new_red_flag() {
+    let state = state_before("red_flags", adult());
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "en"),
+            ("q", "red_flags"),
+            ("item", "gait_disturbance"),
+        ],
+    )
+    .await;
+    assert!(html.contains("Seek help now"), "{html}");
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &hidden(&html, "state")),
+            ("lang", "en"),
+            ("action", "continue"),
+        ],
+    )
+    .await;
+    assert!(
+        html.contains("name=\"q\" value=\"rapid_worsening\""),
+        "{html}"
+    );
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &hidden(&html, "state")),
+            ("lang", "en"),
+            ("q", "rapid_worsening"),
+        ],
+    )
+    .await;
+    assert!(!html.contains("Seek help now"), "shown again: {html}");
+    assert!(html.contains("name=\"q\""), "{html}");
+}
