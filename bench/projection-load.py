@@ -9,29 +9,44 @@ RSS and thread count. Not a timed test; run it by hand:
 It builds and starts the release server itself (in $CARGO_TARGET_DIR or
 target/). Only the standard library is used: asyncio streams, /proc.
 
-Result on the 2-core development machine (2026-12-07, release build, 30 s,
-200 connections, draws=2000; before the change: 22 req/s, 23 % 408, p99
-14.5 s, 549 threads, 1.15 GB peak RSS):
+The request is examples/vegan-tingling.json (a projection is computed for it;
+the script checks). Results on the shared 2-core development machine
+(2026-12-07, release build, the Python client on the same machine):
 
-    RESULT_PLACEHOLDER
+    $ bench/projection-load.py 30 200 2000
+    200 connections, 30 s, draws=2000
+    responses 1794 (53.4/s), 200: 1794 (53.4/s), statuses {200: 1794}
+    latency p50 3.70 s, p90 3.90 s, p99 4.05 s, max 4.09 s
+    server RSS 13.5 MB at start, peak 47.8 MB, 47.8 MB 2 s after; threads 4 -> peak 9 -> 7
+
+    $ bench/projection-load.py 20 500 2000   # past saturation: 503 after 5 s
+    500 connections, 20 s, draws=2000
+    responses 2269 (90.8/s), 200: 1352 (54.1/s), statuses {200: 1352, 503: 917}
+    latency p50 5.01 s, p90 5.03 s, p99 5.04 s, max 5.06 s
+    server RSS 13.3 MB at start, peak 60.7 MB, 60.7 MB 2 s after; threads 4 -> peak 9 -> 7
+
+Before the projection slots (reliability review X05, wrk -c200, same URL):
+22 req/s, 23 % 408, p99 14.5 s, 549 threads, 1.15 GB peak RSS (833 MB kept).
 """
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
 
-BODY = (
-    b'{"evaluation_date":"2026-11-22","guideline":"nhg","language":"en",'
-    b'"person":{"age_years":71,"sex":"male"},"conditions":[{"id":"type_2_diabetes"}],'
-    b'"medications":[{"id":"metformin","years":9,"dose_mg_per_day":2000}],'
-    b'"symptoms":[{"id":"numbness","present":true,"weeks":30,"course":"gradual"},'
-    b'{"id":"fatigue","present":true}],'
-    b'"labs":[{"analyte":"b12_total","value":162,"unit":"pmol/L"},{"analyte":"mcv","value":96,"unit":"fL"}]}'
-)
+def request_body(root):
+    """The README's vegan with tingling: an assessment with a projection."""
+    with open(os.path.join(root, "examples", "vegan-tingling.json"), "rb") as f:
+        request = json.load(f)
+    return json.dumps(request.get("request", request)).encode()
+
+
+BODY = b""
 
 
 def free_port():
@@ -119,6 +134,8 @@ def main():
     connections = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     draws = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    global BODY
+    BODY = request_body(root)
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
     subprocess.run(["cargo", "build", "-q", "--release", "-p", "kobalt-cli"], cwd=root, check=True)
     port = free_port()
@@ -133,6 +150,12 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
+        # The projection is really computed for this request.
+        check = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/assess?projection=true&draws={draws}",
+            data=BODY, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(check, timeout=10) as reply:
+            assert json.load(reply).get("projection"), "no projection in the answer"
         rss0, _, threads0 = proc_status(server.pid)
         statuses, latencies, peak, elapsed = asyncio.run(
             run(port, server.pid, seconds, connections, draws)
