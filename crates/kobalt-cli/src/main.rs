@@ -457,9 +457,10 @@ fn run() -> anyhow::Result<ExitCode> {
                 .build()
                 .context("starting the async runtime")?;
             eprintln!("kobalt: serving on http://{addr} (Ctrl-C stops)");
-            runtime
-                .block_on(kobalt_server::serve(addr, state))
-                .with_context(|| format!("cannot serve on {addr}"))?;
+            let served = runtime.block_on(kobalt_server::serve(addr, state));
+            // A projection still running on a blocking thread does not hold up the exit.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            served.with_context(|| format!("cannot serve on {addr}"))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Knowledge {

@@ -106,11 +106,11 @@ pub(crate) async fn assess(
             threads: 1,
         };
         let kb = state.kb.clone();
-        // Monte Carlo takes milliseconds: keep it off the async workers.
-        tokio::task::spawn_blocking(move || {
-            kobalt_engine::assess_with_projection(&kb, &request, today(), options)
-        })
-        .await??
+        // Monte Carlo takes milliseconds of CPU: off the async workers, and
+        // only as many at a time as there are slots.
+        state
+            .project(move || kobalt_engine::assess_with_projection(&kb, &request, today(), options))
+            .await??
     } else {
         kobalt_engine::assess(&state.kb, &request, today())?
     };

@@ -27,6 +27,9 @@ pub(crate) enum ApiError {
     /// be written: the server's fault, 500.
     #[error("the assessment could not be completed")]
     Internal,
+    /// Every projection slot stayed taken: 503, try again shortly.
+    #[error("the server is busy with other projections; try again in a moment")]
+    Busy,
 }
 
 impl From<tokio::task::JoinError> for ApiError {
@@ -44,6 +47,7 @@ impl ApiError {
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Encoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -65,6 +69,13 @@ impl IntoResponse for ApiError {
         let error = match self {
             ApiError::Contract(e) | ApiError::Query(e) => e,
             ApiError::Internal => return status.into_response(),
+            // Not a fault in the request, so no contract code: "busy".
+            ApiError::Busy => {
+                let body = serde_json::json!({
+                    "error": { "code": "busy", "message": ApiError::Busy.to_string(), "path": "" }
+                });
+                return (status, [(header::RETRY_AFTER, "1")], Json(body)).into_response();
+            }
             other => ContractError::new(ErrorCode::InvalidValue, other.to_string(), ""),
         };
         let body = Json(error.to_document());

@@ -5,9 +5,11 @@
 
 mod api;
 mod error;
+mod favicon;
 mod openapi;
 mod web;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +20,13 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use kobalt_kb::Knowledge;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -27,6 +35,8 @@ use tower_http::timeout::TimeoutLayer;
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// Longest time a request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a projection waits for a free slot before the answer is 503.
+pub const PROJECTION_WAIT: Duration = Duration::from_secs(5);
 
 /// What every handler shares: the knowledge base, loaded once.
 #[derive(Clone)]
@@ -36,6 +46,11 @@ pub struct AppState {
     pub projection_draws: usize,
     /// The CDS Hooks endpoints; without configured issuers every call is refused.
     pub cds: kobalt_cds::CdsState,
+    /// Projections (Monte Carlo, CPU-bound) run at most this many at a time,
+    /// one per core by default: more connections wait, not more threads.
+    pub projection_slots: Arc<Semaphore>,
+    /// How long a projection waits for a slot before the answer is 503.
+    pub projection_wait: Duration,
 }
 
 impl AppState {
@@ -52,6 +67,10 @@ impl AppState {
             cds: kobalt_cds::state(kb.clone(), &settings, Vec::new()),
             kb,
             projection_draws: 500,
+            projection_slots: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )),
+            projection_wait: PROJECTION_WAIT,
         }
     }
 
@@ -63,6 +82,28 @@ impl AppState {
     ) -> Self {
         self.cds = kobalt_cds::state(self.kb.clone(), settings, issuers);
         self
+    }
+
+    /// Runs `work` (a projection) on the blocking pool once a slot is free;
+    /// `Busy` (503) when none frees within `projection_wait`. The slot goes
+    /// with the work, so work whose request timed out still holds it until it
+    /// ends: never more projections running than slots.
+    pub(crate) async fn project<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, error::ApiError> {
+        let slot = tokio::time::timeout(
+            self.projection_wait,
+            self.projection_slots.clone().acquire_owned(),
+        )
+        .await
+        .map_err(|_| error::ApiError::Busy)?
+        .map_err(|_| error::ApiError::Internal)?;
+        Ok(tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            work()
+        })
+        .await?)
     }
 }
 
@@ -117,6 +158,8 @@ pub fn router(state: AppState) -> Router {
         .route("/result", post(web::result))
         .route("/result.json", post(web::result_json))
         .route("/static/kobalt.css", get(web::stylesheet))
+        .route("/favicon.svg", get(favicon::favicon))
+        .route("/favicon.ico", get(favicon::favicon))
         .fallback(web::not_found)
         .with_state(state.clone())
         .merge(kobalt_cds::router(state.cds))
@@ -125,7 +168,9 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
-        ));
+        ))
+        // gzip when the client accepts it (Vary: Accept-Encoding is added).
+        .layer(CompressionLayer::new());
     for (name, value) in headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(
             name,
@@ -135,14 +180,110 @@ pub fn router(state: AppState) -> Router {
     app
 }
 
-/// Serves the application on `addr` until Ctrl-C.
+/// How the server treats connections (reliability review X01, X02, X07).
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// A request head (request line and headers) must arrive within this, also
+    /// on an idle keep-alive connection; else the connection is closed.
+    pub header_read_timeout: Duration,
+    /// Open connections at most; further ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// After the stop signal, open connections get this long to finish;
+    /// then they are closed.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            header_read_timeout: REQUEST_TIMEOUT,
+            max_connections: 512,
+            shutdown_grace: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Serves the application on `addr` until Ctrl-C (SIGINT) or SIGTERM.
 pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let listener = TcpListener::bind(addr).await?;
+    serve_on(
+        listener,
+        router(state),
+        &ServeOptions::default(),
+        stop_signal(),
+    )
+    .await
+}
+
+/// Ctrl-C (SIGINT), or SIGTERM on Unix.
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Serves `app` on `listener` (HTTP/1.1, hyper) until `stop` completes, then
+/// stops gracefully: no new connections, open ones finish within
+/// `shutdown_grace`, the rest are closed.
+pub async fn serve_on(
+    listener: TcpListener,
+    app: Router,
+    options: &ServeOptions,
+    stop: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout);
+    let limit = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    tokio::pin!(stop);
+    loop {
+        while connections.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            permit = limit.clone().acquire_owned() => permit.map_err(std::io::Error::other)?,
+            () = &mut stop => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors, or the client gave up: go on shortly.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        connections.spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(options.shutdown_grace, graceful.shutdown()).await;
+    connections.shutdown().await;
+    Ok(())
 }
 
 /// The date assessments are made for when the request has none.

@@ -49,6 +49,7 @@ impl Page<'_> {
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (title) " · Kobalt" }
                     link rel="stylesheet" href="/static/kobalt.css";
+                    link rel="icon" type="image/svg+xml" href="/favicon.svg";
                 }
                 body {
                     header class="top" {
@@ -162,12 +163,16 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
         lang,
         audience: Audience::Patient,
     };
-    let mut partial = form.state();
     // A language switch re-asks the same question; it never submits an answer.
     let action = if form.get("switch_lang").is_some() {
         "switch"
     } else {
         form.get("action").unwrap_or("next")
+    };
+    let mut partial = match read_state(&form) {
+        Ok(partial) => partial,
+        Err(_) if action == "start" => json!({}),
+        Err(_) => return unreadable(&page),
     };
     let mut errors: Vec<FieldError> = Vec::new();
     let mut just_answered_red_flag = false;
@@ -244,7 +249,18 @@ pub(crate) async fn result(State(state): State<AppState>, body: Bytes) -> Respon
         .get("audience")
         .and_then(Audience::parse)
         .unwrap_or(Audience::Patient);
-    result::render(&state, &form.state(), lang, audience).await
+    let partial = match read_state(&form) {
+        Ok(partial) => partial,
+        Err(_) => {
+            let page = Page {
+                kb: &state.kb,
+                lang,
+                audience,
+            };
+            return unreadable(&page);
+        }
+    };
+    result::render(&state, &partial, lang, audience).await
 }
 
 pub(crate) async fn result_json(State(state): State<AppState>, body: Bytes) -> Response {
@@ -254,7 +270,18 @@ pub(crate) async fn result_json(State(state): State<AppState>, body: Bytes) -> R
         .get("audience")
         .and_then(Audience::parse)
         .unwrap_or(Audience::Patient);
-    match result::assess(&state, &form.state(), lang, audience).await {
+    let partial = match read_state(&form) {
+        Ok(partial) => partial,
+        Err(why) => {
+            return crate::error::ApiError::Contract(kobalt_contract::ContractError::new(
+                kobalt_contract::ErrorCode::InvalidJson,
+                format!("the answers in the form field state could not be read: {why}"),
+                "state",
+            ))
+            .into_response();
+        }
+    };
+    match result::assess(&state, &partial, lang, audience).await {
         Ok((a, _)) => match serde_json::to_vec_pretty(&a) {
             Ok(bytes) => (
                 [
@@ -271,6 +298,35 @@ pub(crate) async fn result_json(State(state): State<AppState>, body: Bytes) -> R
         },
         Err(e) => e.into_response(),
     }
+}
+
+/// The answers in the hidden `state` field. None yet is a fresh start; anything
+/// but a JSON object (damaged, cut off, nested too deep, from elsewhere) is an
+/// error the person is told about (reliability review W01-W05, W29, W30).
+fn read_state(form: &FormData) -> Result<Value, String> {
+    match form.get("state").map(serde_json::from_str::<Value>) {
+        // No field: `FormData::state`'s fresh start, `{}`.
+        None => Ok(form.state()),
+        Some(Ok(partial @ Value::Object(_))) => Ok(partial),
+        Some(Ok(_)) => Err("not a JSON object".into()),
+        Some(Err(e)) => Err(e.to_string()),
+    }
+}
+
+/// "Your answers could not be read": the page for an unreadable `state`.
+fn unreadable(page: &Page) -> Response {
+    let title = page.m("web-state-unreadable-title");
+    let body = html! {
+        div class="error" role="alert" {
+            h1 { (title) }
+            p { (page.m("web-state-unreadable")) }
+        }
+        p { a href={ "/?lang=" (page.lang.as_str()) } { (page.m("web-restart")) } }
+    };
+    html_response(
+        StatusCode::BAD_REQUEST,
+        page.layout(&title, page.switch_link(), body),
+    )
 }
 
 /// Hidden fields that carry the answers and the language.

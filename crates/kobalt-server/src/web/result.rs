@@ -31,10 +31,11 @@ pub(crate) async fn assess(
         every_days: 7,
         threads: 1,
     };
-    let assessed = tokio::task::spawn_blocking(move || {
-        kobalt_engine::assess_with_projection_series(&kb, &request, today(), options)
-    })
-    .await??;
+    let assessed = state
+        .project(move || {
+            kobalt_engine::assess_with_projection_series(&kb, &request, today(), options)
+        })
+        .await??;
     Ok(assessed)
 }
 
