@@ -115,7 +115,7 @@ pub fn next_question(
     let next = applicable
         .iter()
         .find(|q| !answered.contains(&q.id))
-        .map(|q| render(kb, q, language, audience));
+        .map(|q| render_question(kb, q, language, audience));
     let seek_help = parse_request(&partial.to_string())
         .ok()
         .and_then(|r| crate::assess(kb, &r, today).ok())
@@ -133,7 +133,9 @@ pub fn next_question(
     }
 }
 
-fn render(
+/// A question of the questionnaire in the reader's language (its options
+/// named), as the next step shows it; the clinician form shows the lab table.
+pub fn render_question(
     kb: &Knowledge,
     q: &Question,
     language: Language,

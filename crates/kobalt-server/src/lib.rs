@@ -155,6 +155,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/", get(web::start))
         .route("/interview", post(web::interview))
+        .route(
+            "/clinician",
+            get(web::clinician_form).post(web::clinician_submit),
+        )
         .route("/result", post(web::result))
         .route("/result.json", post(web::result_json))
         .route("/static/kobalt.css", get(web::stylesheet))

@@ -1,8 +1,11 @@
 //! The questionnaire and the result page: server-rendered HTML forms that
 //! work without JavaScript. Every page is in Dutch (default) or English.
 
+mod clinician;
 mod form;
 mod result;
+
+pub(crate) use clinician::{form_page as clinician_form, submit as clinician_submit};
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -108,6 +111,7 @@ pub(crate) async fn start(State(state): State<AppState>, Query(q): Query<LangQue
             }
             button type="submit" name="action" value="start" class="primary" { (page.m("web-start")) }
         }
+        p { a href={ "/clinician?lang=" (page.lang.as_str()) } { (page.m("web-for-clinicians")) } }
     };
     html_response(
         StatusCode::OK,

@@ -45,6 +45,20 @@ pub(crate) async fn render(
     lang: Language,
     audience: Audience,
 ) -> Response {
+    render_with_note(state, partial, lang, audience, None).await
+}
+
+/// A section built from the answers and the assessment (the clinician note).
+pub(crate) type Note = fn(&Page, &Value, &Assessment) -> Markup;
+
+/// The result page, with `note` after the triage when given.
+pub(crate) async fn render_with_note(
+    state: &AppState,
+    partial: &Value,
+    lang: Language,
+    audience: Audience,
+    note: Option<Note>,
+) -> Response {
     let page = Page {
         kb: &state.kb,
         lang,
@@ -53,7 +67,13 @@ pub(crate) async fn render(
     match assess(state, partial, lang, audience).await {
         Ok((a, projection)) => html_response(
             StatusCode::OK,
-            result_page(&page, partial, &a, projection.as_ref()),
+            result_page(
+                &page,
+                partial,
+                &a,
+                projection.as_ref(),
+                note.map(|n| n(&page, partial, &a)),
+            ),
         ),
         Err(e) => {
             let problem = e.problem();
@@ -92,8 +112,10 @@ fn result_page(
     partial: &Value,
     a: &Assessment,
     projection: Option<&Projection>,
+    note: Option<Markup>,
 ) -> Markup {
     let m = |id: &str| page.m(id);
+    let clinician = page.audience == Audience::Clinician;
     let level = a.triage.level.as_str();
     let other_audience = match page.audience {
         Audience::Patient => Audience::Clinician,
@@ -114,10 +136,14 @@ fn result_page(
             p class="big" { (a.triage.advice) }
             ul {
                 @for r in &a.triage.reasons {
-                    li { (r.text) " " (sources(&r.sources)) }
+                    li {
+                        (r.text) " " (sources(&r.sources))
+                        @if clinician { " " (rule(page, Some(r.level), &r.rule)) }
+                    }
                 }
             }
         }
+        @if let Some(note) = note { (note) }
         nav class="actions no-print" aria-label="actions" {
             form method="post" action="/result" class="inline" {
                 (carry(partial, page.lang))
@@ -146,6 +172,7 @@ fn result_page(
                         li {
                             strong { (m(&format!("specialty-{}", r.specialty))) }
                             " (" (m(&format!("report-level-{}", r.urgency))) "): " (r.reason) " " (sources(&r.sources))
+                            @if clinician { " " (rule(page, None, &r.rule)) }
                         }
                     }
                 }
@@ -154,7 +181,10 @@ fn result_page(
 
         section aria-labelledby="status-h" {
             h2 id="status-h" { (m("report-status")) ": " (m(&format!("category-{}", a.b12_status.category))) }
-            p { (a.b12_status.text) " " (sources(&a.b12_status.sources)) }
+            p {
+                (a.b12_status.text) " " (sources(&a.b12_status.sources))
+                @if clinician { " " (rule(page, None, &a.b12_status.rule)) }
+            }
             @if !a.b12_status.markers.is_empty() {
                 h3 { (m("web-markers")) }
                 ul class="markers" {
@@ -201,7 +231,10 @@ fn result_page(
                 h2 id="tests-h" { (m("report-tests")) }
                 ul {
                     @for t in &a.next_tests {
-                        li { strong { (t.name) } ": " (t.why) " " (sources(&t.sources)) }
+                        li {
+                            strong { (t.name) } ": " (t.why) " " (sources(&t.sources))
+                            @if clinician { " " (rule(page, None, &t.rule)) }
+                        }
                     }
                 }
             }
@@ -218,7 +251,10 @@ fn result_page(
             }
             ul {
                 @for r in &a.treatment.regimens {
-                    li { "[" (m(&format!("phase-{}", r.phase))) "] " (r.text) " " (sources(&r.sources)) }
+                    li {
+                        "[" (m(&format!("phase-{}", r.phase))) "] " (r.text) " " (sources(&r.sources))
+                        @if clinician { " " (rule(page, None, &r.rule)) }
+                    }
                 }
                 @for adv in &a.treatment.advice { li { (adv) } }
             }
@@ -300,20 +336,7 @@ fn evidence(page: &Page, supporting: &[String], against: &[String], missing: &[S
 /// limits printed under it and a mark at the value.
 fn marker(page: &Page, mk: &Marker) -> Markup {
     let band = page.m(&format!("band-{}", mk.interpretation));
-    let value_text = match (mk.value, &mk.reported) {
-        (Some(v), Some(r)) => format!(
-            "{} {} ({} {})",
-            r.value,
-            r.unit,
-            short(v),
-            mk.unit.as_deref().unwrap_or("")
-        ),
-        (Some(v), None) => format!("{} {}", short(v), mk.unit.as_deref().unwrap_or("")),
-        (None, _) => mk
-            .result
-            .map(|r| page.m(&format!("band-{r}")).to_string())
-            .unwrap_or_default(),
-    };
+    let value_text = super::clinician::value_text(page, mk);
     let flags: String = mk
         .flags
         .iter()
@@ -363,7 +386,13 @@ fn marker(page: &Page, mk: &Marker) -> Markup {
     html! {
         p { strong { (mk.name) } ": " (value_text) " → " (band)
             @if mk.unverified { " (" (page.m("report-unverified")) ")" }
-            " " (sources(&mk.sources)) }
+            " " (sources(&mk.sources))
+            @if page.audience == Audience::Clinician {
+                @let limits = super::clinician::limits_text(page, mk);
+                @if !limits.is_empty() { br; span class="limits" { (page.m("web-note-limits")) ": " (limits) } }
+                " " (rule(page, None, &mk.rule))
+            }
+        }
         @if let Some(svg) = svg { (PreEscaped(svg)) }
     }
 }
@@ -405,4 +434,16 @@ fn escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// A rule id (and a triage reason's level) for clinicians.
+fn rule(page: &Page, level: Option<kobalt_contract::TriageLevel>, id: &str) -> Markup {
+    html! {
+        span class="rule" {
+            "["
+            @if let Some(l) = level { (page.m(&format!("report-level-{}", l.as_str()))) "; " }
+            (page.m("web-rule")) " " code { (id) }
+            "]"
+        }
+    }
 }
