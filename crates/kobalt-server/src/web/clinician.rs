@@ -355,7 +355,7 @@ fn clinician_form(page: &Page, posted: Option<&FormData>, errors: &[FieldError])
 }
 
 /// A number as the page's language writes it, to at most 2 decimals.
-fn num(v: f64, lang: Language) -> String {
+pub(crate) fn num(v: f64, lang: Language) -> String {
     local_number((v * 100.0).round() / 100.0, lang)
 }
 
@@ -365,10 +365,15 @@ pub(crate) fn limits_text(page: &Page, mk: &kobalt_contract::Marker) -> String {
     let parts: Vec<String> = mk
         .bands
         .iter()
-        .map(|b| {
+        .enumerate()
+        .map(|(i, b)| {
             let name = page.m(&format!("band-{}", b.band));
+            // A band starts after the last one's limit when that one includes it.
+            let after = i > 0 && mk.bands[i - 1].to_inclusive;
             let range = match (b.from, b.to) {
+                (None, Some(t)) if b.to_inclusive => format!("≤{}", num(t, page.lang)),
                 (None, Some(t)) => format!("<{}", num(t, page.lang)),
+                (Some(f), None) if after => format!(">{}", num(f, page.lang)),
                 (Some(f), None) => format!("≥{}", num(f, page.lang)),
                 (Some(f), Some(t)) => format!("{}–{}", num(f, page.lang), num(t, page.lang)),
                 (None, None) => String::new(),

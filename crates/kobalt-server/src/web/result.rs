@@ -373,7 +373,7 @@ fn marker(page: &Page, mk: &Marker) -> Markup {
                 s.push_str(&format!(
                     "<text x=\"{:.1}\" y=\"38\" font-size=\"11\" text-anchor=\"middle\" fill=\"#222\">{}</text>",
                     x(f),
-                    short(f)
+                    super::clinician::num(f, page.lang)
                 ));
             }
         }
