@@ -895,3 +895,79 @@ async fn pages_reflow_at_320_px() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// Issue 15, part 4 (review D11, D12): the clinician form from the start
+/// page, one submit to a result with the SOEP note; a wrong value comes back
+/// marked with the others kept. axe-core on the form, its error and the result.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: ./test.sh installs them and runs this"]
+async fn clinician_form_in_a_real_browser() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let base = start_server().await;
+    let (_driver, port) = start_driver();
+    let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
+        .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
+    let mut w = Walk {
+        client: browser(port, true).await,
+        axe: Some(axe),
+        shots: target_dir().join("screenshots"),
+        axe_checked: Vec::new(),
+    };
+    w.client
+        .goto(&format!("{base}/?lang=nl"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.submit("a[href='/clinician?lang=nl']").await;
+    assert_eq!(page_lang(&w).await, "nl");
+    w.axe("clinician-form").await;
+    w.screenshot("clinician-form").await;
+
+    // A wrong value: back with every value kept, the wrong one marked and focused.
+    w.fill("#age", "67").await;
+    w.click("#sex-female").await;
+    w.click("#s-fatigue-yes").await;
+    w.tick("#risk-metformin").await;
+    w.fill("#lab-mma", "0,45 µmol/L").await;
+    w.enter("#lab-b12_total", "1.180").await;
+    assert_eq!(
+        w.attr("#lab-b12_total", "aria-invalid").await.as_deref(),
+        Some("true")
+    );
+    assert_eq!(w.attr("#age", "value").await.as_deref(), Some("67"));
+    assert_eq!(
+        w.attr("#lab-mma", "value").await.as_deref(),
+        Some("0,45 µmol/L")
+    );
+    assert!(w.attr("#sex-female", "checked").await.is_some());
+    assert!(w.attr("#risk-metformin", "checked").await.is_some());
+    let focused = w
+        .client
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(focused, json!("lab-b12_total"));
+    w.axe("clinician-error").await;
+    w.screenshot("clinician-error").await;
+
+    // Corrected, Enter gives the result with the note, in Dutch numbers.
+    w.enter("#lab-b12_total", "150").await;
+    assert_eq!(page_lang(&w).await, "nl");
+    assert!(w.text().await.contains("id=\"triage-h\""));
+    assert!(w.attr("#note", "readonly").await.is_some());
+    let note = w
+        .client
+        .execute("return document.getElementById('note').value", vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let note = note.as_str().unwrap_or_default().to_owned();
+    assert!(note.starts_with("S: 67 jaar"), "{note}");
+    assert!(
+        note.contains("\nO: ") && note.contains("0,45 µmol/L"),
+        "{note}"
+    );
+    assert!(note.contains("\nE: ") && note.contains("\nP: "), "{note}");
+    w.axe("clinician-result").await;
+    w.screenshot("clinician-result").await;
+
+    w.client.close().await.unwrap_or_else(|e| panic!("{e}"));
+}
