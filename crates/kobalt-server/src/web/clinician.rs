@@ -562,7 +562,12 @@ pub(crate) fn note_text(page: &Page, partial: &Value, a: &Assessment) -> String 
 /// The note as a section of the result page: a read-only text area to copy.
 pub(crate) fn note(page: &Page, partial: &Value, a: &Assessment) -> Markup {
     let text = note_text(page, partial, a);
-    let rows = text.lines().count().max(4) + 2;
+    // A row per 70 characters of each line (it wraps), so that all of it shows.
+    let rows: usize = text
+        .lines()
+        .map(|l| l.chars().count() / 70 + 1)
+        .sum::<usize>()
+        + 1;
     html! {
         section aria-labelledby="note-h" class="note" {
             h2 id="note-h" { (page.m("web-note-title")) }
