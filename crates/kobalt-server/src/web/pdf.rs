@@ -15,6 +15,8 @@ const MARGIN: f32 = 48.0;
 const BODY: f32 = 9.5;
 const HEADING: f32 = 11.5;
 const TITLE: f32 = 17.0;
+/// The indent of a list item, after its bullet.
+const BULLET: f32 = 9.0;
 
 /// Helvetica's advance widths (1/1000 em) for ASCII 32..=126.
 const HELVETICA: [u16; 95] = [
@@ -158,7 +160,7 @@ impl Writer {
         let text = win_ansi(text);
         // The label on the first line; if it is too long, alone on its own lines.
         let (mut first_x, mut first_max) = (x + label_width, max - label_width);
-        if label_width > max * 0.6 {
+        if label_width > max * 0.75 {
             for line in wrap(&label, size, true, max, max) {
                 self.room(lead);
                 self.y -= lead;
@@ -181,6 +183,16 @@ impl Writer {
                 self.show(x, line, size, false);
             }
         }
+    }
+
+    /// A bullet on the next line, for the paragraph that follows.
+    fn bullet(&mut self) {
+        let lead = BODY * 1.3;
+        self.room(lead);
+        let y = self.y;
+        self.y -= lead;
+        self.show(MARGIN + 1.0, &[0x95], BODY, false);
+        self.y = y;
     }
 
     fn heading(&mut self, text: &str, size: f32) {
@@ -225,7 +237,8 @@ pub(crate) fn render(s: &Summary, page_word: &str) -> Vec<u8> {
         w.heading(&section.heading, HEADING);
         w.y -= 2.0;
         for it in &section.items {
-            w.paragraph(&it.label, &it.text, BODY, 0.0);
+            w.bullet();
+            w.paragraph(&it.label, &it.text, BODY, BULLET);
         }
     }
     w.y -= 6.0;

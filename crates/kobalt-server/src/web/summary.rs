@@ -291,15 +291,15 @@ pub(crate) fn build(page: &Page, partial: &Value, a: &Assessment) -> Summary {
     let mut sections = Vec::new();
 
     let mut advice = vec![item(
+        m("report-urgency"),
         format!(
-            "{}: {}",
-            m("report-urgency"),
-            m(&format!("report-level-{level}"))
+            "{} — {}",
+            m(&format!("report-level-{level}")),
+            a.triage.advice
         ),
-        a.triage.advice.clone(),
     )];
     for r in &a.triage.reasons {
-        advice.push(item("", format!("• {}", r.text)));
+        advice.push(item("", r.text.clone()));
     }
     advice.push(item(
         m("report-status"),
