@@ -98,6 +98,19 @@ pub fn applies(kb: &Knowledge, q: &Question, partial: &Value) -> bool {
     }
 }
 
+/// The question `id` in the reader's language (for a summary of the answers).
+pub fn question(
+    kb: &Knowledge,
+    id: &str,
+    language: Language,
+    audience: Audience,
+) -> Option<InterviewQuestion> {
+    kb.interview
+        .iter()
+        .find(|q| q.id == id)
+        .map(|q| render_question(kb, q, language, audience))
+}
+
 /// The next question for `partial`, in the reader's language.
 pub fn next_question(
     kb: &Knowledge,

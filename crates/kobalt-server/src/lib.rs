@@ -161,6 +161,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/result", post(web::result))
         .route("/result.json", post(web::result_json))
+        .route("/summary", post(web::summary))
+        .route("/summary.pdf", post(web::summary_pdf))
         .route("/static/kobalt.css", get(web::stylesheet))
         .route("/favicon.svg", get(favicon::favicon))
         .route("/favicon.ico", get(favicon::favicon))

@@ -548,6 +548,20 @@ async fn questionnaire_in_a_real_browser() {
     w.axe("result-clinician").await;
     w.screenshot("result-clinician").await;
 
+    // The summary for the GP (issue 15, part 3): one click from the result,
+    // accessible, with the print instruction and the PDF button.
+    w.submit("form[action='/summary'] button").await;
+    let html = w.text().await;
+    assert!(
+        html.contains(KB.message("web-summary-title", Language::En, Audience::Patient))
+            && html.contains(KB.message("web-summary-pdf", Language::En, Audience::Patient))
+            && html.contains("Ctrl+P"),
+        "{html}"
+    );
+    w.axe("summary").await;
+    w.screenshot("summary").await;
+    w.submit("form[action='/result'] button").await;
+
     // The red-flag path: breathless at rest stops the interview at once.
     let red = json!({ "person": { "age_years": 70, "sex": "female" },
         "symptoms": [{ "id": "dyspnoea_at_rest", "present": true }] });

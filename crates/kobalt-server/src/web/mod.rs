@@ -3,7 +3,9 @@
 
 mod clinician;
 mod form;
+mod pdf;
 mod result;
+mod summary;
 
 pub(crate) use clinician::{form_page as clinician_form, submit as clinician_submit};
 
@@ -302,6 +304,16 @@ pub(crate) async fn result_json(State(state): State<AppState>, body: Bytes) -> R
         },
         Err(e) => e.into_response(),
     }
+}
+
+/// "Voor uw huisarts / For your GP": the one-page summary to print.
+pub(crate) async fn summary(State(state): State<AppState>, body: Bytes) -> Response {
+    summary::page(&state, &body).await
+}
+
+/// The same summary as an A4 PDF.
+pub(crate) async fn summary_pdf(State(state): State<AppState>, body: Bytes) -> Response {
+    summary::pdf(&state, &body).await
 }
 
 /// The answers in the hidden `state` field. None yet is a fresh start; anything

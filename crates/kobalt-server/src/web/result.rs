@@ -156,6 +156,11 @@ fn result_page(
                 input type="hidden" name="audience" value=(page.audience.as_str());
                 button type="submit" { (m("web-download")) }
             }
+            form method="post" action="/summary" class="inline" {
+                (carry(partial, page.lang))
+                input type="hidden" name="audience" value=(page.audience.as_str());
+                button type="submit" { (m("web-summary-button")) }
+            }
             form method="post" action="/interview" class="inline" {
                 (carry(partial, page.lang))
                 button type="submit" name="action" value="back" { (m("web-edit")) }
@@ -424,7 +429,7 @@ fn chart(page: &Page, a: &Assessment, series: &Projection) -> String {
     kobalt_chart::projection_svg(series, &labels, &limits)
 }
 
-fn short(v: f64) -> String {
+pub(crate) fn short(v: f64) -> String {
     let s = format!("{v:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
