@@ -654,14 +654,7 @@ async fn enter_and_wrong_values_in_a_real_browser() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let base = start_server().await;
     let (_driver, port) = start_driver();
-    let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
-        .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
-    let mut w = Walk {
-        client: browser(port, true).await,
-        axe: Some(axe.clone()),
-        shots: target_dir().join("screenshots"),
-        axe_checked: Vec::new(),
-    };
+    let mut w = axe_walk(port).await;
 
     // Enter in the age field: the next question, in Dutch, with the age kept.
     w.client
@@ -776,14 +769,7 @@ async fn seek_help_page_in_a_real_browser() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let base = start_server().await;
     let (_driver, port) = start_driver();
-    let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
-        .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
-    let mut w = Walk {
-        client: browser(port, true).await,
-        axe: Some(axe.clone()),
-        shots: target_dir().join("screenshots"),
-        axe_checked: Vec::new(),
-    };
+    let mut w = axe_walk(port).await;
 
     w.client
         .goto(&format!("{base}/?lang=en"))
@@ -984,4 +970,16 @@ async fn clinician_form_in_a_real_browser() {
     w.screenshot("clinician-result").await;
 
     w.client.close().await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A headless browser walk that runs axe-core on every page it checks.
+async fn axe_walk(port: u16) -> Walk {
+    let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
+        .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
+    Walk {
+        client: browser(port, true).await,
+        axe: Some(axe),
+        shots: target_dir().join("screenshots"),
+        axe_checked: Vec::new(),
+    }
 }
