@@ -1,56 +1,11 @@
 //! The JSON API and the no-JavaScript questionnaire against the real router.
 
-use std::sync::LazyLock;
-
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use kobalt_server::{AppState, router};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-static KB: LazyLock<kobalt_kb::Knowledge> =
-    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
-
-fn app() -> Router {
-    let mut state = AppState::new(KB.clone());
-    state.projection_draws = 20;
-    router(state)
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-async fn send(req: Request<Body>) -> Reply {
-    let res = app().oneshot(req).await.unwrap_or_else(|e| panic!("{e}"));
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = res
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
+mod support;
+use support::{Reply, hidden, send};
 
 async fn get(uri: &str) -> Reply {
     send(
@@ -448,20 +403,6 @@ async fn questionnaire_form_posts_reach_a_result() {
         page = post("/interview", "application/x-www-form-urlencoded", body).await;
     }
     panic!("no result page reached");
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
-        + marker.len();
-    let end = html[start..].find('"').map_or(html.len(), |e| start + e);
-    html[start..end]
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 #[tokio::test]

@@ -2,35 +2,20 @@
 //! review D11, D12): one form, one submit, the result in clinician words with
 //! a SOEP/SOAP note to copy into the practice system.
 
-use std::sync::LazyLock;
-
-use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Request, StatusCode};
 use kobalt_contract::{Audience, Language};
-use kobalt_server::{AppState, router};
-use tower::ServiceExt;
 
-static KB: LazyLock<kobalt_kb::Knowledge> =
-    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
-
-fn app() -> Router {
-    let mut state = AppState::new(KB.clone());
-    state.projection_draws = 20;
-    router(state)
-}
+mod support;
+use support::{KB, tag};
 
 async fn send(req: Request<Body>) -> (StatusCode, String) {
-    let res = app().oneshot(req).await.unwrap_or_else(|e| panic!("{e}"));
-    let status = res.status();
-    let bytes = res
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    let r = support::send(req).await;
+    (r.status, r.text())
+}
+
+async fn post_form(uri: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    send(support::form_request(uri, fields)).await
 }
 
 async fn get(uri: &str) -> (StatusCode, String) {
@@ -42,31 +27,8 @@ async fn get(uri: &str) -> (StatusCode, String) {
     .await
 }
 
-async fn post_form(uri: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields.iter())
-        .finish();
-    send(
-        Request::post(uri)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap_or_else(|e| panic!("{e}")),
-    )
-    .await
-}
-
 fn msg(id: &str, lang: Language) -> String {
     KB.message(id, lang, Audience::Clinician).to_owned()
-}
-
-/// The opening tag of the element with `id`.
-fn tag<'a>(html: &'a str, id: &str) -> &'a str {
-    let at = html
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no #{id} in {html}"));
-    let start = html[..at].rfind('<').unwrap_or(0);
-    let end = html[at..].find('>').map_or(html.len(), |e| at + e + 1);
-    &html[start..end]
 }
 
 /// The text of the read-only note, unescaped.

@@ -2,67 +2,16 @@
 //! part 1): Enter means "next", a wrong value keeps every other value and is
 //! marked, lab values as typed from a report, and the "seek help" page.
 
-use std::sync::LazyLock;
-
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use kobalt_server::{AppState, router};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-static KB: LazyLock<kobalt_kb::Knowledge> =
-    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
-
-fn app() -> Router {
-    let mut state = AppState::new(KB.clone());
-    state.projection_draws = 20;
-    router(state)
-}
+mod support;
+use support::{KB, hidden, tag};
 
 /// Posts the form fields to `uri`; the status and the page.
 async fn post_form(uri: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields.iter())
-        .finish();
-    let req = Request::post(uri)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let res = app().oneshot(req).await.unwrap_or_else(|e| panic!("{e}"));
-    let status = res.status();
-    let bytes = res
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
-        + marker.len();
-    let end = html[start..].find('"').map_or(html.len(), |e| start + e);
-    html[start..end]
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The opening tag of the element with `id`.
-fn tag<'a>(html: &'a str, id: &str) -> &'a str {
-    let at = html
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no #{id} in {html}"));
-    let start = html[..at].rfind('<').unwrap_or(0);
-    let end = html[at..].find('>').map_or(html.len(), |e| at + e + 1);
-    &html[start..end]
+    let r = support::post_form(uri, fields).await;
+    (r.status, r.text())
 }
 
 /// Answers so far that make `next` the next question: every question before

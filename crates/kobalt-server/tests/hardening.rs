@@ -6,74 +6,25 @@
 
 use std::io::Read;
 use std::net::SocketAddr;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use kobalt_server::{AppState, ServeOptions, router, serve_on};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
-use tower::ServiceExt;
 
-static KB: LazyLock<kobalt_kb::Knowledge> =
-    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+mod support;
+use support::{Reply, send_to, state};
 
 const GREY_ZONE_CASE: &str = include_str!("../../../tests/cases/nhg-b12-148.json");
-
-fn state() -> AppState {
-    let mut state = AppState::new(KB.clone());
-    state.projection_draws = 20;
-    state
-}
 
 fn grey_zone_request() -> String {
     serde_json::from_str::<Value>(GREY_ZONE_CASE).unwrap_or_else(|e| panic!("{e}"))["request"]
         .to_string()
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-    fn no_store(&self) -> bool {
-        self.headers
-            .get(header::CACHE_CONTROL)
-            .is_some_and(|v| v.as_bytes() == b"no-store")
-    }
-}
-
-async fn send_to(state: AppState, req: Request<Body>) -> Reply {
-    let res = router(state)
-        .oneshot(req)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = res
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    Reply {
-        status,
-        headers,
-        body,
-    }
 }
 
 fn request(method: &str, uri: &str, content_type: &str, body: impl Into<Body>) -> Request<Body> {

@@ -2,24 +2,19 @@
 //! of the answers, the lab values with their limits, the advice, the date and
 //! the knowledge version, as an HTML page to print and as an A4 PDF.
 
-use std::sync::LazyLock;
-
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use kobalt_contract::{Assessment, Audience, Language};
-use kobalt_server::{AppState, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-static KB: LazyLock<kobalt_kb::Knowledge> =
-    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+mod support;
+use support::{KB, app};
 
-fn app() -> Router {
-    let mut state = AppState::new(KB.clone());
-    state.projection_draws = 20;
-    router(state)
+async fn post_form(uri: &str, fields: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let r = support::post_form(uri, fields).await;
+    (r.status, r.headers, r.body)
 }
 
 /// Persona a of the web review: vegan woman of 29, tingling and fatigue,
@@ -54,26 +49,6 @@ fn assessed(lang: Language) -> Assessment {
         kobalt_contract::parse_request(&request.to_string()).unwrap_or_else(|e| panic!("{e:?}"));
     let today = jiff::civil::date(2026, 12, 7);
     kobalt_engine::assess(&KB, &request, today).unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-async fn post_form(uri: &str, fields: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields.iter())
-        .finish();
-    let req = Request::post(uri)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let res = app().oneshot(req).await.unwrap_or_else(|e| panic!("{e}"));
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    (status, headers, bytes)
 }
 
 fn header_of(headers: &HeaderMap, name: header::HeaderName) -> &str {
