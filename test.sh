@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: formatting, lints, unit, case, property and CLI tests, the HTTP
 # API, end-to-end tests in headless Chromium (with axe-core), the contract check (when ../shared is
-# there) and schemathesis against the running server. Installs what the browser and API checks need
-# when it is missing: Debian's chromium and chromium-driver (apt, as root or with sudo), axe-core (npm)
-# into target/e2e, schemathesis (pip) into a virtual environment in target/venv.
+# there), Lighthouse (accessibility and best practices) and schemathesis against the running server.
+# Installs what the browser and API checks need when it is missing: Debian's chromium and chromium-driver
+# (apt, as root or with sudo), axe-core, lighthouse and puppeteer-core (npm) into target/e2e (no browser
+# download: they use Debian's chromium), schemathesis (pip) into a virtual environment in target/venv.
 set -euo pipefail
 cd "$(dirname "$0")"
 target="${CARGO_TARGET_DIR:-target}"
@@ -19,7 +20,7 @@ need() { command -v "$1" >/dev/null || missing+=("$1: $2"); }
 need cargo "the Rust toolchain, 1.94 or newer (https://rustup.rs)"
 need python3 "apt install python3 python3-venv"
 need curl "apt install curl"
-need node "apt install nodejs npm (for axe-core in the browser test)"
+need node "apt install nodejs npm (for axe-core in the browser test and Lighthouse)"
 need npm "apt install npm"
 if command -v python3 >/dev/null && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
   missing+=("python3 venv: apt install python3-venv")
@@ -43,6 +44,14 @@ if [ ! -f target/e2e/node_modules/axe-core/axe.min.js ]; then
   echo "installing axe-core into target/e2e"
   mkdir -p target/e2e
   (cd target/e2e && npm install --silent --no-audit --no-fund axe-core@4 >/dev/null)
+fi
+# Lighthouse 13 needs Node 22; 12 runs on Debian's Node 20. puppeteer-core drives the chromium above.
+if [ ! -f target/e2e/node_modules/lighthouse/package.json ] ||
+  [ ! -f target/e2e/node_modules/puppeteer-core/package.json ]; then
+  echo "installing lighthouse and puppeteer-core into target/e2e"
+  mkdir -p target/e2e
+  (cd target/e2e && PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund \
+    lighthouse@12 puppeteer-core@24 >/dev/null)
 fi
 # Debian's python3 refuses `pip install` outside a virtual environment (PEP 668).
 venv=target/venv
@@ -76,6 +85,14 @@ stage contract
 contract=ok
 tests/contract.sh "$server_url" || contract=failed
 
+stage lighthouse
+# Accessibility and best practices at least 0.95 on the start, first question, result and clinician pages,
+# Dutch and English (tests/lighthouse.mjs). A low score fails test.sh at the end, like the contract check;
+# the whole report is in target/lighthouse.html.
+lighthouse=ok
+CHROMIUM="$(command -v chromium)" node tests/lighthouse.mjs "$server_url" target/lighthouse.html ||
+  lighthouse=failed
+
 stage schemathesis
 # The OpenAPI document checked against the running server. Schema-valid requests may still be
 # refused with a documented 422 (implausible lab values, conflicting answers, dates): JSON Schema
@@ -83,7 +100,13 @@ stage schemathesis
 "$venv/bin/schemathesis" run "$server_url/api/v1/openapi.json" --checks all \
   --exclude-checks positive_data_acceptance --max-examples 60 --seed 1
 
+status=0
 if [ "$contract" != ok ]; then
   echo "test.sh: the contract check failed (see == contract above)" >&2
-  exit 1
+  status=1
 fi
+if [ "$lighthouse" != ok ]; then
+  echo "test.sh: a Lighthouse score is below 0.95 (see == lighthouse above)" >&2
+  status=1
+fi
+exit "$status"
