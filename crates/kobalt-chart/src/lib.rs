@@ -36,10 +36,31 @@ pub enum ChartError {
     Png(String),
 }
 
-const WIDTH: f64 = 900.0;
-const HEIGHT: f64 = 660.0;
-const LEFT: f64 = 80.0;
-const RIGHT: f64 = 30.0;
+/// The chart's size and type size. `WIDE` is the report and PNG chart;
+/// `NARROW` is for a screen: drawn at about its own width on a phone, every
+/// word stays at least 11 CSS px (web review D9).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Layout {
+    pub width: f64,
+    /// Type size of ticks and legend; titles and axis names a little larger.
+    pub font: f64,
+    pub panel_height: f64,
+}
+
+impl Layout {
+    pub const WIDE: Layout = Layout {
+        width: 900.0,
+        font: 12.0,
+        panel_height: 220.0,
+    };
+    pub const NARROW: Layout = Layout {
+        width: 360.0,
+        font: 12.0,
+        panel_height: 170.0,
+    };
+}
+
+const RIGHT: f64 = 12.0;
 const BAND_FILL: &str = "#9ecae1";
 const LINE: &str = "#08519c";
 const LIMIT: &str = "#cb181d";
@@ -56,30 +77,57 @@ impl Panel {
     }
 }
 
-/// The chart as an SVG document.
+/// The chart as an SVG document, in the wide layout.
 pub fn projection_svg(p: &Projection, labels: &Labels, limits: &[Limit]) -> String {
+    projection_svg_in(p, labels, limits, Layout::WIDE)
+}
+
+/// The chart as an SVG document: a title and a note (each when not empty),
+/// the serum and store panels, the x axis and a legend of one entry a line,
+/// so that no two labels can overlap whatever their length.
+pub fn projection_svg_in(p: &Projection, labels: &Labels, limits: &[Limit], l: Layout) -> String {
+    let f = l.font;
+    let left = f * 4.0 + 14.0;
+    let plot = l.width - left - RIGHT;
     let horizon = p.days.last().copied().unwrap_or(0).max(1);
     let in_years = horizon > 2 * 365;
     let unit_days = if in_years { 365.0 } else { 7.0 };
     let x_max = f64::from(horizon) / unit_days;
-    let x = |day: u32| LEFT + (WIDTH - LEFT - RIGHT) * (f64::from(day) / unit_days) / x_max;
+    let x = |day: u32| left + plot * (f64::from(day) / unit_days) / x_max;
+
+    let title_h = if labels.title.is_empty() {
+        0.0
+    } else {
+        f * 2.4
+    };
+    let tops = [title_h + f, title_h + f + l.panel_height + f * 2.2];
+    let axis_y = tops[1] + l.panel_height + f * 2.8;
+    let legend_y = axis_y + f * 2.0;
+    let note_y = legend_y + f * 1.6 * 3.0 + f * 0.4;
+    let height = if labels.note.is_empty() {
+        note_y - f
+    } else {
+        note_y + f
+    };
 
     let mut doc = Document::new()
-        .set("viewBox", (0, 0, WIDTH, HEIGHT))
-        .set("width", WIDTH)
-        .set("height", HEIGHT)
+        .set("viewBox", (0, 0, l.width, height))
+        .set("width", l.width)
+        .set("height", height)
         .set("font-family", "DejaVu Sans, Arial, sans-serif")
         .add(
             Rectangle::new()
-                .set("width", WIDTH)
-                .set("height", HEIGHT)
+                .set("width", l.width)
+                .set("height", height)
                 .set("fill", "white"),
-        )
-        .add(text(LEFT, 28.0, &labels.title, 18, "start"));
+        );
+    if !labels.title.is_empty() {
+        doc = doc.add(text(left, f * 1.6, &labels.title, f * 1.5, "start"));
+    }
 
     let panels = [
-        (Marker::SerumB12, &labels.serum_axis, 50.0, limits),
-        (Marker::StoreUg, &labels.store_axis, 345.0, &[][..]),
+        (Marker::SerumB12, &labels.serum_axis, tops[0], limits),
+        (Marker::StoreUg, &labels.store_axis, tops[1], &[][..]),
     ];
     for (marker, axis, top, lines) in panels {
         let Some(series) = p.series(marker) else {
@@ -100,15 +148,15 @@ pub fn projection_svg(p: &Projection, labels: &Labels, limits: &[Limit]) -> Stri
         let (step, y_max) = nice_axis(shown * 1.05);
         let panel = Panel {
             top,
-            height: 220.0,
+            height: l.panel_height,
             y_max,
         };
         // Frame, grid and y ticks.
         doc = doc.add(
             Rectangle::new()
-                .set("x", LEFT)
+                .set("x", left)
                 .set("y", top)
-                .set("width", WIDTH - LEFT - RIGHT)
+                .set("width", plot)
                 .set("height", panel.height)
                 .set("fill", "none")
                 .set("stroke", "#888"),
@@ -117,15 +165,14 @@ pub fn projection_svg(p: &Projection, labels: &Labels, limits: &[Limit]) -> Stri
         while tick <= y_max + 1e-9 {
             let y = panel.y(tick);
             doc = doc
-                .add(line(LEFT, y, WIDTH - RIGHT, y, "#e5e5e5", 1.0, None))
-                .add(text(LEFT - 8.0, y + 4.0, &number(tick), 11, "end"));
+                .add(line(left, y, l.width - RIGHT, y, "#e5e5e5", 1.0, None))
+                .add(text(left - 6.0, y + f * 0.35, &number(tick), f, "end"));
             tick += step;
         }
+        let middle = top + panel.height / 2.0;
         doc = doc.add(
-            text(18.0, top + panel.height / 2.0, axis, 12, "middle").set(
-                "transform",
-                format!("rotate(-90 18 {})", top + panel.height / 2.0),
-            ),
+            text(f * 1.1, middle, axis, f, "middle")
+                .set("transform", format!("rotate(-90 {} {middle})", f * 1.1)),
         );
         // Band, then median and default lines.
         if !series.bands.is_empty() {
@@ -152,22 +199,24 @@ pub fn projection_svg(p: &Projection, labels: &Labels, limits: &[Limit]) -> Stri
             doc = doc.add(polyline(&p.days, &medians, &x, &panel, LINE, Some("6 4")));
         }
         doc = doc.add(polyline(&p.days, &series.default, &x, &panel, LINE, None));
-        for l in lines {
-            let y = panel.y(l.value);
+        for limit in lines {
+            let y = panel.y(limit.value);
             doc = doc
-                .add(line(LEFT, y, WIDTH - RIGHT, y, LIMIT, 1.5, Some("4 3")))
-                .add(text(WIDTH - RIGHT - 4.0, y - 4.0, &l.label, 11, "end").set("fill", LIMIT));
+                .add(line(left, y, l.width - RIGHT, y, LIMIT, 1.5, Some("4 3")))
+                .add(
+                    text(l.width - RIGHT - 4.0, y - 4.0, &limit.label, f, "end").set("fill", LIMIT),
+                );
         }
         // X ticks.
         let (x_step, _) = nice_axis(x_max);
         let mut t = 0.0;
         while t <= x_max + 1e-9 {
-            let px = LEFT + (WIDTH - LEFT - RIGHT) * t / x_max;
+            let px = left + plot * t / x_max;
             doc = doc.add(text(
                 px,
-                top + panel.height + 16.0,
+                top + panel.height + f * 1.3,
                 &number(t),
-                11,
+                f,
                 "middle",
             ));
             t += x_step;
@@ -178,55 +227,56 @@ pub fn projection_svg(p: &Projection, labels: &Labels, limits: &[Limit]) -> Stri
     } else {
         &labels.weeks
     };
-    let legend_y = HEIGHT - 34.0;
+    doc = doc.add(text(left + plot / 2.0, axis_y, x_label, f, "middle"));
+    // The legend: one entry a line.
+    let row = |i: f64| legend_y + f * 1.6 * i;
+    let swatch_x = left;
+    let label_x = left + 36.0;
     doc = doc
-        .add(text(
-            LEFT + (WIDTH - LEFT - RIGHT) / 2.0,
-            345.0 + 220.0 + 34.0,
-            x_label,
-            12,
-            "middle",
+        .add(line(
+            swatch_x,
+            row(0.0),
+            swatch_x + 30.0,
+            row(0.0),
+            LINE,
+            2.0,
+            None,
         ))
-        .add(line(LEFT, legend_y, LEFT + 30.0, legend_y, LINE, 2.0, None))
         .add(text(
-            LEFT + 36.0,
-            legend_y + 4.0,
+            label_x,
+            row(0.0) + f * 0.35,
             &labels.default_run,
-            11,
+            f,
             "start",
         ))
         .add(line(
-            LEFT + 250.0,
-            legend_y,
-            LEFT + 280.0,
-            legend_y,
+            swatch_x,
+            row(1.0),
+            swatch_x + 30.0,
+            row(1.0),
             LINE,
             2.0,
             Some("6 4"),
         ))
         .add(text(
-            LEFT + 286.0,
-            legend_y + 4.0,
+            label_x,
+            row(1.0) + f * 0.35,
             &labels.median,
-            11,
+            f,
             "start",
         ))
         .add(
             Rectangle::new()
-                .set("x", LEFT + 450.0)
-                .set("y", legend_y - 5.0)
+                .set("x", swatch_x)
+                .set("y", row(2.0) - 5.0)
                 .set("width", 30)
                 .set("height", 10)
                 .set("fill", BAND_FILL),
         )
-        .add(text(
-            LEFT + 486.0,
-            legend_y + 4.0,
-            &labels.band,
-            11,
-            "start",
-        ))
-        .add(text(LEFT, HEIGHT - 10.0, &labels.note, 10, "start").set("fill", "#555"));
+        .add(text(label_x, row(2.0) + f * 0.35, &labels.band, f, "start"));
+    if !labels.note.is_empty() {
+        doc = doc.add(text(left, note_y, &labels.note, f, "start").set("fill", "#555"));
+    }
     doc.to_string()
 }
 
@@ -249,7 +299,7 @@ pub fn svg_to_png(svg_text: &str) -> Result<Vec<u8>, ChartError> {
         .map_err(|e| ChartError::Png(e.to_string()))
 }
 
-fn text(x: f64, y: f64, content: &str, size: u32, anchor: &str) -> Text {
+fn text(x: f64, y: f64, content: &str, size: f64, anchor: &str) -> Text {
     Text::new(content)
         .set("x", x)
         .set("y", y)

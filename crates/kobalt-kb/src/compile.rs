@@ -775,6 +775,8 @@ impl<'a> Compiler<'a> {
         .into_iter()
         .flatten()
         .chain(bands)
+        // A plain explanation of every analyte for patients (web review D17).
+        .chain(self.analytes.iter().map(|a| format!("gloss-{}", a.id)))
         .collect();
         for id in needed {
             if !self.texts.contains_key(&id) && !self.names.contains_key(&id) {
@@ -813,6 +815,7 @@ impl<'a> Compiler<'a> {
             "option-",
             "web-",
             "cds-",
+            "gloss-",
         ];
         let unused: Vec<String> = known
             .iter()

@@ -896,6 +896,74 @@ async fn pages_reflow_at_320_px() {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// Issue 15, part 2 (review D9, D23): the patient's result on a 390 px phone.
+/// The page does not scroll sideways; every word on the projection chart and
+/// the marker bars is at least 11 CSS px once the SVG is scaled to the
+/// screen, no two chart labels overlap and none is cut off; axe-core finds
+/// nothing.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: ./test.sh installs them and runs this"]
+async fn result_page_on_a_phone() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let base = start_server().await;
+    let (_driver, port) = start_driver();
+    let mut w = axe_walk(port).await;
+    w.client = browser_width(port, true, Some(390)).await;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/cases/d20-vegan-after-treatment.json");
+    let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    w.client
+        .goto(&format!("{base}/?lang=nl"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let state = case["request"].to_string();
+    w.post(
+        "/result",
+        &[("state", &state), ("lang", "nl"), ("audience", "patient")],
+    )
+    .await;
+    let report = w
+        .client
+        .execute(
+            "const out = { width: document.documentElement.scrollWidth, small: [], overlaps: [], clipped: [] };
+             const svgs = document.querySelectorAll('figure.chart svg, svg.bar');
+             if (!document.querySelector('figure.chart svg')) out.small.push('no chart');
+             for (const svg of svgs) {
+               const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+               const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim());
+               for (const t of texts) {
+                 const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+                 if (px < 11) out.small.push(t.textContent + ': ' + px.toFixed(1) + ' px');
+               }
+               const frame = svg.getBoundingClientRect();
+               const boxes = texts.map(t => [t.textContent, t.getBoundingClientRect()]);
+               for (const [a, r] of boxes)
+                 if (r.left < frame.left - 1 || r.right > frame.right + 1) out.clipped.push(a);
+               for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+                 const [a, r] = boxes[i], [b, q] = boxes[j];
+                 if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1)
+                   out.overlaps.push(a + ' / ' + b);
+               }
+             }
+             return out;",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.screenshot("result-patient-390").await;
+    assert!(
+        report["width"].as_u64().unwrap_or(u64::MAX) <= 390,
+        "the result page is {} px wide at 390",
+        report["width"]
+    );
+    assert_eq!(report["small"], json!([]), "text too small on a phone");
+    assert_eq!(report["overlaps"], json!([]), "chart labels overlap");
+    assert_eq!(report["clipped"], json!([]), "chart labels cut off");
+    w.axe("result-patient-390").await;
+    w.client.close().await.unwrap_or_else(|e| panic!("{e}"));
+}
+
 /// Issue 15, part 4 (review D11, D12): the clinician form from the start
 /// page, one submit to a result with the SOEP note; a wrong value comes back
 /// marked with the others kept. axe-core on the form, its error and the result.

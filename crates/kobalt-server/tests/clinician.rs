@@ -121,11 +121,11 @@ async fn four_values_give_category_triage_and_a_soep_note_in_dutch_numbers() {
     );
     // Limits written out, in Dutch numbers.
     assert!(html.contains("normaal &lt;0,28"), "{html}");
-    // Clinician headings, and the ticks under the bars in Dutch numbers too.
+    // Clinician headings, and the zones under the bars in Dutch numbers too.
     assert!(html.contains(&msg("web-markers", nl)), "{html}");
     assert!(!html.contains("Uw bloeduitslagen"), "{html}");
     assert!(
-        html.contains(">0,28</text>") && !html.contains(">0.28<"),
+        html.contains("onder 0,28 µmol/L") && !html.contains("0.28"),
         "{html}"
     );
     // The SOEP note: S, O, E and P lines, the values with a decimal comma.

@@ -117,3 +117,19 @@ web-summary-answers = Answers
 web-summary-none = none
 web-summary-years = years
 web-summary-page = page
+
+# The result page for patients (web review 2026-12, part 2).
+web-missing-count = { $count } things we do not know yet (show)
+web-based-on = Based on the { $guideline } guidelines. Kobalt knowledge version { $version }.
+web-all-sources = All { $count } sources
+web-uncertain-limits = A few limits on this page come from a summary of the guideline, not from its full text. Your GP also looks at the limits of your own laboratory.
+web-your-value = your value
+web-zone-below = below { $to } { $unit }
+web-zone-between = { $from } to { $to } { $unit }
+web-zone-above = { $from } { $unit } or more
+web-chart-title = Expected B12 in your body (a calculation)
+web-chart-heading = What we expect (a calculation)
+web-chart-band = 9 in 10 people like you
+web-chart-median = most likely course
+web-chart-default = course with average values
+web-chart-note = A calculation with a model, not a measurement; not a diagnosis.

@@ -117,3 +117,19 @@ web-summary-answers = Antwoorden
 web-summary-none = geen
 web-summary-years = jaar
 web-summary-page = pagina
+
+# De uitslagpagina voor patiënten (webreview 2026-12, deel 2).
+web-missing-count = { $count } dingen die we nog niet weten (tonen)
+web-based-on = Gebaseerd op de richtlijnen van { $guideline }. Kennisversie van Kobalt: { $version }.
+web-all-sources = Alle { $count } bronnen
+web-uncertain-limits = Een paar grenswaarden op deze pagina komen uit een samenvatting van de richtlijn, niet uit de volledige tekst. Uw huisarts kijkt ook naar de grenzen van uw eigen laboratorium.
+web-your-value = uw waarde
+web-zone-below = onder { $to } { $unit }
+web-zone-between = { $from } tot { $to } { $unit }
+web-zone-above = { $from } { $unit } of meer
+web-chart-title = Verwachte hoeveelheid B12 in uw lichaam (een berekening)
+web-chart-heading = Wat we verwachten (een berekening)
+web-chart-band = 9 van de 10 mensen zoals u
+web-chart-median = meest waarschijnlijke verloop
+web-chart-default = verloop met gemiddelde waarden
+web-chart-note = Een berekening met een model, geen meting; geen diagnose.

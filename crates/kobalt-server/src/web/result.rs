@@ -96,7 +96,12 @@ pub(crate) async fn render_with_note(
     }
 }
 
-fn sources(ids: &[String]) -> Markup {
+/// The source codes after a statement: for clinicians only (D16: patients get
+/// one line at the end, with the list folded).
+fn sources(page: &Page, ids: &[String]) -> Markup {
+    if page.audience == Audience::Patient || ids.is_empty() {
+        return html! {};
+    }
     html! {
         span class="sources" {
             @for (i, id) in ids.iter().enumerate() {
@@ -129,19 +134,19 @@ fn result_page(
             button type="submit" name="switch_lang" value=(other.as_str()) class="lang" lang=(other.as_str()) { (m("web-language-switch")) }
         }
     };
+    let phases = a
+        .treatment
+        .regimens
+        .iter()
+        .map(|r| r.phase)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let body = html! {
         h1 { (m("web-result-title")) }
         section class={ "triage level-" (level) } aria-labelledby="triage-h" {
             h2 id="triage-h" { (m("report-urgency")) ": " (m(&format!("report-level-{level}"))) }
             p class="big" { (a.triage.advice) }
-            ul {
-                @for r in &a.triage.reasons {
-                    li {
-                        (r.text) " " (sources(&r.sources))
-                        @if clinician { " " (rule(page, Some(r.level), &r.rule)) }
-                    }
-                }
-            }
+            (triage_reasons(page, a))
         }
         @if let Some(note) = note { (note) }
         nav class="actions no-print" aria-label="actions" {
@@ -176,7 +181,7 @@ fn result_page(
                     @for r in &a.referral {
                         li {
                             strong { (m(&format!("specialty-{}", r.specialty))) }
-                            " (" (m(&format!("report-level-{}", r.urgency))) "): " (r.reason) " " (sources(&r.sources))
+                            " (" (m(&format!("report-level-{}", r.urgency))) "): " (r.reason) " " (sources(page, &r.sources))
                             @if clinician { " " (rule(page, None, &r.rule)) }
                         }
                     }
@@ -187,7 +192,7 @@ fn result_page(
         section aria-labelledby="status-h" {
             h2 id="status-h" { (m("report-status")) ": " (m(&format!("category-{}", a.b12_status.category))) }
             p {
-                (a.b12_status.text) " " (sources(&a.b12_status.sources))
+                (a.b12_status.text) " " (sources(page, &a.b12_status.sources))
                 @if clinician { " " (rule(page, None, &a.b12_status.rule)) }
             }
             @if !a.b12_status.markers.is_empty() {
@@ -202,7 +207,7 @@ fn result_page(
         @if !a.causes.is_empty() {
             section aria-labelledby="causes-h" {
                 h2 id="causes-h" { (m("report-causes")) }
-                p class="hint" { (m("report-score-note")) }
+                @if clinician { p class="hint" { (m("report-score-note")) } }
                 ol {
                     @for c in &a.causes {
                         (explained(page, &c.name, &c.text, &c.sources, [&c.supporting, &c.against, &c.missing]))
@@ -237,7 +242,10 @@ fn result_page(
                 ul {
                     @for t in &a.next_tests {
                         li {
-                            strong { (t.name) } ": " (t.why) " " (sources(&t.sources))
+                            strong { (t.name) }
+                            @if !clinician { " — " span class="gloss" { (m(&format!("gloss-{}", t.analyte))) } br; }
+                            @else { ": " }
+                            (t.why) " " (sources(page, &t.sources))
                             @if clinician { " " (rule(page, None, &t.rule)) }
                         }
                     }
@@ -257,7 +265,8 @@ fn result_page(
             ul {
                 @for r in &a.treatment.regimens {
                     li {
-                        "[" (m(&format!("phase-{}", r.phase))) "] " (r.text) " " (sources(&r.sources))
+                        @if clinician || phases > 1 { span class="phase" { (m(&format!("phase-{}", r.phase))) } ": " }
+                        (r.text) " " (sources(page, &r.sources))
                         @if clinician { " " (rule(page, None, &r.rule)) }
                     }
                 }
@@ -274,43 +283,120 @@ fn result_page(
         }
         @if let Some(p) = &a.projection {
             section aria-labelledby="projection-h" {
-                h2 id="projection-h" { (m("report-projection")) }
-                p { (p.text) " " (sources(&p.sources)) }
+                h2 id="projection-h" { (m(if clinician { "report-projection" } else { "web-chart-heading" })) }
+                p { (p.text) " " (sources(page, &p.sources)) }
                 @if let Some(series) = projection {
-                    figure {
+                    figure class="chart" {
                         (PreEscaped(chart(page, a, series)))
-                        figcaption { (m("web-projection-chart")) }
+                        figcaption {
+                            (m(if clinician { "web-projection-chart" } else { "web-chart-title" })) ". "
+                            (m(if clinician { "report-sim-note" } else { "web-chart-note" }))
+                        }
                     }
                 }
             }
         }
-        @if !a.warnings.is_empty() {
-            section aria-labelledby="warn-h" {
-                h2 id="warn-h" { (m("report-warnings")) }
-                ul { @for w in &a.warnings { li { (w.text) " " (sources(&w.sources)) } } }
-            }
-        }
+        (warnings(page, a))
         @if !a.missing_information_text.is_empty() {
             section aria-labelledby="missing-h" {
                 h2 id="missing-h" { (m("report-missing-information")) }
-                p { (a.missing_information_text.join("; ")) }
-            }
-        }
-        section aria-labelledby="sources-h" {
-            h2 id="sources-h" { (m("web-sources")) }
-            ol class="source-list" {
-                @for s in &a.sources {
-                    li id={ "src-" (s.id) } {
-                        strong { (s.id) } " " (s.title)
-                        @if let Some(y) = s.year { " (" (y) ")" }
-                        @if let Some(u) = &s.url { " " a href=(u) rel="noreferrer" { (u) } }
+                @if clinician {
+                    p { (a.missing_information_text.join("; ")) }
+                } @else {
+                    details {
+                        summary { (kobalt_kb::fill(&m("web-missing-count"), &[("count", &a.missing_information_text.len().to_string())])) }
+                        p { (a.missing_information_text.join("; ")) }
                     }
                 }
             }
         }
+        (source_list(page, a))
         p class="hint" { (a.disclaimer) " " (m("report-knowledge")) " " (a.knowledge.version) }
     };
     page.layout(&m("web-result-title"), switch, body)
+}
+
+/// The reasons for the action. A patient's assessment holds only the reasons
+/// of the final level (one action, web review D3); clinicians read every
+/// reason with its level and rule.
+fn triage_reasons(page: &Page, a: &Assessment) -> Markup {
+    let clinician = page.audience == Audience::Clinician;
+    html! {
+        ul {
+            @for r in &a.triage.reasons {
+                li {
+                    (r.text) " " (sources(page, &r.sources))
+                    @if clinician { " " (rule(page, Some(r.level), &r.rule)) }
+                }
+            }
+        }
+    }
+}
+
+/// Warnings; for patients the unverified-values warning becomes one plain
+/// sentence on what is uncertain (D15).
+fn warnings(page: &Page, a: &Assessment) -> Markup {
+    let clinician = page.audience == Audience::Clinician;
+    let shown: Vec<_> = a
+        .warnings
+        .iter()
+        .filter(|w| clinician || w.rule != UNVERIFIED_WARNING)
+        .collect();
+    let uncertain = !clinician
+        && (a.warnings.iter().any(|w| w.rule == UNVERIFIED_WARNING)
+            || a.b12_status.markers.iter().any(|mk| mk.unverified));
+    html! {
+        @if !shown.is_empty() || uncertain {
+            section aria-labelledby="warn-h" {
+                h2 id="warn-h" { (page.m("report-warnings")) }
+                ul {
+                    @for w in &shown { li { (w.text) " " (sources(page, &w.sources)) } }
+                    @if uncertain { li { (page.m("web-uncertain-limits")) } }
+                }
+            }
+        }
+    }
+}
+
+/// The rule whose warning says that unverified values were used.
+const UNVERIFIED_WARNING: &str = "unverified_value_used";
+
+/// The sources: for patients one line naming the guideline, the list folded;
+/// for clinicians the list with primary sources first (D16).
+fn source_list(page: &Page, a: &Assessment) -> Markup {
+    let rank = |kind: &str| match kind {
+        "primary" => 0,
+        "primary_draft" => 1,
+        _ => 2,
+    };
+    let mut list: Vec<_> = a.sources.iter().collect();
+    list.sort_by_key(|s| rank(&s.kind));
+    let items = html! {
+        ol class="source-list" {
+            @for s in &list {
+                li id={ "src-" (s.id) } {
+                    strong { (s.id) } " " (s.title)
+                    @if let Some(y) = s.year { " (" (y) ")" }
+                    @if let Some(u) = &s.url { " " a href=(u) rel="noreferrer" { (u) } }
+                }
+            }
+        }
+    };
+    let guideline = page.m(&format!("guideline-{}", a.guideline.as_str()));
+    html! {
+        section aria-labelledby="sources-h" {
+            h2 id="sources-h" { (page.m("web-sources")) }
+            @if page.audience == Audience::Clinician {
+                (items)
+            } @else {
+                p { (kobalt_kb::fill(&page.m("web-based-on"), &[("guideline", &guideline), ("version", &a.knowledge.version)])) }
+                details {
+                    summary { (kobalt_kb::fill(&page.m("web-all-sources"), &[("count", &list.len().to_string())])) }
+                    (items)
+                }
+            }
+        }
+    }
 }
 
 /// A cause or differential: name, text, sources, and what argues for and against.
@@ -323,7 +409,7 @@ fn explained(
 ) -> Markup {
     html! {
         li {
-            strong { (name) } " — " (text) " " (sources(source_ids))
+            strong { (name) } " — " (text) " " (sources(page, source_ids))
             (evidence(page, supporting, against, missing))
         }
     }
@@ -333,13 +419,18 @@ fn evidence(page: &Page, supporting: &[String], against: &[String], missing: &[S
     html! {
         @if !supporting.is_empty() { br; span class="for" { (page.m("report-supporting")) ": " (supporting.join("; ")) } }
         @if !against.is_empty() { br; span class="against" { (page.m("report-against")) ": " (against.join("; ")) } }
-        @if !missing.is_empty() { br; span class="missing" { (page.m("report-missing")) ": " (missing.join("; ")) } }
+        @if !missing.is_empty() && page.audience == Audience::Clinician {
+            br; span class="missing" { (page.m("report-missing")) ": " (missing.join("; ")) }
+        }
     }
 }
 
-/// A marker drawn against the guideline's bands: a bar of the bands, the
-/// limits printed under it and a mark at the value.
+/// A marker: its value and band in words, a bar of the guideline's bands with
+/// the value marked and labelled, and the zones named with their limits,
+/// rounded in the unit the lab reported (D23). "Not verified" only for
+/// clinicians (D15).
 fn marker(page: &Page, mk: &Marker) -> Markup {
+    let clinician = page.audience == Audience::Clinician;
     let band = page.m(&format!("band-{}", mk.interpretation));
     let value_text = super::clinician::value_text(page, mk);
     let flags: String = mk
@@ -347,59 +438,126 @@ fn marker(page: &Page, mk: &Marker) -> Markup {
         .iter()
         .map(|f| format!(" ({})", page.m(&format!("flag-{f}"))))
         .collect();
-    let label = format!("{}: {value_text} → {band}{flags}", mk.name);
-    let svg = mk.value.filter(|_| !mk.bands.is_empty()).map(|v| {
-        let top = mk
-            .bands
-            .iter()
-            .filter_map(|b| b.from.or(b.to))
-            .fold(v, f64::max)
-            * 1.25;
-        let (w, left, bar) = (420.0, 10.0, 400.0);
-        let x = |val: f64| left + bar * (val / top).clamp(0.0, 1.0);
-        let mut s = format!(
-            "<svg viewBox=\"0 0 {w} 44\" width=\"100%\" height=\"44\" role=\"img\" aria-label=\"{}\">",
-            escape(&label)
-        );
-        for b in &mk.bands {
-            let from = b.from.unwrap_or(0.0);
-            let to = b.to.unwrap_or(top);
-            let colour = match b.band.as_str() {
-                "normal" => "#c7e9c0",
-                "low_normal" | "borderline" | "raised_mild" => "#fee391",
-                _ => "#fcbba1",
-            };
-            s.push_str(&format!(
-                "<rect x=\"{:.1}\" y=\"6\" width=\"{:.1}\" height=\"16\" fill=\"{colour}\"/>",
-                x(from),
-                (x(to) - x(from)).max(0.0)
-            ));
-            if let Some(f) = b.from {
-                s.push_str(&format!(
-                    "<text x=\"{:.1}\" y=\"38\" font-size=\"11\" text-anchor=\"middle\" fill=\"#222\">{}</text>",
-                    x(f),
-                    super::clinician::num(f, page.lang)
-                ));
-            }
-        }
-        s.push_str(&format!(
-            "<path d=\"M{0:.1} 2 L{0:.1} 26\" stroke=\"#000\" stroke-width=\"3\"/></svg>",
-            x(v)
-        ));
-        s
-    });
     html! {
-        p { strong { (mk.name) } ": " (value_text) " → " (band)
-            @if mk.unverified { " (" (page.m("report-unverified")) ")" }
-            " " (sources(&mk.sources))
-            @if page.audience == Audience::Clinician {
+        p { strong { (mk.name) } ": " (value_text) " → " (band) (flags)
+            @if mk.unverified && clinician { " (" (page.m("report-unverified")) ")" }
+            " " (sources(page, &mk.sources))
+            @if clinician {
                 @let limits = super::clinician::limits_text(page, mk);
                 @if !limits.is_empty() { br; span class="limits" { (page.m("web-note-limits")) ": " (limits) } }
                 " " (rule(page, None, &mk.rule))
             }
         }
-        @if let Some(svg) = svg { (PreEscaped(svg)) }
+        @if let Some(v) = mk.value.filter(|_| !mk.bands.is_empty()) {
+            (PreEscaped(bar(page, mk, v)))
+            ul class="zones" {
+                @for (i, b) in mk.bands.iter().enumerate() {
+                    li {
+                        span class={ "swatch " (zone_class(&b.band)) } aria-hidden="true" {}
+                        span class="zone-name" { (page.m(&format!("band-{}", b.band))) }
+                        " " (zone_range(page, mk, i))
+                    }
+                }
+            }
+        }
     }
+}
+
+/// A limit in the unit the lab reported, to three significant digits.
+fn in_lab_unit(mk: &Marker, limit: f64) -> f64 {
+    let factor = match (mk.value, &mk.reported) {
+        (Some(v), Some(r)) if v != 0.0 => r.value / v,
+        _ => 1.0,
+    };
+    let x = limit * factor;
+    if x == 0.0 {
+        return 0.0;
+    }
+    let digits = 2 - x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits);
+    (x * scale).round() / scale
+}
+
+fn lab_unit(mk: &Marker) -> &str {
+    mk.reported
+        .as_ref()
+        .map(|r| r.unit.as_str())
+        .or(mk.unit.as_deref())
+        .unwrap_or("")
+}
+
+/// "below 148 pmol/L", "148 to 260 pmol/L", "260 pmol/L or more".
+fn zone_range(page: &Page, mk: &Marker, i: usize) -> String {
+    let b = &mk.bands[i];
+    let n = |v: f64| super::clinician::num(in_lab_unit(mk, v), page.lang);
+    let unit = lab_unit(mk);
+    let template = match (b.from, b.to) {
+        (None, Some(_)) => "web-zone-below",
+        (Some(_), None) => "web-zone-above",
+        (Some(_), Some(_)) => "web-zone-between",
+        (None, None) => return String::new(),
+    };
+    kobalt_kb::fill(
+        &page.m(template),
+        &[
+            ("from", &b.from.map(n).unwrap_or_default()),
+            ("to", &b.to.map(n).unwrap_or_default()),
+            ("unit", unit),
+        ],
+    )
+}
+
+fn zone_class(band: &str) -> &'static str {
+    match band {
+        "normal" => "zone-ok",
+        "low_normal" | "borderline" | "raised_mild" => "zone-grey",
+        _ => "zone-out",
+    }
+}
+
+/// The bar: the bands in colour, the value marked and labelled "your value".
+fn bar(page: &Page, mk: &Marker, v: f64) -> String {
+    let top = mk
+        .bands
+        .iter()
+        .filter_map(|b| b.from.or(b.to))
+        .fold(v, f64::max)
+        * 1.25;
+    let (left, width) = (8.0, 304.0);
+    let x = |val: f64| left + width * (val / top).clamp(0.0, 1.0);
+    let label = format!(
+        "{}: {}",
+        page.m("web-your-value"),
+        super::clinician::value_text(page, mk)
+    );
+    let mut s = format!(
+        "<svg class=\"bar\" viewBox=\"0 0 320 46\" role=\"img\" aria-label=\"{}\">",
+        escape(&format!("{}, {label}", mk.name))
+    );
+    for b in &mk.bands {
+        let from = b.from.unwrap_or(0.0);
+        let to = b.to.unwrap_or(top);
+        s.push_str(&format!(
+            "<rect class=\"{}\" x=\"{:.1}\" y=\"22\" width=\"{:.1}\" height=\"14\"/>",
+            zone_class(&b.band),
+            x(from),
+            (x(to) - x(from)).max(0.0)
+        ));
+    }
+    let at = x(v);
+    let anchor = if at < 80.0 {
+        "start"
+    } else if at > 240.0 {
+        "end"
+    } else {
+        "middle"
+    };
+    s.push_str(&format!(
+        "<path d=\"M{at:.1} 17 L{at:.1} 42\" stroke=\"#000\" stroke-width=\"3\"/>\
+         <text x=\"{at:.1}\" y=\"13\" font-size=\"12\" text-anchor=\"{anchor}\" fill=\"#000\">{}</text></svg>",
+        escape(&label)
+    ));
+    s
 }
 
 fn chart(page: &Page, a: &Assessment, series: &Projection) -> String {
@@ -408,16 +566,21 @@ fn chart(page: &Page, a: &Assessment, series: &Projection) -> String {
         .as_ref()
         .and_then(|p| p.estimates.first())
         .map(|e| e.threshold);
+    // Patients read the chart in plain words (web review D17); clinicians in the model's.
+    let plain = page.audience == Audience::Patient;
+    let pick = |patient: &str, clinician: &str| page.m(if plain { patient } else { clinician });
     let labels = kobalt_chart::Labels {
-        title: page.m("web-projection-chart"),
+        // The figure's caption carries the title.
+        title: String::new(),
         serum_axis: page.m("report-sim-serum-axis"),
         store_axis: page.m("report-sim-store-axis"),
         years: page.m("report-sim-years"),
         weeks: page.m("report-sim-weeks"),
-        band: page.m("report-sim-band"),
-        median: page.m("report-sim-median"),
-        default_run: page.m("report-sim-default"),
-        note: page.m("report-sim-note"),
+        band: pick("web-chart-band", "report-sim-band"),
+        median: pick("web-chart-median", "report-sim-median"),
+        default_run: pick("web-chart-default", "report-sim-default"),
+        // The caption carries the note too: it may be longer than a phone is wide.
+        note: String::new(),
     };
     let limits: Vec<kobalt_chart::Limit> = low
         .into_iter()
@@ -426,7 +589,8 @@ fn chart(page: &Page, a: &Assessment, series: &Projection) -> String {
             value: v,
         })
         .collect();
-    kobalt_chart::projection_svg(series, &labels, &limits)
+    // The narrow layout: readable on a phone at its own size (D9).
+    kobalt_chart::projection_svg_in(series, &labels, &limits, kobalt_chart::Layout::NARROW)
 }
 
 pub(crate) fn short(v: f64) -> String {

@@ -1,0 +1,280 @@
+//! The result page as a patient reads it (web review 2026-12, part 2: D3,
+//! D9, D15, D16, D17, D23) and what a clinician keeps. The expectations are
+//! the review's: one action at the top with lower-level reasons set apart,
+//! one source line for patients with the list folded, no "not verified"
+//! labels for patients, every proposed test explained in plain words, marker
+//! bars with zone names, the person's value labelled and limits rounded in
+//! the lab's unit. The assessment's JSON (same request, `/api/v1/assess`)
+//! tells which reason has which level and which source is primary.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use kobalt_contract::{Audience, Language};
+use serde_json::{Value, json};
+use support::{KB, post_form, send};
+
+/// The request of one of the repository's own cases.
+fn case_request(id: &str) -> Value {
+    let path = format!("{}/../../tests/cases/{id}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let case: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    case["request"].clone()
+}
+
+async fn result_html(request: &Value, lang: &str, audience: &str) -> String {
+    let reply = post_form(
+        "/result",
+        &[
+            ("state", &request.to_string()),
+            ("lang", lang),
+            ("audience", audience),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    reply.text()
+}
+
+async fn assessment(request: &Value, lang: &str, audience: &str) -> Value {
+    let mut request = request.clone();
+    request["language"] = json!(lang);
+    request["audience"] = json!(audience);
+    let req = Request::post("/api/v1/assess")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(request.to_string()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reply = send(req).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    reply.json()
+}
+
+/// The part of `html` from the element with `id`'s section to its end.
+fn section<'a>(html: &'a str, start: &str) -> &'a str {
+    let at = html
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {html}"));
+    let end = html[at..].find("</section>").map_or(html.len(), |e| at + e);
+    &html[at..end]
+}
+
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn m(id: &str, lang: Language) -> String {
+    KB.message(id, lang, Audience::Patient).to_owned()
+}
+
+const LEVELS: [&str; 4] = ["self_care", "routine", "consult_soon", "urgent_24h"];
+
+fn rank(level: &str) -> usize {
+    LEVELS.iter().position(|l| *l == level).unwrap_or(9)
+}
+
+/// D3: "One unmistakable action. Lower-level reasons are hidden or grouped as
+/// 'Ook goed om te bespreken'." An urgent case whose clinician assessment has
+/// soon and routine reasons too: the patient's box holds the action first and
+/// none of the lower-level reasons.
+#[tokio::test]
+async fn one_action_on_top_and_no_lower_reasons_under_it() {
+    let request = case_request("f01-rapid-neuro-no-n2o-lifelong");
+    for (lang, language) in [("nl", Language::Nl), ("en", Language::En)] {
+        let a = assessment(&request, lang, "clinician").await;
+        let level = a["triage"]["level"].as_str().unwrap_or_default();
+        let patient = assessment(&request, lang, "patient").await;
+        let html = result_html(&request, lang, "patient").await;
+        let triage = section(&html, "class=\"triage");
+        let advice = patient["triage"]["advice"].as_str().unwrap_or_default();
+        let first_p = triage.find("<p").unwrap_or(usize::MAX);
+        assert!(
+            triage[first_p..].starts_with("<p class=\"big\">") && triage.contains(&escaped(advice)),
+            "the action comes first: {triage}"
+        );
+        let mut lower = 0;
+        for r in a["triage"]["reasons"].as_array().into_iter().flatten() {
+            let rule = r["rule"].as_str().unwrap_or_default();
+            let id = format!("rule-{rule}");
+            let shown = triage.contains(&escaped(KB.message(&id, language, Audience::Patient)));
+            if rank(r["level"].as_str().unwrap_or_default()) < rank(level) {
+                lower += 1;
+                assert!(
+                    !shown,
+                    "lower-level reason {rule} under the action: {triage}"
+                );
+            } else {
+                assert!(
+                    shown,
+                    "reason {rule} at the level {level} missing: {triage}"
+                );
+            }
+        }
+        assert!(lower > 0, "the case has lower-level reasons");
+    }
+}
+
+/// D16: "Patient view: one line 'Gebaseerd op NHG-Standpunt B12 ...', with
+/// date; details folded. Clinician view: primary sources first."
+#[tokio::test]
+async fn patients_get_one_source_line_clinicians_primary_sources_first() {
+    let request = case_request("d20-vegan-after-treatment");
+    let html = result_html(&request, "nl", "patient").await;
+    let before_sources = &html[..html.find("id=\"sources-h\"").unwrap_or(html.len())];
+    assert!(
+        !before_sources.contains("href=\"#src-"),
+        "no source codes in the patient text"
+    );
+    let sources = section(&html, "id=\"sources-h\"");
+    assert!(
+        sources.contains(&escaped(&m("guideline-nhg", Language::Nl))),
+        "the line names the guideline: {sources}"
+    );
+    assert!(
+        sources.contains("<details") && sources.find("<details") < sources.find("<li"),
+        "the list is folded: {sources}"
+    );
+
+    let a = assessment(&request, "nl", "clinician").await;
+    let html = result_html(&request, "nl", "clinician").await;
+    assert!(html.contains("href=\"#src-"), "clinicians keep the codes");
+    let kinds: Vec<(usize, &str)> = a["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let id = s["id"].as_str().unwrap_or_default();
+            let at = html
+                .find(&format!("id=\"src-{id}\""))
+                .unwrap_or_else(|| panic!("source {id} not listed"));
+            (at, s["kind"].as_str().unwrap_or_default())
+        })
+        .collect();
+    let last_primary = kinds
+        .iter()
+        .filter(|(_, k)| *k == "primary")
+        .map(|(at, _)| *at)
+        .max();
+    let first_other = kinds
+        .iter()
+        .filter(|(_, k)| *k != "primary")
+        .map(|(at, _)| *at)
+        .min();
+    assert!(
+        matches!((last_primary, first_other), (Some(p), Some(o)) if p < o),
+        "primary sources first: {kinds:?}"
+    );
+}
+
+/// D15: "Do not show this to patients" ("niet geverifieerd", "nog niet
+/// gecontroleerd"); say plainly what is uncertain. Clinicians keep the label.
+#[tokio::test]
+async fn patients_see_no_unverified_labels() {
+    let request = case_request("d20-vegan-after-treatment");
+    let a = assessment(&request, "nl", "clinician").await;
+    assert!(
+        a["b12_status"]["markers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|mk| mk["unverified"] == json!(true)),
+        "the case uses an unverified limit"
+    );
+    let html = result_html(&request, "nl", "patient").await;
+    let lower = html.to_lowercase();
+    for noise in ["niet geverifieerd", "nog niet gecontroleerd"] {
+        assert!(!lower.contains(noise), "patient page says {noise:?}");
+    }
+    assert!(
+        html.contains(&escaped(&m("web-uncertain-limits", Language::Nl))),
+        "what is uncertain, in plain words"
+    );
+    let html = result_html(&request, "nl", "clinician").await;
+    assert!(
+        html.contains("niet geverifieerd"),
+        "clinicians keep the label"
+    );
+}
+
+/// D17: "Thuisarts-level words, tests named once with a plain gloss"; no
+/// "[behandeling]" brackets, no "de score ordent", no simulation jargon.
+#[tokio::test]
+async fn every_proposed_test_is_explained_and_no_jargon_remains() {
+    // Grey-zone B12 with symptoms: MMA is proposed.
+    let request = json!({
+        "guideline": "nhg",
+        "person": { "age_years": 60, "sex": "female" },
+        "diet": "omnivore",
+        "symptoms": [{ "id": "paresthesia", "present": true, "weeks": 12, "course": "gradual" }],
+        "labs": [{ "analyte": "b12_total", "value": 180, "unit": "pmol/L" }]
+    });
+    let a = assessment(&request, "nl", "patient").await;
+    let tests = a["next_tests"].as_array().cloned().unwrap_or_default();
+    assert!(
+        tests.iter().any(|t| t["analyte"] == "mma"),
+        "MMA is proposed"
+    );
+    let html = result_html(&request, "nl", "patient").await;
+    let section = section(&html, "id=\"tests-h\"");
+    for t in &tests {
+        let analyte = t["analyte"].as_str().unwrap_or_default();
+        let gloss = escaped(&m(&format!("gloss-{analyte}"), Language::Nl));
+        assert!(
+            section.contains(&gloss),
+            "{analyte} explained ({gloss}): {section}"
+        );
+    }
+    assert!(section.contains("extra bloedtest die laat zien of uw lichaam echt B12 tekortkomt"));
+    let lower = html.to_lowercase();
+    for jargon in [
+        "[behandeling]",
+        "[oplaad]",
+        "[onderhoud]",
+        "de score ordent",
+        "mediaan van de gesimuleerde",
+        "standaardparameters",
+    ] {
+        assert!(!lower.contains(jargon), "patient page says {jargon:?}");
+    }
+}
+
+/// D23: "'laag · grijs gebied · normaal' under the bar, your value labelled,
+/// rounded limits in the lab's unit" (NICE ticks read 132.8 · 258.23).
+#[tokio::test]
+async fn marker_bars_name_zones_label_the_value_and_round_limits() {
+    for (guideline, lang) in [("nhg", "nl"), ("nice", "en")] {
+        let request = json!({
+            "guideline": guideline,
+            "person": { "age_years": 29, "sex": "female" },
+            "diet": "vegan",
+            "symptoms": [{ "id": "paresthesia", "present": true, "weeks": 10, "course": "gradual" }],
+            "labs": [{ "analyte": "b12_total", "value": 118, "unit": "pmol/L" }]
+        });
+        let language = if lang == "nl" {
+            Language::Nl
+        } else {
+            Language::En
+        };
+        let html = result_html(&request, lang, "patient").await;
+        let markers = section(&html, "id=\"status-h\"");
+        assert!(
+            markers.contains(&escaped(&m("web-your-value", language))),
+            "the value is labelled: {markers}"
+        );
+        for band in ["band-low", "band-normal"] {
+            assert!(
+                markers.contains(&format!(
+                    "<span class=\"zone-name\">{}",
+                    escaped(&m(band, language))
+                )),
+                "zone {band} named ({guideline}): {markers}"
+            );
+        }
+        for spurious in ["132.8", "132,8", "258.23", "258,23", "999.72", "999,72"] {
+            assert!(!markers.contains(spurious), "limit {spurious} not rounded");
+        }
+    }
+}
