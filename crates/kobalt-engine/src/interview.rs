@@ -38,6 +38,14 @@ pub struct InterviewQuestion {
     pub min: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// For lists: the label of an "another one, not listed" box, when offered
+    /// (no identifier is sent for it: the contract's lists are closed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other: Option<String>,
+    /// For lists: the label of a "don't know" box, when offered. "Don't know"
+    /// leaves the field out of the request: unknown, never an empty list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<String>,
     pub sources: Vec<String>,
 }
 
@@ -65,6 +73,23 @@ pub fn answered_ids(partial: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// How many questions the interview asks: (everybody is asked, at most).
+/// The questions for some people only (a sex or an age range, the years of a
+/// medicine, the course of nerve complaints) make the difference.
+pub fn length(kb: &Knowledge) -> (usize, usize) {
+    let always = kb
+        .interview
+        .iter()
+        .filter(|q| {
+            q.when_sex.is_empty()
+                && q.when_age_min.is_none()
+                && q.when_age_max.is_none()
+                && !matches!(q.kind, QuestionKind::Years | QuestionKind::Course)
+        })
+        .count();
+    (always, kb.interview.len())
 }
 
 /// Whether `q` is asked of this person, given the answers so far.
@@ -159,13 +184,24 @@ pub fn render_question(
         QuestionKind::Symptoms => names(&kb.symptoms, &q.options, language, audience),
         QuestionKind::Years => names(&kb.medications, &q.options, language, audience),
         QuestionKind::List => {
-            let vocab = match q.field.as_str() {
-                "/supplements" => &kb.supplements,
-                "/medications" => &kb.medications,
-                "/conditions" => &kb.conditions,
-                _ => &kb.procedures,
+            let (vocab, kind) = match q.field.as_str() {
+                "/supplements" => (&kb.supplements, "supplement"),
+                "/medications" => (&kb.medications, "medication"),
+                "/conditions" => (&kb.conditions, "condition"),
+                _ => (&kb.procedures, "procedure"),
             };
+            // A label for the questionnaire when there is one (a medicine
+            // with examples people recognise), else the item's name.
             names(vocab, &q.options, language, audience)
+                .into_iter()
+                .map(|mut o| {
+                    let id = format!("option-{kind}-{}", o.value);
+                    if kb.messages.contains_key(&id) {
+                        o.label = label(&id);
+                    }
+                    o
+                })
+                .collect()
         }
         QuestionKind::Choice if q.field == "/person/sex" => q
             .options
@@ -217,6 +253,11 @@ pub fn render_question(
         red_flag: q.red_flag,
         min: q.min,
         max: q.max,
+        other: q
+            .other
+            .as_ref()
+            .map(|t| t.get(language, audience).to_owned()),
+        unknown: q.unknown.then(|| label("option-unknown")),
         sources: q.sources.clone(),
     }
 }

@@ -764,6 +764,13 @@ impl<'a> Compiler<'a> {
             ids("guideline-", Guideline::ALL, Guideline::as_str),
             ids("band-", QualitativeResult::ALL, QualitativeResult::as_str),
             ids("specialty-", Specialty::ALL, Specialty::as_str),
+            // The medicines question names each medicine with examples people
+            // recognise (web review D18).
+            self.medications
+                .ids
+                .iter()
+                .map(|id| format!("option-medication-{id}"))
+                .collect(),
             vec![
                 "band-no_limits".to_owned(),
                 "band-unknown".to_owned(),
@@ -1121,7 +1128,33 @@ impl<'a> Compiler<'a> {
                             "condition" => &self.conditions,
                             _ => &self.procedures,
                         };
-                        options = vocab.ids.clone();
+                        // `options` give the asking order (most used first, say);
+                        // they name every item, or one would never be asked.
+                        if options.is_empty() {
+                            options = vocab.ids.clone();
+                        } else {
+                            let absent: Vec<String> = vocab
+                                .ids
+                                .iter()
+                                .filter(|id| !options.contains(id))
+                                .cloned()
+                                .collect();
+                            let kind = v.to_owned();
+                            self.vocab_ids(file, &key, &kind, &options);
+                            for id in absent {
+                                self.problem(
+                                    file,
+                                    &key,
+                                    format!("the options leave out the {kind} '{id}'"),
+                                );
+                            }
+                            let mut seen = BTreeSet::new();
+                            for o in &options {
+                                if !seen.insert(o) {
+                                    self.problem(file, &key, format!("option '{o}' listed twice"));
+                                }
+                            }
+                        }
                     }
                     other => self.problem(
                         file,
@@ -1188,6 +1221,16 @@ impl<'a> Compiler<'a> {
                         .collect()
                 })
                 .unwrap_or_default();
+            if (q.other || q.unknown) && kind != QuestionKind::List {
+                self.problem(
+                    file,
+                    &key,
+                    "only a list offers 'other' and 'unknown' as boxes of their own",
+                );
+            }
+            let other = q
+                .other
+                .then(|| self.text(file, &key, &format!("option-other-{}", q.id)));
             let text = self.text(file, &key, &format!("question-{}", q.id));
             let why = self.text(file, &key, &format!("why-{}", q.id));
             out.push(Question {
@@ -1195,6 +1238,8 @@ impl<'a> Compiler<'a> {
                 kind,
                 field,
                 options,
+                other,
+                unknown: q.unknown,
                 red_flag: q.red_flag,
                 course,
                 exposure: q.exposure,

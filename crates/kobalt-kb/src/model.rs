@@ -745,8 +745,15 @@ pub struct Question {
     pub kind: QuestionKind,
     /// JSON pointer of the request field the answer goes to.
     pub field: String,
-    /// Option values (symptom, medication, analyte ids, enum values).
+    /// Option values (symptom, medication, analyte ids, enum values), in
+    /// asking order.
     pub options: Vec<String>,
+    /// A list question's "another one, not listed" box, by its label
+    /// (`option-other-{id}`); no identifier is sent for it: the contract's
+    /// lists are closed.
+    pub other: Option<Text>,
+    /// A list question also offers "don't know": the field stays unknown.
+    pub unknown: bool,
     pub red_flag: bool,
     pub course: Option<kobalt_contract::Course>,
     pub exposure: Option<String>,

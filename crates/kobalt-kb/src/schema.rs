@@ -641,6 +641,12 @@ pub(crate) struct QuestionFile {
     pub max: Option<f64>,
     #[serde(default)]
     pub when: Option<QuestionWhenFile>,
+    /// A list question also offers "another one, not listed".
+    #[serde(default)]
+    pub other: bool,
+    /// A list question also offers "don't know" (the field stays unknown).
+    #[serde(default)]
+    pub unknown: bool,
     pub sources: Vec<String>,
     #[serde(default)]
     pub claims: Vec<String>,

@@ -298,6 +298,8 @@ async fn walk(w: &mut Walk, base: &str, request: &Value, lang: Language, name: &
         .unwrap_or_else(|e| panic!("{e}"));
     w.axe("start").await;
     if let Some(g) = request["guideline"].as_str() {
+        // The choice is folded away (review D24): unfold it first.
+        w.click("#guideline-choice summary").await;
         w.client
             .find(Locator::Css("select[name=guideline]"))
             .await
@@ -314,6 +316,12 @@ async fn walk(w: &mut Walk, base: &str, request: &Value, lang: Language, name: &
             w.screenshot(&format!("{name}-{}-result", lang.as_str()))
                 .await;
             return html;
+        }
+        // The summary of the answers comes before the result (review D27).
+        if html.contains("id=\"answers-h\"") {
+            w.axe(&format!("answers-{}", lang.as_str())).await;
+            w.submit("#see-result").await;
+            continue;
         }
         if html.contains("role=\"alert\"") && !html.contains("name=\"q\"") {
             w.screenshot(&format!("{name}-{}-seek-help", lang.as_str()))
@@ -753,8 +761,12 @@ async fn enter_and_wrong_values_in_a_real_browser() {
     assert!(w.text().await.contains("href=\"#lab-b12_total\""));
     w.axe("labs-error").await;
     w.screenshot("forms-labs-error").await;
-    // Corrected, Enter reaches the result, in Dutch.
+    // Corrected, Enter reaches the summary of the answers (review D27), in
+    // Dutch, and then the result.
     w.enter("#lab-b12_total", "180").await;
+    assert!(w.text().await.contains("id=\"answers-h\""));
+    assert_eq!(page_lang(&w).await, "nl");
+    w.submit("#see-result").await;
     assert!(w.text().await.contains("id=\"triage-h\""));
     assert_eq!(page_lang(&w).await, "nl");
 
@@ -1050,4 +1062,118 @@ async fn axe_walk(port: u16) -> Walk {
         shots: target_dir().join("screenshots"),
         axe_checked: Vec::new(),
     }
+}
+
+/// Review D24, D27 (and D18 on the way): the start page (purpose, length, an
+/// emergency line, the trust note, the guideline tucked away) → the
+/// questionnaire (the medicines with "don't know") → the summary of the
+/// answers → change the age → back at the summary with the new age → the
+/// result. axe-core on the start page, the medicines and the summary.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and chromedriver: ./test.sh installs them and runs this"]
+async fn start_page_answers_summary_and_change_in_a_real_browser() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let base = start_server().await;
+    let (_driver, port) = start_driver();
+    let mut w = axe_walk(port).await;
+
+    w.client
+        .goto(&format!("{base}/?lang=nl"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.axe("start-page").await;
+    w.screenshot("start-page").await;
+    let text = w
+        .client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(text.contains("stelt geen diagnose"), "{text}");
+    assert!(text.contains("minuten"), "{text}");
+    assert!(text.contains(&KB.version), "{text}");
+    assert!(
+        w.client
+            .find(Locator::Css("main a[href='tel:112']"))
+            .await
+            .is_ok(),
+        "no 112 link"
+    );
+    // The guideline choice is folded away, with NHG chosen.
+    let select = w
+        .client
+        .find(Locator::Css("details select#guideline"))
+        .await
+        .unwrap_or_else(|e| panic!("the guideline is not in a details: {e}"));
+    assert!(
+        !select.is_displayed().await.unwrap_or(true),
+        "shown unfolded"
+    );
+    assert_eq!(
+        select.prop("value").await.ok().flatten().as_deref(),
+        Some("nhg")
+    );
+    w.submit("button[value=start]").await;
+
+    for _ in 0..20 {
+        if w.text().await.contains("id=\"answers-h\"") {
+            break;
+        }
+        let q = question(&w).await;
+        match q.as_str() {
+            "age" => w.fill("#value", "40").await,
+            "sex" => w.click("input[name=value][value=female]").await,
+            "pregnant" => w.click("input[name=value][value=no]").await,
+            "diet" => w.click("input[name=value][value=omnivore]").await,
+            "medications" => {
+                w.axe("medications").await;
+                w.screenshot("medications").await;
+                w.tick("#unknown").await;
+            }
+            "nitrous_oxide" => w.click("input[name=value][value=none]").await,
+            "symptoms" => w.click("#s-fatigue-yes").await,
+            "labs" => w.fill("#lab-b12_total", "180").await,
+            _ => {}
+        }
+        w.submit("button[value=next]").await;
+    }
+    let html = w.text().await;
+    assert!(html.contains("id=\"answers-h\""), "no summary: {html}");
+    w.axe("answers").await;
+    w.screenshot("answers").await;
+    let row = |id: &'static str| {
+        let client = w.client.clone();
+        async move {
+            client
+                .find(Locator::Css(&format!("#answer-{id}")))
+                .await
+                .unwrap_or_else(|e| panic!("no row {id}: {e}"))
+                .text()
+                .await
+                .unwrap_or_default()
+        }
+    };
+    assert!(row("age").await.contains("40"));
+    assert!(row("medications").await.contains("Weet ik niet"));
+
+    // Change the age: the question with the old answer, then the summary again.
+    w.submit("button[name=edit][value=age]").await;
+    assert_eq!(question(&w).await, "age");
+    assert_eq!(w.attr("#value", "value").await.as_deref(), Some("40"));
+    w.enter("#value", "41").await;
+    assert!(w.text().await.contains("id=\"answers-h\""), "not back");
+    assert!(row("age").await.contains("41"), "{}", row("age").await);
+    assert!(row("labs").await.contains("180"));
+
+    // On to the result, and from its "change my answers" back to the summary.
+    w.submit("#see-result").await;
+    assert!(w.text().await.contains("id=\"triage-h\""));
+    assert_eq!(page_lang(&w).await, "nl");
+    w.submit("form[action='/interview'] button[value=back]")
+        .await;
+    assert!(w.text().await.contains("id=\"answers-h\""));
+
+    w.client.close().await.unwrap_or_else(|e| panic!("{e}"));
 }

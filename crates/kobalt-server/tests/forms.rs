@@ -168,10 +168,11 @@ async fn a_decimal_comma_is_accepted() {
         "{state}"
     );
 
-    // Shown again on a Dutch page, with the Dutch decimal comma.
+    // Shown again on a Dutch page, with the Dutch decimal comma (opened with
+    // "change" from the summary of the answers, the page after the labs).
     let (_, html) = post_form(
         "/interview",
-        &[("state", &state), ("lang", "nl"), ("action", "back")],
+        &[("state", &state), ("lang", "nl"), ("edit", "labs")],
     )
     .await;
     assert!(

@@ -1,5 +1,4 @@
 web-title = Kobalt: could it be vitamin B12?
-web-intro = Answer a few questions about yourself, your complaints and any blood test results. Kobalt tells you how urgent it is, what may explain your complaints and what to ask your doctor. It follows the Dutch GP guideline (NHG) or the British NICE guideline.
 web-privacy = Nothing you enter is stored. Your answers stay in this page until you close it.
 web-not-diagnosis = Kobalt does not make a diagnosis. If you are worried, contact your GP.
 web-start = Start the questionnaire

@@ -1,5 +1,4 @@
 web-title = Kobalt: kan het vitamine B12 zijn?
-web-intro = Beantwoord een paar vragen over uzelf, uw klachten en eventuele uitslagen van bloedonderzoek. Kobalt zegt hoe dringend het is, wat uw klachten kan verklaren en wat u aan uw huisarts kunt vragen. Kobalt volgt de NHG-richtlijnen of de Britse NICE-richtlijn.
 web-privacy = Niets van wat u invult wordt bewaard. Uw antwoorden blijven in deze pagina tot u die sluit.
 web-not-diagnosis = Kobalt stelt geen diagnose. Maakt u zich zorgen, neem dan contact op met uw huisarts.
 web-start = Begin de vragenlijst

@@ -3,7 +3,7 @@
 //! into it according to the question's kind.
 
 use kobalt_contract::{Audience, Language};
-use kobalt_engine::interview::ANSWERED_POINTER;
+use kobalt_engine::interview::{ANSWERED_POINTER, answered_ids, applies};
 use kobalt_kb::{Knowledge, Question, QuestionKind, fill};
 use serde_json::{Map, Value, json};
 
@@ -107,6 +107,80 @@ pub(crate) fn unanswer(state: &mut Value, id: Option<&str>) {
             None => {
                 list.pop();
             }
+        }
+    }
+}
+
+/// Where the ids of the list questions with "another one, not listed"
+/// ticked are kept (the contract's lists have no identifier for it).
+pub(crate) const OTHER_POINTER: &str = "/extensions/kobalt_interview/other";
+
+/// Where the ids of the list questions answered "don't know" are kept (the
+/// list itself is left out of the request), so that the box is shown ticked
+/// when the question is asked again.
+pub(crate) const UNKNOWN_POINTER: &str = "/extensions/kobalt_interview/unknown";
+
+/// Whether question `id` is listed at `pointer` (`OTHER_POINTER`, `UNKNOWN_POINTER`).
+pub(crate) fn flagged(state: &Value, pointer: &str, id: &str) -> bool {
+    state
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(id)))
+}
+
+fn flag(state: &mut Value, pointer: &str, id: &str, on: bool) {
+    if !on && state.pointer(pointer).is_none() {
+        return;
+    }
+    if let Some(list) = array(state, pointer) {
+        list.retain(|v| v.as_str() != Some(id));
+        if on {
+            list.push(Value::String(id.to_owned()));
+        }
+    }
+}
+
+/// Whether every question that applies has been answered (the summary of the
+/// answers, then the result, come next).
+pub(crate) fn complete(kb: &Knowledge, state: &Value) -> bool {
+    let answered = answered_ids(state);
+    !answered.is_empty()
+        && kb
+            .interview
+            .iter()
+            .all(|q| answered.contains(&q.id) || !applies(kb, q, state))
+}
+
+/// Whether question `id` was opened again with "change" (from the summary of
+/// the answers): it is not answered, but a later question is.
+pub(crate) fn changing(kb: &Knowledge, state: &Value, id: &str) -> bool {
+    let answered = answered_ids(state);
+    let Some(at) = kb.interview.iter().position(|q| q.id == id) else {
+        return false;
+    };
+    !answered.iter().any(|a| a == id)
+        && kb.interview[at + 1..]
+            .iter()
+            .any(|q| answered.contains(&q.id))
+}
+
+/// Drops the answers to the questions that no longer apply after a change (a
+/// man is not asked, nor sent, "pregnant"): they count as not answered, and a
+/// single value they set is removed. Lists keep their items; their years
+/// and courses belong to items that are there.
+pub(crate) fn drop_moot(kb: &Knowledge, state: &mut Value) {
+    let moot: Vec<&Question> = kb
+        .interview
+        .iter()
+        .filter(|q| !applies(kb, q, state))
+        .collect();
+    for q in moot {
+        unanswer(state, Some(&q.id));
+        if matches!(
+            q.kind,
+            QuestionKind::Number | QuestionKind::Choice | QuestionKind::YesNo
+        ) {
+            remove(state, &q.field);
         }
     }
 }
@@ -311,6 +385,22 @@ pub(crate) fn apply(
         }
         QuestionKind::List => {
             let ticked = form.all("item");
+            // "Don't know" leaves the list out of the request: unknown, never
+            // an empty list ("none"). With items ticked as well, which one is
+            // meant? The reader is asked rather than one being guessed.
+            let unknown = q.unknown && form.get("unknown").is_some();
+            if unknown && q.options.iter().any(|o| ticked.contains(&o.as_str())) {
+                return Err(vec![field_error("unknown", msg("web-error-list-unknown"))]);
+            }
+            let other = q.other.is_some() && form.get("other").is_some();
+            flag(&mut next, OTHER_POINTER, &q.id, other);
+            flag(&mut next, UNKNOWN_POINTER, &q.id, unknown);
+            if unknown {
+                remove(&mut next, &q.field);
+                mark_answered(&mut next, &q.id);
+                *state = next;
+                return Ok(());
+            }
             let keep: Vec<Value> = next
                 .pointer(&q.field)
                 .and_then(Value::as_array)

@@ -1,6 +1,7 @@
 //! The questionnaire and the result page: server-rendered HTML forms that
 //! work without JavaScript. Every page is in Dutch (default) or English.
 
+mod answers;
 mod clinician;
 mod form;
 mod pdf;
@@ -24,6 +25,11 @@ use crate::{AppState, today};
 use form::{FieldError, FormData};
 
 const STYLESHEET: &str = include_str!("../../static/kobalt.css");
+
+/// The time a question takes, for the estimate on the start page: the web
+/// review (December 2026) walked 12 to 14 question pages in 4.4 to 4.8
+/// minutes at an average reading speed, about 20 seconds a page.
+const SECONDS_PER_QUESTION: usize = 20;
 
 pub(crate) struct Page<'a> {
     pub kb: &'a Knowledge,
@@ -90,28 +96,64 @@ fn lang_of(code: Option<&str>) -> Language {
     code.and_then(Language::parse).unwrap_or(Language::Nl)
 }
 
+/// The start page (web review D24): what Kobalt is and is not, how long it
+/// takes, whom to call in an emergency, who keeps it; the guideline choice
+/// folded away with NHG chosen.
 pub(crate) async fn start(State(state): State<AppState>, Query(q): Query<LangQuery>) -> Response {
     let page = Page {
         kb: &state.kb,
         lang: lang_of(q.lang.as_deref()),
         audience: Audience::Patient,
     };
+    // The length, counted from the interview's questions.
+    let (least, most) = kobalt_engine::interview::length(&state.kb);
+    let minutes = (most * SECONDS_PER_QUESTION).div_ceil(60);
+    let length = fill(
+        &page.m("web-start-length"),
+        &[
+            ("min", &least.to_string()),
+            ("max", &most.to_string()),
+            ("minutes", &minutes.to_string()),
+        ],
+    );
+    let call = page.m("web-start-emergency-call");
     let body = html! {
         h1 { (page.m("web-title")) }
-        p { (page.m("web-intro")) }
-        p class="note" { (page.m("web-privacy")) }
+        p class="lead" { (page.m("web-start-purpose")) }
+        p { strong { (page.m("web-start-not-diagnosis")) } }
+        section class="start-emergency" aria-labelledby="emergency-h" {
+            h2 id="emergency-h" { (page.m("web-start-emergency-title")) }
+            p { (page.m("web-start-emergency")) }
+            p {
+                (page.m("web-start-emergency-nl")) " "
+                a href="tel:112" class="tel" { (call) " 112" } ". "
+                (page.m("web-start-emergency-uk")) " "
+                a href="tel:999" class="tel" { (call) " 999" } "."
+            }
+        }
+        p { (page.m("web-start-how")) }
+        p class="start-length" { strong { (length) } }
         form method="post" action="/interview" {
             input type="hidden" name="lang" value=(page.lang.as_str());
             input type="hidden" name="state" value="{}";
-            p {
-                label for="guideline" { (page.m("web-guideline")) }
-                " "
-                select id="guideline" name="guideline" {
-                    option value="nhg" selected { (page.m("guideline-nhg")) }
-                    option value="nice" { (page.m("guideline-nice")) }
+            details id="guideline-choice" {
+                summary { (page.m("web-start-guideline-choose")) }
+                p {
+                    label for="guideline" { (page.m("web-guideline")) }
+                    " "
+                    select id="guideline" name="guideline" {
+                        option value="nhg" selected { (page.m("guideline-nhg")) }
+                        option value="nice" { (page.m("guideline-nice")) }
+                    }
                 }
+                p class="hint" { (page.m("web-start-guideline-hint")) }
             }
             button type="submit" name="action" value="start" class="primary" { (page.m("web-start")) }
+        }
+        section class="start-about" aria-labelledby="about-h" {
+            h2 id="about-h" { (page.m("web-start-trust-title")) }
+            p { (fill(&page.m("web-start-trust"), &[("version", &state.kb.version)])) }
+            p { (page.m("web-privacy")) }
         }
         p { a href={ "/clinician?lang=" (page.lang.as_str()) } { (page.m("web-for-clinicians")) } }
     };
@@ -170,8 +212,11 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
         audience: Audience::Patient,
     };
     // A language switch re-asks the same question; it never submits an answer.
+    // "Change" on the summary of the answers names its question (`edit`).
     let action = if form.get("switch_lang").is_some() {
         "switch"
+    } else if form.get("edit").is_some() {
+        "edit"
     } else {
         form.get("action").unwrap_or("next")
     };
@@ -181,7 +226,7 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
         Err(_) => return unreadable(&page),
     };
     let mut errors: Vec<FieldError> = Vec::new();
-    let mut just_answered_red_flag = false;
+    let mut just_answered_red_flag: Option<String> = None;
     match action {
         "start" => {
             partial = json!({});
@@ -192,8 +237,23 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
                 partial["guideline"] = json!(g);
             }
         }
-        "back" => form::unanswer(&mut partial, None),
-        "edit" => form::unanswer(&mut partial, form.get("q")),
+        "back" => match (form.get("q"), form.get("asked")) {
+            // On "seek help": the red-flag question that led there.
+            (_, Some(asked)) => form::unanswer(&mut partial, Some(asked)),
+            // On a question opened with "change": the answer stays as it
+            // was, and the summary of the answers comes again.
+            (Some(q), None)
+                if state.kb.interview.iter().any(|x| x.id == q)
+                    && form::changing(&state.kb, &partial, q) =>
+            {
+                form::mark_answered(&mut partial, q);
+            }
+            // "Change my answers" on the result (review D27): with every
+            // question answered, the page before the result is the summary.
+            (None, None) if form::complete(&state.kb, &partial) => {}
+            _ => form::unanswer(&mut partial, None),
+        },
+        "edit" => form::unanswer(&mut partial, form.get("edit").or(form.get("q"))),
         "next" => {
             if let Some(q) = form
                 .get("q")
@@ -208,10 +268,11 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
                 };
                 match form::apply(&state.kb, q, &mut partial, &form, lang) {
                     Ok(()) => {
-                        just_answered_red_flag = q.red_flag
+                        let added = q.red_flag
                             && urgent_reasons(&page, &partial)
                                 .iter()
                                 .any(|r| !before.contains(r));
+                        just_answered_red_flag = added.then(|| q.id.clone());
                     }
                     Err(e) => errors = e,
                 }
@@ -220,12 +281,14 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
         // "continue" after a red flag, or a language switch: ask the next question.
         _ => {}
     }
+    // A changed answer can make a later question moot (review D27).
+    form::drop_moot(&state.kb, &mut partial);
     let step = next_question(&state.kb, &partial, lang, Audience::Patient, today());
     if errors.is_empty()
-        && just_answered_red_flag
+        && let Some(asked) = &just_answered_red_flag
         && let Some(level) = step.seek_help
     {
-        return html_response(StatusCode::OK, seek_help(&page, &partial, level));
+        return html_response(StatusCode::OK, seek_help(&page, &partial, level, asked));
     }
     // On an error the page is shown again with everything as it was typed.
     let posted = (!errors.is_empty()).then_some(&form);
@@ -244,7 +307,8 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
                 },
             ),
         ),
-        None => result::render(&state, &partial, lang, Audience::Patient).await,
+        // Every question answered: the answers to check, then the result.
+        None => html_response(StatusCode::OK, answers::page(&page, &partial)),
     }
 }
 
@@ -388,7 +452,7 @@ fn urgent_reasons(page: &Page, partial: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn seek_help(page: &Page, partial: &Value, level: TriageLevel) -> Markup {
+fn seek_help(page: &Page, partial: &Value, level: TriageLevel, asked: &str) -> Markup {
     // Emergency numbers by profile (clinical review F32): NL 112 and the huisartsenpost, UK 999 and
     // NHS 111.
     let uk = partial.get("guideline").and_then(Value::as_str) == Some("nice");
@@ -435,6 +499,8 @@ fn seek_help(page: &Page, partial: &Value, level: TriageLevel) -> Markup {
         p { (page.m("web-seek-help-say")) }
         form id="step" method="post" action="/interview" {
             (carry(partial, page.lang))
+            // "Back" goes to the question that led here.
+            input type="hidden" name="asked" value=(asked);
             p class="buttons" {
                 button type="submit" name="action" value="continue" class="primary" { (page.m("web-seek-help-continue")) }
                 " "
@@ -629,14 +695,26 @@ fn inputs(page: &Page, q: &InterviewQuestion, partial: &Value, answers: &Answers
             }
         }
         "symptoms" | "list" => {
+            // After an error, the boxes as they were posted.
             let ticked = |id: &str| -> bool {
-                if q.kind == "symptoms" {
+                if let Some(form) = answers.posted {
+                    form.all("item").contains(&id)
+                } else if q.kind == "symptoms" {
                     listed(partial, "/symptoms", id)
                         .is_some_and(|s| s.get("present").and_then(Value::as_bool).unwrap_or(true))
                 } else {
                     listed(partial, &q.field, id).is_some()
                 }
             };
+            let posted = |field: &str| answers.posted.map(|f| f.get(field).is_some());
+            let other = posted("other")
+                .unwrap_or_else(|| form::flagged(partial, form::OTHER_POINTER, &q.id));
+            // "Don't know" was the answer, and the list is still left out.
+            let unknown = posted("unknown").unwrap_or_else(|| {
+                current(partial, &q.field).is_none()
+                    && form::flagged(partial, form::UNKNOWN_POINTER, &q.id)
+            });
+            let unknown_error = answers.error("unknown");
             html! {
                 p class="hint" { (page.m("web-none-ticked")) }
                 @for (i, o) in q.options.iter().enumerate() {
@@ -644,6 +722,25 @@ fn inputs(page: &Page, q: &InterviewQuestion, partial: &Value, answers: &Answers
                         input type="checkbox" name="item" id={ "o" (i) } value=(o.value) checked[ticked(&o.value)];
                         label for={ "o" (i) } { (o.label) }
                     }
+                }
+                @if let Some(label) = &q.other {
+                    div class="option option-other" {
+                        input type="checkbox" name="other" id="other" value="yes" checked[other];
+                        label for="other" { (label) }
+                    }
+                }
+                @if let Some(label) = &q.unknown {
+                    @if let Some(e) = unknown_error {
+                        p class="field-error" id="unknown-error" { (e) }
+                    }
+                    div class="option option-unknown" {
+                        input type="checkbox" name="unknown" id="unknown" value="yes" checked[unknown]
+                            aria-invalid=[unknown_error.map(|_| "true")]
+                            aria-describedby=[unknown_error.map(|_| "unknown-error")]
+                            autofocus[unknown_error.is_some()];
+                        label for="unknown" { (label) }
+                    }
+                    p class="hint" { (page.m("web-list-unknown-hint")) }
                 }
             }
         }

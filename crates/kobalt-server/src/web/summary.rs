@@ -6,7 +6,6 @@
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kobalt_contract::{Assessment, Audience, Language, Lifelong, Marker};
-use kobalt_engine::interview::answered_ids;
 use kobalt_kb::QuestionKind;
 use maud::{DOCTYPE, Markup, html};
 use serde_json::Value;
@@ -153,136 +152,14 @@ fn marker_line(page: &Page, mk: &Marker) -> Item {
     item(mk.name.clone(), text)
 }
 
-/// The answers, question by question, in the reader's words. Lab values
-/// are in their own section.
+/// The answers, question by question, in the reader's words (the lines of
+/// "check your answers"). Lab values are in their own section.
 fn answers(page: &Page, partial: &Value) -> Vec<Item> {
-    let answered = answered_ids(partial);
-    let label_of = |options: &[kobalt_engine::interview::QuestionOption], id: &str| {
-        options
-            .iter()
-            .find(|o| o.value == id)
-            .map_or_else(|| id.to_owned(), |o| o.label.clone())
-    };
-    let mut items = Vec::new();
-    for q in page
-        .kb
-        .interview
-        .iter()
-        .filter(|q| answered.contains(&q.id))
-    {
-        let Some(shown) =
-            kobalt_engine::interview::question(page.kb, &q.id, page.lang, page.audience)
-        else {
-            continue;
-        };
-        let value = partial.pointer(&q.field);
-        let list = |pointer: &str| -> Vec<Value> {
-            partial
-                .pointer(pointer)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let id_of = |x: &Value| x.get("id").and_then(Value::as_str).map(str::to_owned);
-        let text = match q.kind {
-            QuestionKind::Labs | QuestionKind::Course => continue,
-            QuestionKind::Number => value.and_then(Value::as_f64).map(short),
-            QuestionKind::Choice => value
-                .and_then(Value::as_str)
-                .map(|v| label_of(&shown.options, v)),
-            QuestionKind::YesNo => value
-                .and_then(Value::as_bool)
-                .map(|b| page.m(if b { "option-yes" } else { "option-no" })),
-            QuestionKind::Symptoms => {
-                let mut yes = Vec::new();
-                let mut no = Vec::new();
-                for s in list("/symptoms") {
-                    let Some(id) = id_of(&s).filter(|id| q.options.contains(id)) else {
-                        continue;
-                    };
-                    let name = label_of(&shown.options, &id);
-                    let course = s.get("course").and_then(Value::as_str);
-                    // A question about a course ("getting worse quickly?"):
-                    // yes for the symptoms with that course.
-                    if let Some(c) = q.course {
-                        if course == Some(c.as_str()) {
-                            yes.push(name);
-                        }
-                        continue;
-                    }
-                    if s.get("present").and_then(Value::as_bool).unwrap_or(true) {
-                        match course {
-                            Some(c) => yes.push(format!(
-                                "{name} ({})",
-                                page.m(&format!("option-course-{c}"))
-                            )),
-                            None => yes.push(name),
-                        }
-                    } else {
-                        no.push(name);
-                    }
-                }
-                let mut parts = Vec::new();
-                if !yes.is_empty() {
-                    parts.push(format!("{}: {}", page.m("option-yes"), yes.join(", ")));
-                }
-                if !no.is_empty() {
-                    parts.push(format!("{}: {}", page.m("option-no"), no.join(", ")));
-                }
-                Some(if parts.is_empty() {
-                    page.m("web-summary-none")
-                } else {
-                    parts.join("; ")
-                })
-            }
-            QuestionKind::List | QuestionKind::Years => {
-                let names: Vec<String> = list(&q.field)
-                    .iter()
-                    .filter_map(|x| {
-                        let id = id_of(x).filter(|id| q.options.contains(id))?;
-                        let name = label_of(&shown.options, &id);
-                        Some(match x.get("years").and_then(Value::as_f64) {
-                            Some(y) if q.kind == QuestionKind::Years => {
-                                format!("{name}: {} {}", short(y), page.m("web-summary-years"))
-                            }
-                            _ => name,
-                        })
-                    })
-                    .collect();
-                if q.kind == QuestionKind::Years && names.is_empty() {
-                    continue;
-                }
-                Some(if names.is_empty() {
-                    page.m("web-summary-none")
-                } else {
-                    names.join(", ")
-                })
-            }
-            QuestionKind::Exposure => {
-                let exposure = q.exposure.clone().unwrap_or_default();
-                Some(
-                    list(&q.field)
-                        .iter()
-                        .find(|x| id_of(x).as_deref() == Some(exposure.as_str()))
-                        .and_then(|x| x.get("pattern").and_then(Value::as_str))
-                        .map_or_else(
-                            || page.m("option-pattern-none"),
-                            |p| page.m(&format!("option-pattern-{p}")),
-                        ),
-                )
-            }
-        };
-        // The question without its hint ("Tick all that apply").
-        let question = match shown.text.find('?') {
-            Some(end) => shown.text[..=end].to_owned(),
-            None => shown.text,
-        };
-        items.push(item(
-            question,
-            text.unwrap_or_else(|| page.m("option-unknown")),
-        ));
-    }
-    items
+    super::answers::answers(page, partial)
+        .into_iter()
+        .filter(|a| !matches!(a.kind, QuestionKind::Labs | QuestionKind::Course))
+        .map(|a| item(a.question, a.text))
+        .collect()
 }
 
 pub(crate) fn build(page: &Page, partial: &Value, a: &Assessment) -> Summary {
