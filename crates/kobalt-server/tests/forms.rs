@@ -343,6 +343,54 @@ async fn a_symptom_can_be_unknown() {
     assert!(!tag(&html, "s-tremor-unknown").contains("checked"));
 }
 
+/// "Is it getting worse quickly?" left unticked says the complaint is not
+/// getting worse quickly, not that it is absent: the symptoms page must still
+/// ask it (review D19: unknown stays unknown, never "no"). A tick there and
+/// then taken back leaves no rapid course behind; a course the symptoms page
+/// gave stays.
+#[tokio::test]
+async fn not_rapidly_worse_is_not_absent() {
+    let answer = |state: String, ticked: Vec<&'static str>| async move {
+        let mut fields = vec![
+            ("state", state),
+            ("lang", "nl".to_owned()),
+            ("q", "rapid_worsening".to_owned()),
+            ("action", "next".to_owned()),
+        ];
+        fields.extend(ticked.into_iter().map(|id| ("item", id.to_owned())));
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (_, html) = post_form("/interview", &fields).await;
+        let state: Value =
+            serde_json::from_str(&hidden(&html, "state")).unwrap_or_else(|e| panic!("{e}"));
+        state
+    };
+    let find = |state: &Value, id: &str| {
+        state["symptoms"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["id"] == id).cloned())
+    };
+    let mut before = adult();
+    before["symptoms"] = json!([{ "id": "muscle_weakness", "present": true, "course": "gradual" }]);
+    let state = answer(state_before("rapid_worsening", before), vec![]).await;
+    for id in ["paresthesia", "numbness"] {
+        assert_eq!(find(&state, id), None, "{id} unknown, not absent: {state}");
+    }
+    assert_eq!(
+        find(&state, "muscle_weakness"),
+        Some(json!({ "id": "muscle_weakness", "present": true, "course": "gradual" })),
+        "an earlier answer stays: {state}"
+    );
+    let ticked = answer(state_before("rapid_worsening", adult()), vec!["numbness"]).await;
+    assert_eq!(
+        find(&ticked, "numbness"),
+        Some(json!({ "id": "numbness", "present": true, "course": "rapid" }))
+    );
+    let mut again = ticked.clone();
+    again["extensions"] = json!({ "kobalt_interview": { "answered": [] } });
+    let untick = answer(state_before("rapid_worsening", again), vec![]).await;
+    assert_eq!(find(&untick, "numbness"), None, "taken back: {untick}");
+}
+
 /// "Seek help" is shown once for a red flag, not again after the next
 /// red-flag question when that adds nothing (review D8).
 #[tokio::test]

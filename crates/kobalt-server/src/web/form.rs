@@ -374,13 +374,27 @@ pub(crate) fn apply(
                 return Ok(());
             };
             for id in &q.options {
+                let is = |s: &Value| s.get("id").and_then(Value::as_str) == Some(id);
                 let present = ticked.contains(&id.as_str());
-                symptoms.retain(|s| s.get("id").and_then(Value::as_str) != Some(id));
-                let mut entry = json!({ "id": id, "present": present });
-                if let (true, Some(course)) = (present, q.course) {
-                    entry["course"] = json!(course.as_str());
+                match q.course {
+                    // "Getting worse quickly?": a tick is the symptom with that
+                    // course; no tick only says "not quickly", so the symptom
+                    // stays unknown (or as another question answered it), never
+                    // absent (D19). A course this question gave is taken back.
+                    Some(course) if present => {
+                        symptoms.retain(|s| !is(s));
+                        symptoms
+                            .push(json!({ "id": id, "present": true, "course": course.as_str() }));
+                    }
+                    Some(course) => symptoms.retain(|s| {
+                        !is(s) || s.get("course").and_then(Value::as_str) != Some(course.as_str())
+                    }),
+                    // A red-flag checklist: the reader saw each item; no tick is "no".
+                    None => {
+                        symptoms.retain(|s| !is(s));
+                        symptoms.push(json!({ "id": id, "present": present }));
+                    }
                 }
-                symptoms.push(entry);
             }
         }
         QuestionKind::List => {
