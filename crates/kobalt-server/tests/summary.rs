@@ -232,3 +232,26 @@ async fn an_unreadable_state_is_refused_for_both() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
     }
 }
+
+/// Answers the engine refuses (here an age of 130, implausible) give the
+/// person a page in their language that names the problem and offers a way
+/// back, not a JSON error object, for the page and for the PDF.
+#[tokio::test]
+async fn answers_that_cannot_be_assessed_give_an_html_page() {
+    let mut bad = answers();
+    bad["person"]["age_years"] = json!(130);
+    for uri in ["/summary", "/summary.pdf"] {
+        let (status, headers, body) =
+            post_form(uri, &[("state", &bad.to_string()), ("lang", "nl")]).await;
+        let html = String::from_utf8_lossy(&body);
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {html}");
+        assert!(
+            header_of(&headers, header::CONTENT_TYPE).starts_with("text/html"),
+            "{uri}: {html}"
+        );
+        let title = KB.message("web-error-title", Language::Nl, Audience::Patient);
+        assert!(html.contains(&escaped(title)), "{uri}: {html}");
+        assert!(html.contains("age_years"), "the field is named: {html}");
+        assert!(html.contains("value=\"back\""), "a way back: {html}");
+    }
+}

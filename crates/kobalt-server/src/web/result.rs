@@ -75,25 +75,29 @@ pub(crate) async fn render_with_note(
                 note.map(|n| n(&page, partial, &a)),
             ),
         ),
-        Err(e) => {
-            let problem = e.problem();
-            let body = html! {
-                div class="error" role="alert" {
-                    h1 { (page.m("web-error-title")) }
-                    p { (kobalt_kb::fill(&page.m("web-error-request"), &[("problem", &problem)])) }
-                }
-                form method="post" action="/interview" {
-                    (carry(partial, lang))
-                    button type="submit" name="action" value="back" { (page.m("web-back")) }
-                }
-                p { a href={ "/?lang=" (lang.as_str()) } { (page.m("web-restart")) } }
-            };
-            html_response(
-                e.status(),
-                page.layout(&page.m("web-error-title"), page.switch_link(), body),
-            )
-        }
+        Err(e) => error_page(&page, partial, &e),
     }
+}
+
+/// The answers could not be assessed: the problem named, a way back to the
+/// questions and a fresh start (the result page and the GP summary).
+pub(crate) fn error_page(page: &Page, partial: &Value, e: &ApiError) -> Response {
+    let lang = page.lang;
+    let body = html! {
+        div class="error" role="alert" {
+            h1 { (page.m("web-error-title")) }
+            p { (kobalt_kb::fill(&page.m("web-error-request"), &[("problem", &e.problem())])) }
+        }
+        form method="post" action="/interview" {
+            (carry(partial, lang))
+            button type="submit" name="action" value="back" { (page.m("web-back")) }
+        }
+        p { a href={ "/?lang=" (lang.as_str()) } { (page.m("web-restart")) } }
+    };
+    html_response(
+        e.status(),
+        page.layout(&page.m("web-error-title"), page.switch_link(), body),
+    )
 }
 
 /// The source codes after a statement: for clinicians only (D16: patients get

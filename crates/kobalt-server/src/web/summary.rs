@@ -390,7 +390,7 @@ async fn summarise<'a>(
             let summary = build(&page, &partial, &a);
             Ok((page, partial, summary))
         }
-        Err(e) => Err(e.into_response()),
+        Err(e) => Err(super::result::error_page(&page, &partial, &e)),
     }
 }
 
