@@ -69,12 +69,14 @@ impl IntoResponse for ApiError {
         let error = match self {
             ApiError::Contract(e) | ApiError::Query(e) => e,
             ApiError::Internal => return status.into_response(),
-            // Not a fault in the request, so no contract code: "busy".
+            // Not a fault in the request, so no contract error object (its codes
+            // name invalid input): a plain sentence and when to try again.
             ApiError::Busy => {
-                let body = serde_json::json!({
-                    "error": { "code": "busy", "message": ApiError::Busy.to_string(), "path": "" }
-                });
-                return (status, [(header::RETRY_AFTER, "1")], Json(body)).into_response();
+                let headers = [
+                    (header::RETRY_AFTER, "1"),
+                    (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                ];
+                return (status, headers, ApiError::Busy.to_string()).into_response();
             }
             other => ContractError::new(ErrorCode::InvalidValue, other.to_string(), ""),
         };

@@ -53,8 +53,8 @@ fn contract_document() -> Value {
         "schema": { "type": "string", "enum": ["nl", "en"] } });
     let mut assess_responses = json!({
         "200": { "description": "The assessment (kobalt.assessment/v1)", "content": json_body(&assessment) },
-        "503": { "description": "Every projection slot stayed busy for 5 s (only with projection=true): the error object with code busy and a Retry-After header; try again shortly",
-            "content": { "application/json": { "schema": { "type": "object" } } } },
+        "503": { "description": "Every projection slot stayed busy for 5 s (only with projection=true): a plain-text sentence and a Retry-After header; try again shortly (not an input error, so no error object)",
+            "content": { "text/plain": { "schema": { "type": "string" } } } },
     });
     merge(&mut assess_responses, &error_responses);
     let mut interview_responses = json!({
