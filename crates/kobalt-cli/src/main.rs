@@ -456,8 +456,15 @@ fn run() -> anyhow::Result<ExitCode> {
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
+            let options = kobalt_server::options_for_this_process();
+            if options.max_connections < kobalt_server::ServeOptions::default().max_connections {
+                eprintln!(
+                    "kobalt: the open-file limit allows {} connections at once (raise `ulimit -n` for more)",
+                    options.max_connections
+                );
+            }
             eprintln!("kobalt: serving on http://{addr} (Ctrl-C stops)");
-            let served = runtime.block_on(kobalt_server::serve(addr, state));
+            let served = runtime.block_on(kobalt_server::serve(addr, state, &options));
             // A projection still running on a blocking thread does not hold up the exit.
             runtime.shutdown_timeout(std::time::Duration::from_secs(1));
             served.with_context(|| format!("cannot serve on {addr}"))?;

@@ -209,16 +209,45 @@ impl Default for ServeOptions {
     }
 }
 
-/// Serves the application on `addr` until Ctrl-C (SIGINT) or SIGTERM.
-pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
+/// Files the server keeps open besides its connections (listener, standard
+/// streams, the runtime's own), with room to spare.
+const RESERVED_FILES: u64 = 64;
+
+/// The connections an open-file limit of `nofile` leaves room for, at most
+/// `wanted` and at least one: beyond it `accept` would fail with EMFILE for
+/// every newcomer instead of letting it wait in the backlog.
+pub fn connections_for(nofile: u64, wanted: usize) -> usize {
+    let room = usize::try_from(nofile.saturating_sub(RESERVED_FILES)).unwrap_or(usize::MAX);
+    wanted.min(room).max(1)
+}
+
+/// The serving options for this process: the soft open-file limit is raised
+/// towards the hard one, and the connection limit fitted to what it allows.
+pub fn options_for_this_process() -> ServeOptions {
+    let defaults = ServeOptions::default();
+    let nofile = rlimit::increase_nofile_limit(u64::MAX).ok().or_else(|| {
+        rlimit::getrlimit(rlimit::Resource::NOFILE)
+            .ok()
+            .map(|(soft, _)| soft)
+    });
+    match nofile {
+        Some(n) => ServeOptions {
+            max_connections: connections_for(n, defaults.max_connections),
+            ..defaults
+        },
+        None => defaults,
+    }
+}
+
+/// Serves the application on `addr` until Ctrl-C (SIGINT) or SIGTERM, with
+/// `options` (see `options_for_this_process`).
+pub async fn serve(
+    addr: SocketAddr,
+    state: AppState,
+    options: &ServeOptions,
+) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
-    serve_on(
-        listener,
-        router(state),
-        &ServeOptions::default(),
-        stop_signal(),
-    )
-    .await
+    serve_on(listener, router(state), options, stop_signal()).await
 }
 
 /// Ctrl-C (SIGINT), or SIGTERM on Unix.
@@ -295,4 +324,20 @@ pub async fn serve_on(
 /// The date assessments are made for when the request has none.
 pub(crate) fn today() -> jiff::civil::Date {
     jiff::Zoned::now().date()
+}
+
+#[cfg(test)]
+mod connection_limit {
+    use super::connections_for;
+
+    /// A low open-file limit (`ulimit -n 256`) lowers the connection limit so
+    /// that accepting never fails; a high one keeps the configured 512.
+    #[test]
+    fn the_connection_limit_fits_the_open_file_limit() {
+        assert_eq!(connections_for(1_048_576, 512), 512);
+        assert_eq!(connections_for(1024, 512), 512);
+        assert_eq!(connections_for(256, 512), 192);
+        assert_eq!(connections_for(64, 512), 1);
+        assert_eq!(connections_for(0, 512), 1);
+    }
 }

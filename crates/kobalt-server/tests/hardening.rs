@@ -284,9 +284,11 @@ async fn projections_wait_for_a_slot_or_get_a_503() {
     assert!(started.elapsed() < Duration::from_secs(2));
     // Not a fault in the request, so no contract error object (its codes are
     // for invalid input): a plain sentence.
-    assert!(r.headers[header::CONTENT_TYPE]
-        .to_str()
-        .is_ok_and(|t| t.starts_with("text/plain")));
+    assert!(
+        r.headers[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/plain"))
+    );
     assert!(r.text().contains("busy"), "{}", r.text());
     assert_eq!(r.headers[header::RETRY_AFTER], "1");
     assert!(r.no_store());
