@@ -320,3 +320,60 @@ async fn the_language_switch_keeps_every_value() {
     assert!(tag(&html, "age").contains("value=\"67\""), "{html}");
     assert!(tag(&html, "lab-mma").contains("value=\"0,45\""), "{html}");
 }
+
+/// "Edit" on a clinician result goes back to the clinician form with every
+/// value as entered, not into the patient questionnaire.
+#[tokio::test]
+async fn edit_from_the_result_goes_back_to_the_filled_form() {
+    let fields = [
+        ("lang", "nl"),
+        ("guideline", "nhg"),
+        ("age", "67"),
+        ("sex", "female"),
+        ("risk", "metformin"),
+        ("lab-b12_total", "150"),
+        ("unit-b12_total", "pmol/L"),
+        ("lab-mma", "0,45"),
+        ("unit-mma", "µmol/L"),
+    ];
+    let (_, html) = post_form("/clinician", &fields).await;
+    let at = html
+        .find("action=\"/clinician\"")
+        .unwrap_or_else(|| panic!("no edit form to /clinician: {html}"));
+    let end = html[at..].find("</form>").map_or(html.len(), |e| at + e);
+    let edit = &html[at..end];
+    assert!(edit.contains("value=\"edit\""), "{edit}");
+    assert!(
+        !html.contains("action=\"/interview\""),
+        "not the questionnaire"
+    );
+    // The edit form carries the fields as entered: post them as the browser would.
+    let mut carried: Vec<(String, String)> = Vec::new();
+    for part in edit.split("<input type=\"hidden\" ").skip(1) {
+        let attr = |name: &str| {
+            let key = format!("{name}=\"");
+            part.find(&key).map(|i| {
+                let rest = &part[i + key.len()..];
+                rest[..rest.find('"').unwrap_or(rest.len())].replace("&quot;", "\"")
+            })
+        };
+        if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
+            carried.push((n, v));
+        }
+    }
+    carried.push(("action".into(), "edit".into()));
+    let pairs: Vec<(&str, &str)> = carried
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, form) = post_form("/clinician", &pairs).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!form.contains("role=\"alert\""), "{form}");
+    assert!(tag(&form, "age").contains("value=\"67\""), "{form}");
+    assert!(tag(&form, "lab-mma").contains("value=\"0,45\""), "{form}");
+    assert!(tag(&form, "risk-metformin").contains("checked"), "{form}");
+    assert!(
+        !form.contains("id=\"note\""),
+        "the form, not a result: {form}"
+    );
+}

@@ -81,13 +81,18 @@ pub(crate) async fn submit(State(state): State<AppState>, body: Bytes) -> Respon
         lang,
         audience: Audience::Clinician,
     };
-    // A language switch shows the same form again, with every value kept.
-    if form.get("switch_lang").is_some() {
+    // A language switch, or "edit" on a result, shows the form again with
+    // every value kept.
+    if form.get("switch_lang").is_some() || form.get("action") == Some("edit") {
         return html_response(StatusCode::OK, clinician_form(&page, Some(&form), &[]));
     }
     match request(&page, &form) {
         Ok(partial) => {
-            result::render_with_note(&state, &partial, lang, Audience::Clinician, Some(note)).await
+            let from = result::FromForm {
+                note,
+                fields: form.pairs(),
+            };
+            result::render_with_note(&state, &partial, lang, Audience::Clinician, Some(from)).await
         }
         Err(errors) => html_response(StatusCode::OK, clinician_form(&page, Some(&form), &errors)),
     }

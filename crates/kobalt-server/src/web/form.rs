@@ -19,6 +19,11 @@ impl FormData {
         )
     }
 
+    /// Every field as posted, in order.
+    pub(crate) fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()

@@ -51,13 +51,20 @@ pub(crate) async fn render(
 /// A section built from the answers and the assessment (the clinician note).
 pub(crate) type Note = fn(&Page, &Value, &Assessment) -> Markup;
 
-/// The result page, with `note` after the triage when given.
+/// A result reached from the clinician form: its note, and the fields as
+/// posted, so that "edit" goes back to the filled form.
+pub(crate) struct FromForm<'a> {
+    pub note: Note,
+    pub fields: &'a [(String, String)],
+}
+
+/// The result page; from the clinician form with its note after the triage.
 pub(crate) async fn render_with_note(
     state: &AppState,
     partial: &Value,
     lang: Language,
     audience: Audience,
-    note: Option<Note>,
+    from: Option<FromForm<'_>>,
 ) -> Response {
     let page = Page {
         kb: &state.kb,
@@ -65,17 +72,27 @@ pub(crate) async fn render_with_note(
         audience,
     };
     match assess(state, partial, lang, audience).await {
-        Ok((a, projection)) => html_response(
-            StatusCode::OK,
-            result_page(
-                &page,
-                partial,
-                &a,
-                projection.as_ref(),
-                note.map(|n| n(&page, partial, &a)),
-            ),
-        ),
+        Ok((a, projection)) => {
+            let extra = from.map(|f| ((f.note)(&page, partial, &a), edit_form(&page, f.fields)));
+            html_response(
+                StatusCode::OK,
+                result_page(&page, partial, &a, projection.as_ref(), extra),
+            )
+        }
         Err(e) => error_page(&page, partial, &e),
+    }
+}
+
+/// "Edit" for a result from the clinician form: the fields as posted, back
+/// to the form.
+fn edit_form(page: &Page, fields: &[(String, String)]) -> Markup {
+    html! {
+        form method="post" action="/clinician" class="inline" {
+            @for (name, value) in fields.iter().filter(|(n, _)| n != "action" && n != "switch_lang") {
+                input type="hidden" name=(name) value=(value);
+            }
+            button type="submit" name="action" value="edit" { (page.m("web-edit")) }
+        }
     }
 }
 
@@ -121,8 +138,9 @@ fn result_page(
     partial: &Value,
     a: &Assessment,
     projection: Option<&Projection>,
-    note: Option<Markup>,
+    from_form: Option<(Markup, Markup)>,
 ) -> Markup {
+    let (note, edit) = from_form.unzip();
     let m = |id: &str| page.m(id);
     let clinician = page.audience == Audience::Clinician;
     let level = a.triage.level.as_str();
@@ -170,9 +188,13 @@ fn result_page(
                 input type="hidden" name="audience" value=(page.audience.as_str());
                 button type="submit" { (m("web-summary-button")) }
             }
-            form method="post" action="/interview" class="inline" {
-                (carry(partial, page.lang))
-                button type="submit" name="action" value="back" { (m("web-edit")) }
+            @if let Some(edit) = edit {
+                (edit)
+            } @else {
+                form method="post" action="/interview" class="inline" {
+                    (carry(partial, page.lang))
+                    button type="submit" name="action" value="back" { (m("web-edit")) }
+                }
             }
             a href={ "/?lang=" (page.lang.as_str()) } { (m("web-restart")) }
         }
