@@ -912,7 +912,7 @@ async fn pages_reflow_at_320_px() {
 /// The page does not scroll sideways; every word on the projection chart and
 /// the marker bars is at least 11 CSS px once the SVG is scaled to the
 /// screen, no two chart labels overlap and none is cut off; axe-core finds
-/// nothing.
+/// nothing. Printed (D30), the triage box is white and the date is in the page.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Chromium and chromedriver: ./test.sh installs them and runs this"]
 async fn result_page_on_a_phone() {
@@ -973,6 +973,40 @@ async fn result_page_on_a_phone() {
     assert_eq!(report["overlaps"], json!([]), "chart labels overlap");
     assert_eq!(report["clipped"], json!([]), "chart labels cut off");
     w.axe("result-patient-390").await;
+
+    // D30: printed, the triage box is white with a border (its level's colour
+    // beat the print rule), and the page carries the assessment's date. The
+    // print rules are applied as printing would: copied after every other rule
+    // (with the CSSOM: the page's CSP allows no inline style).
+    let printed = w
+        .client
+        .execute(
+            "const sheet = document.styleSheets[0];
+             const print = [...sheet.cssRules]
+               .filter(r => r instanceof CSSMediaRule && r.media.mediaText.includes('print'))
+               .flatMap(r => [...r.cssRules].map(x => x.cssText));
+             for (const rule of print) sheet.insertRule(rule, sheet.cssRules.length);
+             const box = getComputedStyle(document.querySelector('section.triage'));
+             return [box.backgroundColor, box.borderTopStyle, document.querySelector('main').innerText];",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        ["rgba(0, 0, 0, 0)", "rgb(255, 255, 255)"]
+            .contains(&printed[0].as_str().unwrap_or_default()),
+        "printed triage background: {}",
+        printed[0]
+    );
+    assert_eq!(printed[1], json!("solid"), "printed triage border");
+    assert!(
+        printed[2]
+            .as_str()
+            .unwrap_or_default()
+            .contains("22 november 2026"),
+        "the assessment's date in the page: {}",
+        printed[2]
+    );
     w.client.close().await.unwrap_or_else(|e| panic!("{e}"));
 }
 

@@ -165,6 +165,10 @@ fn result_page(
         .len();
     let body = html! {
         h1 { (m("web-result-title")) }
+        p class="meta" {
+            (super::summary::long_date(&a.evaluation_date, page.lang)) " · "
+            (m("report-knowledge")) " " (a.knowledge.version)
+        }
         section class={ "triage level-" (level) } aria-labelledby="triage-h" {
             h2 id="triage-h" { (m("report-urgency")) ": " (m(&format!("report-level-{level}"))) }
             p class="big" { (a.triage.advice) }
