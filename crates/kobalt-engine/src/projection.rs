@@ -9,8 +9,7 @@ use kobalt_contract::{
 };
 use kobalt_kb::{Knowledge, fill};
 use kobalt_kinetics::{
-    Absorption, Criterion, Form, Marker, Options, Phase, Scenario, Start, Treatment,
-    omnivore_start, project,
+    Absorption, Criterion, Form, Marker, Options, Phase, Scenario, Start, Treatment, project,
 };
 
 use crate::case::Case;
@@ -79,7 +78,9 @@ pub(crate) fn project_case(
             return None;
         }
         phase.days = YEARS_AHEAD;
-        let start = serum.map_or_else(|| omnivore_start(set), start_from_serum);
+        // Only from a measured B12: a default start would project an untested
+        // person's future and reassure (web review D9).
+        let start = start_from_serum(serum?);
         (
             ProjectionQuestion::YearsUntilDeficient,
             Scenario {
@@ -144,71 +145,19 @@ pub(crate) fn project_case(
             }
         })
         .collect();
-    let later = kb.message("projection-later", case.language, case.audience);
-    let shown = |v: Option<f64>| v.map_or_else(|| later.to_owned(), |v| number(v, case.language));
-    // Weeks, or days while under two weeks.
-    let duration = |weeks: Option<f64>| match weeks {
-        None => later.to_owned(),
-        Some(w) => {
-            let (id, n) = if w < 2.0 {
-                let days = (w * 7.0).round().max(1.0);
-                (
-                    if days == 1.0 {
-                        "projection-day"
-                    } else {
-                        "projection-days"
-                    },
-                    days,
-                )
-            } else {
-                ("projection-weeks", w.round())
-            };
-            fill(
-                kb.message(id, case.language, case.audience),
-                &[("n", &number(n, case.language))],
-            )
-        }
-    };
-    let text = match question {
-        ProjectionQuestion::YearsUntilDeficient => {
-            let e = &estimates[0];
-            fill(
-                kb.message(
-                    "projection-years-until-deficient",
-                    case.language,
-                    case.audience,
-                ),
-                &[
-                    ("limit", &limit_text(low.round(), case.language)),
-                    ("median", &shown(e.median)),
-                    ("low", &shown(e.p5)),
-                    ("high", &shown(e.p95)),
-                    ("store", &format!("{:.0}", scenario.start.store_ug)),
-                ],
-            )
-        }
-        ProjectionQuestion::WeeksUntilNormal => {
-            let (s, m) = (&estimates[0], &estimates[1]);
-            fill(
-                kb.message(
-                    "projection-weeks-until-normal",
-                    case.language,
-                    case.audience,
-                ),
-                &[
-                    ("regimen", &regimen_label(&a.treatment.regimens)),
-                    ("limit", &limit_text(low.round(), case.language)),
-                    ("serum", &duration(s.median)),
-                    ("serum_low", &duration(s.p5)),
-                    ("serum_high", &duration(s.p95)),
-                    ("mma_limit", &limit_text(m.threshold, case.language)),
-                    ("mma", &duration(m.median)),
-                    ("mma_low", &duration(m.p5)),
-                    ("mma_high", &duration(m.p95)),
-                ],
-            )
-        }
-    };
+    let text = projection_text(
+        kb,
+        case,
+        a,
+        question,
+        &estimates,
+        Horizon {
+            low,
+            days: horizon,
+            store_ug: scenario.start.store_ug,
+            mma_measured: lab(kb, case, "mma").is_some(),
+        },
+    );
     let mut sources: Vec<String> = set
         .params
         .values()
@@ -361,6 +310,102 @@ mod tests {
         let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
         for id in super::MODEL_SOURCES {
             assert!(kb.sources.contains_key(id), "{id}");
+        }
+    }
+}
+
+/// What the text of a projection needs besides its estimates.
+struct Horizon {
+    /// The guideline's deficiency limit (pmol/L).
+    low: f64,
+    /// The simulated time in days: a crossing not reached within it is "more
+    /// than" this.
+    days: u32,
+    store_ug: f64,
+    mma_measured: bool,
+}
+
+/// The sentence of a projection. A crossing not reached within the simulated
+/// time is "more than 10 years" (never "later"); when most people do not reach
+/// it, the text says they stay above the limit; MMA is only mentioned when it
+/// was measured.
+fn projection_text(
+    kb: &Knowledge,
+    case: &Case,
+    a: &Assessment,
+    question: ProjectionQuestion,
+    estimates: &[ProjectedCrossing],
+    h: Horizon,
+) -> String {
+    let msg = |id: &'static str| kb.message(id, case.language, case.audience);
+    let num = |v: f64| number(v, case.language);
+    let weeks_text = |w: f64| {
+        let (id, n) = if w < 2.0 {
+            let days = (w * 7.0).round().max(1.0);
+            let id = if days == 1.0 {
+                "projection-day"
+            } else {
+                "projection-days"
+            };
+            (id, days)
+        } else {
+            ("projection-weeks", w.round())
+        };
+        fill(msg(id), &[("n", &num(n))])
+    };
+    let more_than = |n: &str| fill(msg("projection-more-than"), &[("n", n)]);
+    let horizon_years = (f64::from(h.days) / 365.0).round();
+    let horizon_weeks = (f64::from(h.days) / 7.0).round();
+    let years = |v: Option<f64>| v.map_or_else(|| more_than(&num(horizon_years)), num);
+    let duration =
+        |v: Option<f64>| v.map_or_else(|| more_than(&weeks_text(horizon_weeks)), weeks_text);
+    let limit = limit_text(h.low.round(), case.language);
+    match question {
+        ProjectionQuestion::YearsUntilDeficient => {
+            let e = &estimates[0];
+            let store = format!("{:.0}", h.store_ug);
+            if e.median.is_none() {
+                return fill(
+                    msg("projection-years-not-reached"),
+                    &[
+                        ("limit", &limit),
+                        ("years", &num(horizon_years)),
+                        ("store", &store),
+                    ],
+                );
+            }
+            fill(
+                msg("projection-years-until-deficient"),
+                &[
+                    ("limit", &limit),
+                    ("median", &years(e.median)),
+                    ("low", &years(e.p5)),
+                    ("high", &years(e.p95)),
+                    ("store", &store),
+                ],
+            )
+        }
+        ProjectionQuestion::WeeksUntilNormal => {
+            let (s, m) = (&estimates[0], &estimates[1]);
+            let id = if h.mma_measured {
+                "projection-weeks-until-normal"
+            } else {
+                "projection-weeks-until-b12"
+            };
+            fill(
+                msg(id),
+                &[
+                    ("regimen", &regimen_label(&a.treatment.regimens)),
+                    ("limit", &limit),
+                    ("serum", &duration(s.median)),
+                    ("serum_low", &duration(s.p5)),
+                    ("serum_high", &duration(s.p95)),
+                    ("mma_limit", &limit_text(m.threshold, case.language)),
+                    ("mma", &duration(m.median)),
+                    ("mma_low", &duration(m.p5)),
+                    ("mma_high", &duration(m.p95)),
+                ],
+            )
         }
     }
 }

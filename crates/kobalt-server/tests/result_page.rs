@@ -278,3 +278,54 @@ async fn marker_bars_name_zones_label_the_value_and_round_limits() {
         }
     }
 }
+
+async fn assessment_with_projection(request: &Value) -> Value {
+    let req = Request::post("/api/v1/assess?projection=true&draws=50")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(request.to_string()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reply = send(req).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    reply.json()
+}
+
+/// D9: "No projection without a measured value (or 'niet binnen 10 jaar'
+/// plus a plain caveat)"; the text said "in about later years ... between
+/// later and later years" for an untested 72-year-old on metformin.
+#[tokio::test]
+async fn no_projection_without_a_measured_b12_and_no_later_years() {
+    let untested = json!({
+        "guideline": "nhg", "language": "en",
+        "person": { "age_years": 72, "sex": "male" },
+        "diet": "omnivore", "supplements": [],
+        "medications": [{ "id": "metformin", "years": 10 }, { "id": "proton_pump_inhibitor", "years": 8 }],
+        "symptoms": [{ "id": "falls", "present": true, "weeks": 12, "course": "gradual" }],
+        "labs": []
+    });
+    let a = assessment_with_projection(&untested).await;
+    assert!(
+        a.get("projection").is_none_or(Value::is_null),
+        "a projection without a measured B12: {}",
+        a["projection"]
+    );
+    // Most people stay above the limit for the whole 10 years (vegetarian,
+    // 300 pmol/L); most cross it, some not within 10 years (vegan, 900).
+    for (lang, diet, value, says) in [
+        ("en", "vegetarian", 300, "for at least 10 years"),
+        ("nl", "vegetarian", 300, "minstens 10 jaar"),
+        ("en", "vegan", 900, "more than 10 years"),
+        ("nl", "vegan", 900, "meer dan 10 jaar"),
+    ] {
+        let measured = json!({
+            "guideline": "nhg", "language": lang,
+            "person": { "age_years": 40, "sex": "female" },
+            "diet": diet, "supplements": [],
+            "labs": [{ "analyte": "b12_total", "value": value, "unit": "pmol/L" }]
+        });
+        let a = assessment_with_projection(&measured).await;
+        let text = a["projection"]["text"].as_str().unwrap_or_default();
+        assert!(!text.is_empty(), "a projection for a measured value");
+        assert!(!text.contains("later"), "{text}");
+        assert!(text.contains(says), "{diet} {value} {lang}: {text}");
+    }
+}
