@@ -302,18 +302,6 @@ fn number(v: f64, language: Language) -> String {
 /// MMA from the store), besides those of the parameters it varies.
 const MODEL_SOURCES: [&str; 2] = ["KUZMINSKI-1998", "GILSING-2010"];
 
-#[cfg(test)]
-mod tests {
-    /// The source ids written here exist in the register (a typo would be dropped silently).
-    #[test]
-    fn model_sources_are_in_the_register() {
-        let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
-        for id in super::MODEL_SOURCES {
-            assert!(kb.sources.contains_key(id), "{id}");
-        }
-    }
-}
-
 /// What the text of a projection needs besides its estimates.
 struct Horizon {
     /// The guideline's deficiency limit (pmol/L).
@@ -406,6 +394,18 @@ fn projection_text(
                     ("mma_high", &duration(m.p95)),
                 ],
             )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The source ids written here exist in the register (a typo would be dropped silently).
+    #[test]
+    fn model_sources_are_in_the_register() {
+        let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
+        for id in super::MODEL_SOURCES {
+            assert!(kb.sources.contains_key(id), "{id}");
         }
     }
 }
