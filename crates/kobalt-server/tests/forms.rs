@@ -391,6 +391,70 @@ async fn not_rapidly_worse_is_not_absent() {
     assert_eq!(find(&untick, "numbness"), None, "taken back: {untick}");
 }
 
+/// D8: "Bel vandaag nog" on the seek-help page and "binnen enkele dagen" on
+/// the result, with no word on why. When later answers lower the level (the
+/// balance problems come on slowly), the result says that the advice changed
+/// and what to do if in doubt.
+#[tokio::test]
+async fn a_lower_level_after_seek_help_is_explained() {
+    let state = state_before("red_flags", adult());
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "nl"),
+            ("q", "red_flags"),
+            ("action", "next"),
+            ("item", "balance_problems"),
+        ],
+    )
+    .await;
+    assert!(html.contains("id=\"seek-help-h\""), "{html}");
+    let mut later: Value =
+        serde_json::from_str(&hidden(&html, "state")).unwrap_or_else(|e| panic!("{e}"));
+    for s in later["symptoms"].as_array_mut().into_iter().flatten() {
+        if s["id"] == "balance_problems" {
+            s["course"] = json!("gradual");
+            s["weeks"] = json!(20);
+        }
+    }
+    let changed = KB.message(
+        "web-level-changed",
+        kobalt_contract::Language::Nl,
+        kobalt_contract::Audience::Patient,
+    );
+    let first_words = &changed[..changed.find('{').unwrap_or(changed.len()).min(30)];
+    let (_, result) = post_form(
+        "/result",
+        &[
+            ("state", &later.to_string()),
+            ("lang", "nl"),
+            ("audience", "patient"),
+        ],
+    )
+    .await;
+    assert!(
+        result.contains("level-consult_soon"),
+        "the level is lower now: {result}"
+    );
+    assert!(
+        result.contains(first_words),
+        "the change is explained: {result}"
+    );
+    // Without a seek-help page before, nothing to explain.
+    later["extensions"] = json!({});
+    let (_, result) = post_form(
+        "/result",
+        &[
+            ("state", &later.to_string()),
+            ("lang", "nl"),
+            ("audience", "patient"),
+        ],
+    )
+    .await;
+    assert!(!result.contains(first_words), "{result}");
+}
+
 /// "Seek help" is shown once for a red flag, not again after the next
 /// red-flag question when that adds nothing (review D8).
 #[tokio::test]

@@ -132,3 +132,4 @@ web-chart-band = 9 in 10 people like you
 web-chart-median = most likely course
 web-chart-default = course with average values
 web-chart-note = A calculation with a model, not a measurement; not a diagnosis.
+web-level-changed = Earlier in the questions, Kobalt said: { $before }. With your later answers, the advice is now: { $now }. In doubt, or are the symptoms getting worse quickly? Then call your GP today after all.

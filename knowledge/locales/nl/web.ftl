@@ -132,3 +132,4 @@ web-chart-band = 9 van de 10 mensen zoals u
 web-chart-median = meest waarschijnlijke verloop
 web-chart-default = verloop met gemiddelde waarden
 web-chart-note = Een berekening met een model, geen meting; geen diagnose.
+web-level-changed = Eerder in de vragenlijst zei Kobalt: { $before }. Met uw latere antwoorden is het advies nu: { $now }. Twijfelt u, of worden de klachten snel erger? Bel dan toch vandaag uw huisarts.

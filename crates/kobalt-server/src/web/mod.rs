@@ -288,6 +288,9 @@ pub(crate) async fn interview(State(state): State<AppState>, body: Bytes) -> Res
         && let Some(asked) = &just_answered_red_flag
         && let Some(level) = step.seek_help
     {
+        // Remembered, so that a result at a lower level can say why (D8).
+        let mut partial = partial;
+        partial["extensions"]["kobalt_interview"]["seek_help"] = json!(level.as_str());
         return html_response(StatusCode::OK, seek_help(&page, &partial, level, asked));
     }
     // On an error the page is shown again with everything as it was typed.
@@ -502,7 +505,8 @@ fn seek_help(page: &Page, partial: &Value, level: TriageLevel, asked: &str) -> M
             // "Back" goes to the question that led here.
             input type="hidden" name="asked" value=(asked);
             p class="buttons" {
-                button type="submit" name="action" value="continue" class="primary" { (page.m("web-seek-help-continue")) }
+                // Not the primary action: that is the call above (review D14).
+                button type="submit" name="action" value="continue" { (page.m("web-seek-help-continue")) }
                 " "
                 button type="submit" formaction="/result" { (page.m("web-seek-help-result")) }
                 " "

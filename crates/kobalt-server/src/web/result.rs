@@ -4,7 +4,9 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use kobalt_contract::{Assessment, Audience, Language, Lifelong, Marker, Phase, parse_request};
+use kobalt_contract::{
+    Assessment, Audience, Language, Lifelong, Marker, Phase, TriageLevel, parse_request,
+};
 use kobalt_kinetics::Projection;
 use maud::{Markup, PreEscaped, html};
 use serde_json::{Value, json};
@@ -173,6 +175,7 @@ fn result_page(
             h2 id="triage-h" { (m("report-urgency")) ": " (m(&format!("report-level-{level}"))) }
             p class="big" { (a.triage.advice) }
             (triage_reasons(page, a))
+            (level_changed(page, partial, a))
         }
         @if let Some(note) = note { (note) }
         nav class="actions no-print" aria-label="actions" {
@@ -359,6 +362,25 @@ fn triage_reasons(page: &Page, a: &Assessment) -> Markup {
                     @if clinician { " " (rule(page, Some(r.level), &r.rule)) }
                 }
             }
+        }
+    }
+}
+
+/// After a "seek help" page at a higher level, the result says that later
+/// answers lowered it, and what to do in doubt (web review D8).
+fn level_changed(page: &Page, partial: &Value, a: &Assessment) -> Markup {
+    let before = partial
+        .pointer("/extensions/kobalt_interview/seek_help")
+        .and_then(Value::as_str)
+        .and_then(TriageLevel::parse)
+        .filter(|before| *before > a.triage.level);
+    let Some(before) = before else {
+        return html! {};
+    };
+    let level = |l: TriageLevel| page.m(&format!("report-level-{}", l.as_str()));
+    html! {
+        p class="changed" {
+            (kobalt_kb::fill(&page.m("web-level-changed"), &[("before", &level(before)), ("now", &level(a.triage.level))]))
         }
     }
 }
