@@ -1531,6 +1531,7 @@ impl<'a> Compiler<'a> {
                 qualitative: a.qualitative,
                 conversion_unverified,
                 age_dependent: a.age_dependent,
+                query_above: a.query_above,
             });
         }
     }

@@ -127,6 +127,9 @@ pub struct Analyte {
     /// Normalised unit spelling → factor into the canonical unit.
     pub units: Vec<(String, String, f64)>,
     pub plausible: Option<(f64, f64)>,
+    /// Above this (canonical unit) the questionnaire queries the unit: a data
+    /// check for typing mistakes, not a clinical limit.
+    pub query_above: Option<f64>,
     pub qualitative: bool,
     pub conversion_unverified: bool,
     /// Normal range depends on age: the profiles' (adult) limits are not

@@ -167,6 +167,10 @@ pub(crate) struct AnalyteFile {
     pub conversions: Vec<ConversionFile>,
     #[serde(default)]
     pub plausible: Option<RangeFile>,
+    /// Above this (canonical unit) the questionnaire asks whether another unit
+    /// was meant, when in that unit the value would be below it.
+    #[serde(default)]
+    pub query_above: Option<f64>,
     #[serde(default)]
     pub qualitative: bool,
     /// Its normal range depends on age: adult limits are not applied to children.

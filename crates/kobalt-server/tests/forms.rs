@@ -210,6 +210,41 @@ async fn censored_and_implausible_lab_values_are_queried() {
     assert!(tag(&html, "lab-b12_total").contains("value=\"&lt;100\""));
 }
 
+/// D6: "MMA 600 µmol/L (meant nmol/L) is accepted and drawn as 'verhoogd'";
+/// expected "Dit lijkt geen geldige waarde voor MMA in µmol/L. Bedoelt u
+/// nmol/L?". A value far above what a patient's lab reports in that unit is
+/// queried in the questionnaire (the API keeps its wider plausible range).
+#[tokio::test]
+async fn an_mma_in_the_wrong_unit_is_queried() {
+    let state = state_before("labs", adult());
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "en"),
+            ("q", "labs"),
+            ("lab-mma", "600"),
+            ("unit-mma", "µmol/L"),
+        ],
+    )
+    .await;
+    assert!(html.contains("Did you mean 600 nmol/L?"), "{html}");
+    assert!(tag(&html, "lab-mma").contains("aria-invalid=\"true\""));
+    // 600 nmol/L (0.6 µmol/L) goes through.
+    let (_, html) = post_form(
+        "/interview",
+        &[
+            ("state", &state),
+            ("lang", "en"),
+            ("q", "labs"),
+            ("lab-mma", "600"),
+            ("unit-mma", "nmol/L"),
+        ],
+    )
+    .await;
+    assert!(!html.contains("aria-invalid=\"true\""), "{html}");
+}
+
 /// A wrong number of years keeps the other medicine's years.
 #[tokio::test]
 async fn a_wrong_number_of_years_keeps_the_others() {

@@ -51,6 +51,7 @@ web-error-lab-ambiguous = { $name }: does “{ $text }” mean { $thousands } or
 web-error-lab-separators = { $name }: type “{ $text }” without a thousands separator, with at most one decimal point.
 web-error-lab-censored = { $name }: Kobalt cannot use a result given as “{ $text }” (below or above a limit of the lab). Leave this field empty, or ask your doctor for the measured value.
 web-error-lab-implausible = { $name }: { $value } { $unit } is not a possible value.
+web-error-lab-unlikely = { $value } { $unit } is far higher than a laboratory reports for { $name }.
 web-error-lab-did-you-mean = Did you mean { $value } { $unit }? Check the unit on your report.
 web-lab-positive = positive
 web-lab-negative = negative

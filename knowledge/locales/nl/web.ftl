@@ -51,6 +51,7 @@ web-error-lab-ambiguous = { $name }: bedoelt u met “{ $text }” { $thousands 
 web-error-lab-separators = { $name }: typ “{ $text }” zonder punt of komma voor de duizendtallen, met hooguit één decimaalteken.
 web-error-lab-censored = { $name }: Kobalt kan een uitslag als “{ $text }” (onder of boven een grens van het lab) niet gebruiken. Laat dit vakje leeg, of vraag uw arts naar de gemeten waarde.
 web-error-lab-implausible = { $name }: { $value } { $unit } is geen mogelijke waarde.
+web-error-lab-unlikely = { $value } { $unit } is veel hoger dan een laboratorium meldt voor { $name }.
 web-error-lab-did-you-mean = Bedoelt u { $value } { $unit }? Kijk welke eenheid op uw uitslag staat.
 web-lab-positive = positief
 web-lab-negative = negatief

@@ -594,6 +594,34 @@ pub(crate) fn apply(
                     errors.push(field_error(&field, message));
                     continue;
                 }
+                // Far above what a lab reports in this unit, and ordinary in
+                // another: most likely the other unit (D6).
+                let canonical = |u: &str| analyte.factor(u).map(|f| value * f);
+                let unlikely = |u: &str| {
+                    analyte
+                        .query_above
+                        .zip(canonical(u))
+                        .is_some_and(|(max, v)| v > max)
+                };
+                if unlikely(unit)
+                    && let Some(other) = units
+                        .iter()
+                        .find(|u| **u != unit && plausible(u) && !unlikely(u))
+                {
+                    let message = format!(
+                        "{} {}",
+                        fill(
+                            &msg("web-error-lab-unlikely"),
+                            &[("name", &name), ("value", &local(value)), ("unit", unit)],
+                        ),
+                        fill(
+                            &msg("web-error-lab-did-you-mean"),
+                            &[("value", &local(value)), ("unit", other)],
+                        )
+                    );
+                    errors.push(field_error(&field, message));
+                    continue;
+                }
                 labs.push(json!({ "analyte": id, "value": value, "unit": unit }));
             }
             if !errors.is_empty() {
