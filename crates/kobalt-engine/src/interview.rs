@@ -86,7 +86,10 @@ pub fn length(kb: &Knowledge) -> (usize, usize) {
             q.when_sex.is_empty()
                 && q.when_age_min.is_none()
                 && q.when_age_max.is_none()
-                && !matches!(q.kind, QuestionKind::Years | QuestionKind::Course)
+                && !matches!(
+                    q.kind,
+                    QuestionKind::Years | QuestionKind::Course | QuestionKind::Duration
+                )
         })
         .count();
     (always, kb.interview.len())
@@ -119,6 +122,7 @@ pub fn applies(kb: &Knowledge, q: &Question, partial: &Value) -> bool {
                 .get(id)
                 .is_some_and(|i| kb.symptoms.in_group(i, "neurological"))
         }),
+        QuestionKind::Duration => !present_symptoms(partial).is_empty(),
         _ => true,
     }
 }
@@ -227,6 +231,12 @@ pub fn render_question(
             .options
             .iter()
             .map(|o| plain(o, label(&format!("option-course-{o}"))))
+            .collect(),
+        QuestionKind::Duration => q
+            .options
+            .iter()
+            .map(|o| plain(o, label(&format!("option-duration-{o}"))))
+            .chain(std::iter::once(plain("unknown", label("option-unknown"))))
             .collect(),
         QuestionKind::Labs => q
             .options

@@ -1184,6 +1184,13 @@ impl<'a> Compiler<'a> {
                         }
                     }
                 }
+                QuestionKind::Duration => {
+                    for o in &options {
+                        if o.parse::<f64>().map_or(true, |w| !(0.0..=6600.0).contains(&w)) {
+                            self.problem(file, &key, format!("a duration option is a number of weeks, not '{o}'"));
+                        }
+                    }
+                }
                 QuestionKind::Labs => {
                     for o in &options {
                         if self.analyte_ref(file, &key, o).is_none() {

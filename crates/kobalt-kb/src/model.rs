@@ -702,6 +702,7 @@ pub enum QuestionKind {
     Years,
     Exposure,
     Course,
+    Duration,
     Labs,
 }
 
@@ -716,6 +717,7 @@ impl QuestionKind {
             QuestionKind::Years => "years",
             QuestionKind::Exposure => "exposure",
             QuestionKind::Course => "course",
+            QuestionKind::Duration => "duration",
             QuestionKind::Labs => "labs",
         }
     }
@@ -730,6 +732,7 @@ impl QuestionKind {
             QuestionKind::Years,
             QuestionKind::Exposure,
             QuestionKind::Course,
+            QuestionKind::Duration,
             QuestionKind::Labs,
         ]
         .into_iter()

@@ -426,6 +426,22 @@ async fn walk(w: &mut Walk, base: &str, request: &Value, lang: Language, name: &
                     .to_owned();
                 w.click(&format!("input[name=value][value={course}]")).await;
             }
+            "symptom_duration" => {
+                // The span that holds the first symptom's weeks (review D19).
+                let weeks = request["symptoms"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find_map(|s| s["weeks"].as_f64());
+                let span = match weeks {
+                    None => "unknown",
+                    Some(w) if w < 2.0 => "1",
+                    Some(w) if w < 13.0 => "6",
+                    Some(w) if w < 52.0 => "26",
+                    Some(_) => "78",
+                };
+                w.click(&format!("input[name=value][value=\"{span}\"]")).await;
+            }
             "labs" => {
                 for lab in request["labs"].as_array().into_iter().flatten() {
                     let analyte = match (lab["analyte"].as_str(), lab["loinc"].as_str()) {
@@ -1168,6 +1184,7 @@ async fn start_page_answers_summary_and_change_in_a_real_browser() {
             }
             "nitrous_oxide" => w.click("input[name=value][value=none]").await,
             "symptoms" => w.click("#s-fatigue-yes").await,
+            "symptom_duration" => w.click("input[name=value][value=\"26\"]").await,
             "labs" => w.fill("#lab-b12_total", "180").await,
             _ => {}
         }

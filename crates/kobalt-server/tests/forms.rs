@@ -490,6 +490,68 @@ async fn a_lower_level_after_seek_help_is_explained() {
     assert!(!result.contains(first_words), "{result}");
 }
 
+/// D19: "There is no 'how long?' question (persona a's 3 months cannot be
+/// entered, though the engine accepts `weeks`)". Asked once symptoms are
+/// present; the answer sets `weeks` on every present symptom; "don't know"
+/// leaves them unknown.
+#[tokio::test]
+async fn how_long_the_symptoms_have_been_there() {
+    let mut answers = adult();
+    answers["symptoms"] = json!([
+        { "id": "paresthesia", "present": true, "course": "gradual" },
+        { "id": "fatigue", "present": true },
+        { "id": "tremor", "present": false }
+    ]);
+    let state = state_before("symptom_duration", answers);
+    let (_, html) = post_form(
+        "/interview",
+        &[("state", &state), ("lang", "nl"), ("action", "continue")],
+    )
+    .await;
+    assert!(
+        html.contains("name=\"q\" value=\"symptom_duration\""),
+        "{html}"
+    );
+    assert!(html.contains("Weet ik niet"), "{html}");
+    let answer = |value: &'static str| {
+        let state = state.clone();
+        async move {
+            let (_, html) = post_form(
+                "/interview",
+                &[
+                    ("state", &state),
+                    ("lang", "nl"),
+                    ("q", "symptom_duration"),
+                    ("action", "next"),
+                    ("value", value),
+                ],
+            )
+            .await;
+            let state: Value =
+                serde_json::from_str(&hidden(&html, "state")).unwrap_or_else(|e| panic!("{e}"));
+            state["symptoms"].clone()
+        }
+    };
+    let symptoms = answer("26").await;
+    for s in symptoms.as_array().into_iter().flatten() {
+        let want = if s["present"] == json!(true) {
+            json!(26.0)
+        } else {
+            Value::Null
+        };
+        assert_eq!(s["weeks"], want, "{symptoms}");
+    }
+    let symptoms = answer("unknown").await;
+    assert!(
+        symptoms
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|s| s.get("weeks").is_none()),
+        "{symptoms}"
+    );
+}
+
 /// "Seek help" is shown once for a red flag, not again after the next
 /// red-flag question when that adds nothing (review D8).
 #[tokio::test]

@@ -79,17 +79,22 @@ async fn the_start_page_says_what_it_is_how_long_it_takes_and_whom_to_call() {
             q.when_sex.is_empty()
                 && q.when_age_min.is_none()
                 && q.when_age_max.is_none()
-                && !matches!(q.kind, QuestionKind::Years | QuestionKind::Course)
+                && !matches!(
+                    q.kind,
+                    QuestionKind::Years | QuestionKind::Course | QuestionKind::Duration
+                )
         })
         .count();
     let all = KB.interview.len();
     assert!(always < all);
+    // About 20 seconds a question (the review's walks), rounded up.
+    let minutes = (all * 20).div_ceil(60);
     for (lang, purpose, not_diagnosis, length, emergency, trust) in [
         (
             "nl",
             "of en hoe snel u naar de huisarts gaat",
             "stelt geen diagnose",
-            format!("{always} tot {all} vragen, ongeveer 5 minuten"),
+            format!("{always} tot {all} vragen, ongeveer {minutes} minuten"),
             "Bij spoed",
             ["open project", "NHG", "bewaard"],
         ),
@@ -97,7 +102,7 @@ async fn the_start_page_says_what_it_is_how_long_it_takes_and_whom_to_call() {
             "en",
             "whether and how soon to see your GP",
             "does not make a diagnosis",
-            format!("{always} to {all} questions, about 5 minutes"),
+            format!("{always} to {all} questions, about {minutes} minutes"),
             "In an emergency",
             ["open project", "NHG", "stored"],
         ),

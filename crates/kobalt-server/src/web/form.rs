@@ -501,6 +501,26 @@ pub(crate) fn apply(
                 }
             }
         }
+        QuestionKind::Duration => {
+            // Weeks for every symptom present; "don't know" (or no choice)
+            // leaves them unknown (D19).
+            let weeks = form
+                .get("value")
+                .filter(|v| q.options.iter().any(|o| o == v))
+                .and_then(|v| v.parse::<f64>().ok());
+            for s in array(&mut next, "/symptoms").into_iter().flatten() {
+                if s.get("present").and_then(Value::as_bool).unwrap_or(true) {
+                    match weeks {
+                        Some(w) => s["weeks"] = json!(w),
+                        None => {
+                            if let Some(o) = s.as_object_mut() {
+                                o.remove("weeks");
+                            }
+                        }
+                    }
+                }
+            }
+        }
         QuestionKind::Labs => {
             let mut labs: Vec<Value> = next
                 .pointer(&q.field)

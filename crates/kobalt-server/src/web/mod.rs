@@ -412,6 +412,16 @@ fn unreadable(page: &Page) -> Response {
     )
 }
 
+/// The weeks of the first symptom present (the "how long?" answer).
+fn first_present_weeks(partial: &Value) -> Option<f64> {
+    partial
+        .pointer("/symptoms")?
+        .as_array()?
+        .iter()
+        .filter(|s| s.get("present").and_then(Value::as_bool).unwrap_or(true))
+        .find_map(|s| s.get("weeks").and_then(Value::as_f64))
+}
+
 /// Hidden fields that carry the answers and the language.
 pub(crate) fn carry(partial: &Value, lang: Language) -> Markup {
     html! {
@@ -643,8 +653,11 @@ fn inputs(page: &Page, q: &InterviewQuestion, partial: &Value, answers: &Answers
             label for="value" class="visually-hidden" { (q.text) }
             (answers.text_input("value", None, true, value_text(current(partial, &q.field))))
         },
-        "choice" | "yes_no" | "exposure" | "course" => {
+        "choice" | "yes_no" | "exposure" | "course" | "duration" => {
             let chosen = match q.kind {
+                "duration" => {
+                    first_present_weeks(partial).map_or_else(String::new, |w| format!("{w}"))
+                }
                 "yes_no" => match current(partial, &q.field) {
                     Some(Value::Bool(true)) => "yes".to_owned(),
                     Some(Value::Bool(false)) => "no".to_owned(),
