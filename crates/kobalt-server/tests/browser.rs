@@ -440,7 +440,8 @@ async fn walk(w: &mut Walk, base: &str, request: &Value, lang: Language, name: &
                     Some(w) if w < 52.0 => "26",
                     Some(_) => "78",
                 };
-                w.click(&format!("input[name=value][value=\"{span}\"]")).await;
+                w.click(&format!("input[name=value][value=\"{span}\"]"))
+                    .await;
             }
             "labs" => {
                 for lab in request["labs"].as_array().into_iter().flatten() {

@@ -178,34 +178,6 @@ fn result_page(
             (level_changed(page, partial, a))
         }
         @if let Some(note) = note { (note) }
-        nav class="actions no-print" aria-label="actions" {
-            form method="post" action="/result" class="inline" {
-                (carry(partial, page.lang))
-                button type="submit" name="audience" value=(other_audience.as_str()) {
-                    (m(match other_audience { Audience::Clinician => "web-view-clinician", Audience::Patient => "web-view-patient" }))
-                }
-            }
-            form method="post" action="/result.json" class="inline" {
-                (carry(partial, page.lang))
-                input type="hidden" name="audience" value=(page.audience.as_str());
-                button type="submit" { (m("web-download")) }
-            }
-            form method="post" action="/summary" class="inline" {
-                (carry(partial, page.lang))
-                input type="hidden" name="audience" value=(page.audience.as_str());
-                button type="submit" { (m("web-summary-button")) }
-            }
-            @if let Some(edit) = edit {
-                (edit)
-            } @else {
-                form method="post" action="/interview" class="inline" {
-                    (carry(partial, page.lang))
-                    button type="submit" name="action" value="back" { (m("web-edit")) }
-                }
-            }
-            a href={ "/?lang=" (page.lang.as_str()) } { (m("web-restart")) }
-        }
-        p class="no-print hint" { (m("web-print")) }
 
         @if !a.referral.is_empty() {
             section aria-labelledby="referral-h" {
@@ -286,19 +258,21 @@ fn result_page(
             }
         }
         section aria-labelledby="treatment-h" {
-            h2 id="treatment-h" {
-                (m("report-treatment")) ": "
-                (m(if a.treatment.recommended { "report-treatment-recommended" } else { "report-treatment-not-recommended" }))
-            }
+            h2 id="treatment-h" { (m("report-treatment")) }
+            p class="big" { (m(if a.treatment.recommended { "report-treatment-recommended" } else { "report-treatment-not-recommended" })) }
             @if a.treatment.start_before_results { p class="big" { (m("report-start-before-results")) } }
-            p { (m(match a.treatment.lifelong { Lifelong::Yes => "lifelong-yes", Lifelong::No => "lifelong-no", Lifelong::Unknown => "lifelong-unknown" })) }
+            // How long only for a treatment that is advised (not under "no treatment").
+            @if a.treatment.recommended {
+                p { (m(match a.treatment.lifelong { Lifelong::Yes => "lifelong-yes", Lifelong::No => "lifelong-no", Lifelong::Unknown => "lifelong-unknown" })) }
+            }
             @if !a.treatment.recommended && !a.treatment.regimens.is_empty() {
                 p { (m(if a.treatment.regimens.iter().all(|r| r.phase == Phase::Prevention) { "report-treatment-prevention" } else { "report-treatment-possible" })) }
             }
             ul {
                 @for r in &a.treatment.regimens {
                     li {
-                        @if clinician || phases > 1 { span class="phase" { (m(&format!("phase-{}", r.phase))) } ": " }
+                        @if clinician { span class="phase" { (m(&format!("phase-{}", r.phase))) } ": " }
+                        @else if phases > 1 { span class="phase" { (m(&format!("web-phase-{}", r.phase))) } ": " }
                         (r.text) " " (sources(page, &r.sources))
                         @if clinician { " " (rule(page, None, &r.rule)) }
                     }
@@ -306,13 +280,15 @@ fn result_page(
                 @for adv in &a.treatment.advice { li { (adv) } }
             }
         }
-        section aria-labelledby="follow-h" {
-            h2 id="follow-h" { (m("report-follow-up")) }
-            @if let Some(w) = a.follow_up.review_after_weeks {
-                p { (m("report-review-after")) " " (w) " " (m("report-weeks")) }
+        @if a.follow_up.review_after_weeks.is_some() || a.follow_up.decision_text.is_some() || !a.follow_up.checks.is_empty() {
+            section aria-labelledby="follow-h" {
+                h2 id="follow-h" { (m("report-follow-up")) }
+                @if let Some(w) = a.follow_up.review_after_weeks {
+                    p { (m("report-review-after")) " " (w) " " (m("report-weeks")) }
+                }
+                @if let Some(t) = &a.follow_up.decision_text { p { (t) } }
+                ul { @for c in &a.follow_up.checks { li { (c) } } }
             }
-            @if let Some(t) = &a.follow_up.decision_text { p { (t) } }
-            ul { @for c in &a.follow_up.checks { li { (c) } } }
         }
         @if let Some(p) = &a.projection {
             section aria-labelledby="projection-h" {
@@ -343,6 +319,36 @@ fn result_page(
                 }
             }
         }
+        // What to do with the result, after it (on a phone the buttons took a
+        // screen right under the action).
+        nav class="actions no-print" aria-label="actions" {
+            form method="post" action="/result" class="inline" {
+                (carry(partial, page.lang))
+                button type="submit" name="audience" value=(other_audience.as_str()) {
+                    (m(match other_audience { Audience::Clinician => "web-view-clinician", Audience::Patient => "web-view-patient" }))
+                }
+            }
+            form method="post" action="/result.json" class="inline" {
+                (carry(partial, page.lang))
+                input type="hidden" name="audience" value=(page.audience.as_str());
+                button type="submit" { (m("web-download")) }
+            }
+            form method="post" action="/summary" class="inline" {
+                (carry(partial, page.lang))
+                input type="hidden" name="audience" value=(page.audience.as_str());
+                button type="submit" { (m("web-summary-button")) }
+            }
+            @if let Some(edit) = edit {
+                (edit)
+            } @else {
+                form method="post" action="/interview" class="inline" {
+                    (carry(partial, page.lang))
+                    button type="submit" name="action" value="back" { (m("web-edit")) }
+                }
+            }
+            a href={ "/?lang=" (page.lang.as_str()) } { (m("web-restart")) }
+        }
+        p class="no-print hint" { (m("web-print")) }
         (source_list(page, a))
         p class="hint" { (a.disclaimer) " " (m("report-knowledge")) " " (a.knowledge.version) }
     };
@@ -468,6 +474,15 @@ fn explained(
 }
 
 fn evidence(page: &Page, supporting: &[String], against: &[String], missing: &[String]) -> Markup {
+    // Patients read what argues for it, at most two findings (overlapping
+    // findings read as the same reason three times); clinicians read all.
+    if page.audience == Audience::Patient {
+        return html! {
+            @if !supporting.is_empty() {
+                br; span class="for" { (page.m("report-supporting")) ": " (supporting.iter().take(2).cloned().collect::<Vec<_>>().join("; ")) }
+            }
+        };
+    }
     html! {
         @if !supporting.is_empty() { br; span class="for" { (page.m("report-supporting")) ": " (supporting.join("; ")) } }
         @if !against.is_empty() { br; span class="against" { (page.m("report-against")) ": " (against.join("; ")) } }
@@ -521,9 +536,14 @@ fn in_lab_unit(mk: &Marker, limit: f64) -> f64 {
         (Some(v), Some(r)) if v != 0.0 => r.value / v,
         _ => 1.0,
     };
-    let x = limit * factor;
-    if x == 0.0 {
-        return 0.0;
+    three_digits(limit * factor)
+}
+
+/// A limit as people read it: three significant digits (132.8 → 133,
+/// 0.2818 → 0.282).
+fn three_digits(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
     }
     let digits = 2 - x.abs().log10().floor() as i32;
     let scale = 10f64.powi(digits);
@@ -579,7 +599,11 @@ fn bar(page: &Page, mk: &Marker, v: f64) -> String {
     let x = |val: f64| left + width * (val / top).clamp(0.0, 1.0);
     let label = format!(
         "{}: {}",
-        page.m("web-your-value"),
+        page.m(if page.audience == Audience::Patient {
+            "web-your-value"
+        } else {
+            "web-the-value"
+        }),
         super::clinician::value_text(page, mk)
     );
     let mut s = format!(
@@ -637,7 +661,11 @@ fn chart(page: &Page, a: &Assessment, series: &Projection) -> String {
     let limits: Vec<kobalt_chart::Limit> = low
         .into_iter()
         .map(|v| kobalt_chart::Limit {
-            label: format!("{} {} pmol/L", page.m("report-sim-limit-low"), short(v)),
+            label: format!(
+                "{} {} pmol/L",
+                page.m("report-sim-limit-low"),
+                super::clinician::num(three_digits(v), page.lang)
+            ),
             value: v,
         })
         .collect();
