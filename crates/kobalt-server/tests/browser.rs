@@ -9,7 +9,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -17,8 +16,8 @@ use kobalt_contract::{Audience, Language};
 use kobalt_server::{AppState, router};
 use serde_json::{Value, json};
 
-static KB: LazyLock<kobalt_kb::Knowledge> =
-    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+mod support;
+use support::{KB, state_before};
 
 fn target_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e")
@@ -647,19 +646,6 @@ async fn questionnaire_in_a_real_browser() {
         assert!(html.contains(label), "no-JS walk of {name}: {label}");
     }
     plain.client.close().await.unwrap_or_else(|e| panic!("{e}"));
-}
-
-/// Answers that make `next` the next question (every earlier one answered).
-fn state_before(next: &str, answers: Value) -> String {
-    let answered: Vec<&str> = KB
-        .interview
-        .iter()
-        .map(|q| q.id.as_str())
-        .take_while(|id| *id != next)
-        .collect();
-    let mut state = answers;
-    state["extensions"] = json!({ "kobalt_interview": { "answered": answered } });
-    state.to_string()
 }
 
 async fn question(w: &Walk) -> String {

@@ -6,26 +6,12 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 mod support;
-use support::{KB, hidden, tag};
+use support::{KB, hidden, state_before, tag};
 
 /// Posts the form fields to `uri`; the status and the page.
 async fn post_form(uri: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
     let r = support::post_form(uri, fields).await;
     (r.status, r.text())
-}
-
-/// Answers so far that make `next` the next question: every question before
-/// it counts as answered.
-fn state_before(next: &str, answers: Value) -> String {
-    let answered: Vec<&str> = KB
-        .interview
-        .iter()
-        .map(|q| q.id.as_str())
-        .take_while(|id| *id != next)
-        .collect();
-    let mut state = answers;
-    state["extensions"] = json!({ "kobalt_interview": { "answered": answered } });
-    state.to_string()
 }
 
 fn adult() -> Value {

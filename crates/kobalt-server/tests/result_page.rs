@@ -41,7 +41,12 @@ async fn assessment(request: &Value, lang: &str, audience: &str) -> Value {
     let mut request = request.clone();
     request["language"] = json!(lang);
     request["audience"] = json!(audience);
-    let req = Request::post("/api/v1/assess")
+    assess_at("/api/v1/assess", &request).await
+}
+
+/// The assessment of `request` from the JSON API at `uri`.
+async fn assess_at(uri: &str, request: &Value) -> Value {
+    let req = Request::post(uri)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(request.to_string()))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -281,13 +286,7 @@ async fn marker_bars_name_zones_label_the_value_and_round_limits() {
 }
 
 async fn assessment_with_projection(request: &Value) -> Value {
-    let req = Request::post("/api/v1/assess?projection=true&draws=50")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(request.to_string()))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let reply = send(req).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    reply.json()
+    assess_at("/api/v1/assess?projection=true&draws=50", request).await
 }
 
 /// D9: "No projection without a measured value (or 'niet binnen 10 jaar'
@@ -329,4 +328,43 @@ async fn no_projection_without_a_measured_b12_and_no_later_years() {
         assert!(!text.contains("later"), "{text}");
         assert!(text.contains(says), "{diet} {value} {lang}: {text}");
     }
+}
+
+/// A tablet plan and an injection plan are alternatives: for patients they
+/// are shown as "one of these" per route, not as one sequence in which
+/// "Then, to keep your stores full" follows a daily tablet (fresh-eyes walk,
+/// high). Phases are named within the injection plan.
+#[tokio::test]
+async fn tablets_and_injections_are_shown_as_alternatives() {
+    let request = case_request("cause-pernicious-nl");
+    let a = assessment(&request, "nl", "patient").await;
+    let routes: Vec<&str> = a["treatment"]["regimens"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["route"].as_str())
+        .collect();
+    assert!(
+        routes.contains(&"oral") && routes.contains(&"intramuscular"),
+        "{routes:?}"
+    );
+    let html = result_html(&request, "nl", "patient").await;
+    let treatment = section(&html, "id=\"treatment-h\"");
+    assert!(
+        treatment.contains(&escaped(&m("web-regimen-options", Language::Nl))),
+        "{treatment}"
+    );
+    let oral = treatment
+        .find(&escaped(&m("web-route-oral", Language::Nl)))
+        .unwrap_or_else(|| panic!("the tablet plan is named: {treatment}"));
+    let im = treatment
+        .find(&escaped(&m("web-route-intramuscular", Language::Nl)))
+        .unwrap_or_else(|| panic!("the injection plan is named: {treatment}"));
+    let then = treatment
+        .find(&escaped(&m("web-phase-maintenance", Language::Nl)))
+        .unwrap_or(usize::MAX);
+    assert!(
+        oral < im && im < then,
+        "'then' belongs to the injections: {treatment}"
+    );
 }

@@ -3,11 +3,10 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use kobalt_kb::QuestionKind;
 use serde_json::{Value, json};
 
 mod support;
-use support::{KB, hidden, tag};
+use support::{KB, hidden, state_before, tag};
 
 async fn post_form(uri: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
     let r = support::post_form(uri, fields).await;
@@ -31,20 +30,6 @@ fn main_of(html: &str) -> &str {
         .unwrap_or_else(|| panic!("no main in {html}"));
     let end = html.find("</main>").unwrap_or(html.len());
     &html[start..end]
-}
-
-/// Answers so far that make `next` the next question: every question before
-/// it counts as answered.
-fn state_before(next: &str, answers: Value) -> String {
-    let answered: Vec<&str> = KB
-        .interview
-        .iter()
-        .map(|q| q.id.as_str())
-        .take_while(|id| *id != next)
-        .collect();
-    let mut state = answers;
-    state["extensions"] = json!({ "kobalt_interview": { "answered": answered } });
-    state.to_string()
 }
 
 fn parsed(state: &str) -> Value {
@@ -72,20 +57,8 @@ async fn the_start_page_says_what_it_is_how_long_it_takes_and_whom_to_call() {
     // The questions everybody is asked, and all there are: the ones for some
     // people only (a sex or an age, years of a medicine, the course of nerve
     // complaints) make the difference.
-    let always = KB
-        .interview
-        .iter()
-        .filter(|q| {
-            q.when_sex.is_empty()
-                && q.when_age_min.is_none()
-                && q.when_age_max.is_none()
-                && !matches!(
-                    q.kind,
-                    QuestionKind::Years | QuestionKind::Course | QuestionKind::Duration
-                )
-        })
-        .count();
-    let all = KB.interview.len();
+    // The questions everyone gets and all of them (the engine's count).
+    let (always, all) = kobalt_engine::interview::length(&KB);
     assert!(always < all);
     // About 20 seconds a question (the review's walks), rounded up.
     let minutes = (all * 20).div_ceil(60);

@@ -483,7 +483,8 @@ fn seek_help(page: &Page, partial: &Value, level: TriageLevel, asked: &str) -> M
     let reasons = urgent_reasons(page, partial);
     let body = html! {
         section class="alert" role="alert" aria-labelledby="seek-help-h" {
-            h1 id="seek-help-h" { (page.m("web-seek-help-title")) }
+            // "Now" for an emergency; "today" for a same-day level (review D14).
+            h1 id="seek-help-h" { (page.m(if level == TriageLevel::Emergency { "web-seek-help-title" } else { "web-seek-help-title-urgent" })) }
             p class="big" { (advice) }
         }
         @if !reasons.is_empty() {

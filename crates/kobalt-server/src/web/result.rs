@@ -85,6 +85,47 @@ pub(crate) async fn render_with_note(
     }
 }
 
+/// The plans for a patient: with tablets and injections both offered, one
+/// list per route under "one of these" (they are alternatives, not steps);
+/// within a plan the phases are named when there is more than one.
+fn patient_regimens(page: &Page, regimens: &[kobalt_contract::Regimen]) -> Markup {
+    let mut routes: Vec<kobalt_contract::Route> = Vec::new();
+    for r in regimens {
+        if !routes.contains(&r.route) {
+            routes.push(r.route);
+        }
+    }
+    let plan = |route: kobalt_contract::Route| {
+        let of_route: Vec<_> = regimens.iter().filter(|r| r.route == route).collect();
+        let phases = of_route
+            .iter()
+            .map(|r| r.phase)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        html! {
+            ul {
+                @for r in &of_route {
+                    li {
+                        @if phases > 1 { span class="phase" { (page.m(&format!("web-phase-{}", r.phase))) } ": " }
+                        (r.text)
+                    }
+                }
+            }
+        }
+    };
+    html! {
+        @if routes.len() > 1 {
+            p { (page.m("web-regimen-options")) }
+            @for route in &routes {
+                h3 { (page.m(&format!("web-route-{}", route.as_str()))) }
+                (plan(*route))
+            }
+        } @else if let Some(route) = routes.first() {
+            (plan(*route))
+        }
+    }
+}
+
 /// "Edit" for a result from the clinician form: the fields as posted, back
 /// to the form.
 fn edit_form(page: &Page, fields: &[(String, String)]) -> Markup {
@@ -158,13 +199,6 @@ fn result_page(
             button type="submit" name="switch_lang" value=(other.as_str()) class="lang" lang=(other.as_str()) { (m("web-language-switch")) }
         }
     };
-    let phases = a
-        .treatment
-        .regimens
-        .iter()
-        .map(|r| r.phase)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
     let body = html! {
         h1 { (m("web-result-title")) }
         p class="meta" {
@@ -268,16 +302,19 @@ fn result_page(
             @if !a.treatment.recommended && !a.treatment.regimens.is_empty() {
                 p { (m(if a.treatment.regimens.iter().all(|r| r.phase == Phase::Prevention) { "report-treatment-prevention" } else { "report-treatment-possible" })) }
             }
-            ul {
-                @for r in &a.treatment.regimens {
-                    li {
-                        @if clinician { span class="phase" { (m(&format!("phase-{}", r.phase))) } ": " }
-                        @else if phases > 1 { span class="phase" { (m(&format!("web-phase-{}", r.phase))) } ": " }
-                        (r.text) " " (sources(page, &r.sources))
-                        @if clinician { " " (rule(page, None, &r.rule)) }
+            @if clinician {
+                ul {
+                    @for r in &a.treatment.regimens {
+                        li {
+                            span class="phase" { (m(&format!("phase-{}", r.phase))) } ": "
+                            (r.text) " " (sources(page, &r.sources)) " " (rule(page, None, &r.rule))
+                        }
                     }
+                    @for adv in &a.treatment.advice { li { (adv) } }
                 }
-                @for adv in &a.treatment.advice { li { (adv) } }
+            } @else {
+                (patient_regimens(page, &a.treatment.regimens))
+                ul { @for adv in &a.treatment.advice { li { (adv) } } }
             }
         }
         @if a.follow_up.review_after_weeks.is_some() || a.follow_up.decision_text.is_some() || !a.follow_up.checks.is_empty() {

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use kobalt_server::{AppState, router};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 pub(crate) static KB: LazyLock<kobalt_kb::Knowledge> =
@@ -113,4 +113,18 @@ pub(crate) fn tag<'a>(html: &'a str, id: &str) -> &'a str {
     let start = html[..at].rfind('<').unwrap_or(0);
     let end = html[at..].find('>').map_or(html.len(), |e| at + e + 1);
     &html[start..end]
+}
+
+/// Answers so far that make `next` the next question: every question before
+/// it counts as answered.
+pub(crate) fn state_before(next: &str, answers: Value) -> String {
+    let answered: Vec<&str> = KB
+        .interview
+        .iter()
+        .map(|q| q.id.as_str())
+        .take_while(|id| *id != next)
+        .collect();
+    let mut state = answers;
+    state["extensions"] = json!({ "kobalt_interview": { "answered": answered } });
+    state.to_string()
 }
