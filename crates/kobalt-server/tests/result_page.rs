@@ -368,3 +368,32 @@ async fn tablets_and_injections_are_shown_as_alternatives() {
         "'then' belongs to the injections: {treatment}"
     );
 }
+
+/// Tests proposed by one rule share their reason: for patients the reason is
+/// said once, after the tests it is for (fresh-eyes walk: "Een bloedtest op
+/// B12 en een bloedbeeld ..." twice for persona a, three times for b).
+#[tokio::test]
+async fn a_shared_reason_is_said_once() {
+    let request = json!({
+        "guideline": "nhg",
+        "person": { "age_years": 29, "sex": "female" },
+        "diet": "vegan",
+        "symptoms": [{ "id": "paresthesia", "present": true, "weeks": 10, "course": "gradual" }],
+        "labs": [{ "analyte": "b12_total", "value": 118, "unit": "pmol/L" }]
+    });
+    let a = assessment(&request, "nl", "patient").await;
+    let tests = a["next_tests"].as_array().cloned().unwrap_or_default();
+    let why = |t: &Value| t["why"].as_str().unwrap_or_default().to_owned();
+    let shared = tests
+        .iter()
+        .map(why)
+        .find(|w| tests.iter().filter(|t| why(t) == *w).count() > 1)
+        .unwrap_or_else(|| panic!("no two tests share a reason: {tests:?}"));
+    let html = result_html(&request, "nl", "patient").await;
+    let section = section(&html, "id=\"tests-h\"");
+    assert_eq!(section.matches(&escaped(&shared)).count(), 1, "{section}");
+    for t in &tests {
+        let name = escaped(t["name"].as_str().unwrap_or_default());
+        assert!(section.contains(&name), "{name} still named: {section}");
+    }
+}

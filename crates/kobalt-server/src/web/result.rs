@@ -85,6 +85,31 @@ pub(crate) async fn render_with_note(
     }
 }
 
+/// The tests for a patient: each named with its plain gloss; tests that share
+/// a reason (one rule proposes several) are listed together and the reason is
+/// said once, after them.
+fn patient_tests(page: &Page, tests: &[kobalt_contract::NextTest]) -> Markup {
+    let mut groups: Vec<(&str, Vec<&kobalt_contract::NextTest>)> = Vec::new();
+    for t in tests {
+        match groups.iter_mut().find(|(why, _)| *why == t.why) {
+            Some((_, group)) => group.push(t),
+            None => groups.push((&t.why, vec![t])),
+        }
+    }
+    html! {
+        ul {
+            @for (why, group) in &groups {
+                li {
+                    @for t in group {
+                        strong { (t.name) } " — " span class="gloss" { (page.m(&format!("gloss-{}", t.analyte))) } br;
+                    }
+                    (why)
+                }
+            }
+        }
+    }
+}
+
 /// The plans for a patient: with tablets and injections both offered, one
 /// list per route under "one of these" (they are alternatives, not steps);
 /// within a plan the phases are named when there is more than one.
@@ -278,16 +303,17 @@ fn result_page(
         @if !a.next_tests.is_empty() {
             section aria-labelledby="tests-h" {
                 h2 id="tests-h" { (m("report-tests")) }
-                ul {
-                    @for t in &a.next_tests {
-                        li {
-                            strong { (t.name) }
-                            @if !clinician { " — " span class="gloss" { (m(&format!("gloss-{}", t.analyte))) } br; }
-                            @else { ": " }
-                            (t.why) " " (sources(page, &t.sources))
-                            @if clinician { " " (rule(page, None, &t.rule)) }
+                @if clinician {
+                    ul {
+                        @for t in &a.next_tests {
+                            li {
+                                strong { (t.name) } ": " (t.why) " " (sources(page, &t.sources))
+                                " " (rule(page, None, &t.rule))
+                            }
                         }
                     }
+                } @else {
+                    (patient_tests(page, &a.next_tests))
                 }
             }
         }
