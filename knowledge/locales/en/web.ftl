@@ -22,7 +22,7 @@ web-result-title =
     .clinician = Assessment
 web-view-patient = Plain view
 web-view-clinician = Clinician view
-web-print = Print this page with your browser's print command.
+web-print = To print, choose ‘Print’ in your browser's menu.
 web-download = Download as JSON
 web-edit = Change my answers
 web-restart = Start again
@@ -120,7 +120,7 @@ web-summary-page = page
 
 # The result page for patients (web review 2026-12, part 2).
 web-missing-count = { $count } things we do not know yet (show)
-web-based-on = Based on the { $guideline } guidelines. Kobalt knowledge version { $version }.
+web-based-on = Based on: { $guideline }. Kobalt knowledge version { $version }.
 web-all-sources = All { $count } sources
 web-uncertain-limits = A few limits on this page come from a summary of the guideline, not from its full text. Your GP also looks at the limits of your own laboratory.
 web-your-value = your value
@@ -144,3 +144,4 @@ web-route-oral = With tablets
 web-route-intramuscular = With injections into a muscle
 web-route-subcutaneous = With injections under the skin
 web-seek-help-title-urgent = Call today
+web-actions = What you can do with this result

@@ -22,7 +22,7 @@ web-result-title =
     .clinician = Beoordeling
 web-view-patient = Eenvoudige weergave
 web-view-clinician = Weergave voor zorgverleners
-web-print = Druk deze pagina af met de afdrukopdracht van uw browser.
+web-print = Printen? Kies ‘Afdrukken’ in het menu van uw browser.
 web-download = Download als JSON
 web-edit = Mijn antwoorden aanpassen
 web-restart = Opnieuw beginnen
@@ -120,7 +120,7 @@ web-summary-page = pagina
 
 # De uitslagpagina voor patiënten (webreview 2026-12, deel 2).
 web-missing-count = { $count } dingen die we nog niet weten (tonen)
-web-based-on = Gebaseerd op de richtlijnen van { $guideline }. Kennisversie van Kobalt: { $version }.
+web-based-on = Gebaseerd op: { $guideline }. Kennisversie van Kobalt: { $version }.
 web-all-sources = Alle { $count } bronnen
 web-uncertain-limits = Een paar grenswaarden op deze pagina komen uit een samenvatting van de richtlijn, niet uit de volledige tekst. Uw huisarts kijkt ook naar de grenzen van uw eigen laboratorium.
 web-your-value = uw waarde
@@ -144,3 +144,4 @@ web-route-oral = Met tabletten
 web-route-intramuscular = Met injecties in een spier
 web-route-subcutaneous = Met injecties onder de huid
 web-seek-help-title-urgent = Bel vandaag nog
+web-actions = Wat u met deze uitslag kunt doen

@@ -384,7 +384,7 @@ fn result_page(
         }
         // What to do with the result, after it (on a phone the buttons took a
         // screen right under the action).
-        nav class="actions no-print" aria-label="actions" {
+        nav class="actions no-print" aria-label=(m("web-actions")) {
             form method="post" action="/result" class="inline" {
                 (carry(partial, page.lang))
                 button type="submit" name="audience" value=(other_audience.as_str()) {
@@ -413,7 +413,8 @@ fn result_page(
         }
         p class="no-print hint" { (m("web-print")) }
         (source_list(page, a))
-        p class="hint" { (a.disclaimer) " " (m("report-knowledge")) " " (a.knowledge.version) }
+        // The footer says it for patients; the version is under the title.
+        @if clinician { p class="hint" { (a.disclaimer) " " (m("report-knowledge")) " " (a.knowledge.version) } }
     };
     page.layout(&m("web-result-title"), switch, body)
 }
