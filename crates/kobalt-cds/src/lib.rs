@@ -235,7 +235,32 @@ pub fn router(state: CdsState) -> Router {
         .route("/cds-services/{id}", post(call))
         .route("/cds-services/{id}/feedback", post(feedback))
         .with_state(state)
+        .layer(axum::middleware::from_fn(too_large_as_outcome))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(cors)
+}
+
+/// The largest hook request taken: a real patient's prefetch is far larger
+/// than a web form (the EHR review measured up to 335 KB for Synthea patients
+/// with Kobalt's own templates; real records carry narrative and extensions).
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// A body over `BODY_LIMIT` is refused as FHIR: 413 with an OperationOutcome.
+async fn too_large_as_outcome(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(req).await;
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    outcome(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too-costly",
+        &format!("the request is larger than {} MB", BODY_LIMIT / (1024 * 1024)),
+        "KOBALT-TOO-LARGE",
+    )
 }
 
 /// The state from settings and the JWK Sets read for them.

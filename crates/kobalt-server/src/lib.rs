@@ -168,9 +168,10 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.ico", get(favicon::favicon))
         .fallback(web::not_found)
         .with_state(state.clone())
-        .merge(kobalt_cds::router(state.cds))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::from_fn(api_body))
+        // CDS Hooks bring their own, larger limit (kobalt_cds::BODY_LIMIT).
+        .merge(kobalt_cds::router(state.cds))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

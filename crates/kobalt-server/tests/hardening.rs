@@ -523,3 +523,85 @@ async fn shutdown_has_a_deadline() {
     );
     assert!(TcpStream::connect(server.addr).await.is_err());
 }
+
+/// The CDS Hooks service in development mode (no token needed).
+fn cds_state() -> AppState {
+    let settings = kobalt_cds::CdsSettings {
+        base_url: "http://127.0.0.1:8080".into(),
+        allow_unauthenticated: true,
+        leeway_seconds: 30,
+        guideline: None,
+        issuer: Vec::new(),
+    };
+    state().with_cds(&settings, Vec::new())
+}
+
+/// A patient-view call whose `labs` prefetch holds `count` glucose results.
+fn big_patient_view(count: usize) -> String {
+    let entries: Vec<Value> = (0..count)
+        .map(|i| {
+            serde_json::json!({ "resource": { "resourceType": "Observation", "id": format!("glu{i}"),
+                "status": "final", "subject": { "reference": "Patient/p1" },
+                "code": { "coding": [{ "system": "http://loinc.org", "code": "2345-7", "display": "Glucose [Mass/volume] in Serum or Plasma" }] },
+                "effectiveDateTime": "2024-03-01T08:00:00+01:00",
+                "valueQuantity": { "value": 95, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL" } } })
+        })
+        .collect();
+    serde_json::json!({
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "hook": "patient-view",
+        "context": { "userId": "Practitioner/example", "patientId": "p1" },
+        "prefetch": {
+            "patient": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-04-01", "gender": "female" },
+            "labs": { "resourceType": "Bundle", "type": "searchset", "entry": entries },
+            "medicationStatements": null,
+            "conditions": null
+        }
+    })
+    .to_string()
+}
+
+/// EHR review item 1: "15 % of Synthea patients exceed [the 64 KB limit]
+/// (max 335 KB) ... The 413 is text/plain, with no OperationOutcome and no
+/// CORS header." A real patient's prefetch (here 3 MB) is answered; a body
+/// over the CDS limit gets 413 with an OperationOutcome and the CORS header.
+#[tokio::test]
+async fn cds_hooks_take_real_patient_sizes_and_refuse_with_an_operation_outcome() {
+    let body = big_patient_view(9_000);
+    assert!(body.len() > 2 * 1024 * 1024, "{} bytes", body.len());
+    let r = send_to(
+        cds_state(),
+        request("POST", "/cds-services/kobalt-b12", "application/json", body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.json()["cards"].is_array(), "{}", r.text());
+
+    let huge = big_patient_view(60_000);
+    assert!(huge.len() > 16 * 1024 * 1024, "{} bytes", huge.len());
+    let mut req = request("POST", "/cds-services/kobalt-b12", "application/json", huge);
+    req.headers_mut().insert(
+        header::ORIGIN,
+        header::HeaderValue::from_static("https://ehr.example"),
+    );
+    let r = send_to(cds_state(), req).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.json()["resourceType"], "OperationOutcome", "{}", r.text());
+    assert!(
+        r.headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN),
+        "{:?}",
+        r.headers
+    );
+    // The web API keeps its small limit.
+    let r = send_to(
+        state(),
+        request(
+            "POST",
+            "/api/v1/assess",
+            "application/json",
+            "x".repeat(100 * 1024),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
