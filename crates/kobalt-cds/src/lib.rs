@@ -258,7 +258,10 @@ async fn too_large_as_outcome(
     outcome(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too-costly",
-        &format!("the request is larger than {} MB", BODY_LIMIT / (1024 * 1024)),
+        &format!(
+            "the request is larger than {} MB",
+            BODY_LIMIT / (1024 * 1024)
+        ),
         "KOBALT-TOO-LARGE",
     )
 }

@@ -122,6 +122,25 @@ enum Command {
         #[command(subcommand)]
         command: KnowledgeCommand,
     },
+    /// What Kobalt reads from FHIR R4 data.
+    Fhir {
+        #[command(subcommand)]
+        command: FhirCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FhirCommand {
+    /// Print the contract request derived from FHIR data and the issues of
+    /// that mapping, as JSON `{"request": ..., "issues": OperationOutcome}`.
+    #[command(after_help = "Examples:\n  kobalt fhir map patient-bundle.json --date 2026-12-02")]
+    Map {
+        /// A Bundle, a resource or an array of resources; `-` for standard input.
+        input: String,
+        /// Evaluation date (default: today).
+        #[arg(long)]
+        date: Option<jiff::civil::Date>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,6 +229,36 @@ fn fhir_request(
             Err(failed.operation_outcome())
         }
     }
+}
+
+/// `kobalt fhir map`: the request and every issue of the mapping; exit 2
+/// (with `"request": null`) when no request could be made.
+fn fhir_map(input: &str, date: Option<jiff::civil::Date>) -> anyhow::Result<ExitCode> {
+    let bytes = read_bytes(input)?;
+    let kb = kobalt_kb::bundled()?;
+    let today = date.unwrap_or_else(|| jiff::Zoned::now().date());
+    let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("kobalt: {input} is not JSON: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let (document, code) = match kobalt_fhir::map(&kb, &value, today, &serde_json::json!({})) {
+        Ok(mapped) => (
+            serde_json::json!({
+                "request": mapped.request,
+                "issues": kobalt_fhir::operation_outcome(&mapped.issues),
+            }),
+            ExitCode::SUCCESS,
+        ),
+        Err(failed) => (
+            serde_json::json!({ "request": null, "issues": failed.operation_outcome() }),
+            ExitCode::from(2),
+        ),
+    };
+    output::emit(&json_line(&document)?).or_else(output::OutputError::unless_broken_pipe)?;
+    Ok(code)
 }
 
 /// CDS Hooks settings and the JWK Sets they name (paths relative to the file).
@@ -496,6 +545,9 @@ fn run() -> anyhow::Result<ExitCode> {
             ))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Fhir {
+            command: FhirCommand::Map { input, date },
+        } => fhir_map(&input, date),
         Command::Knowledge {
             command: KnowledgeCommand::Show { id },
         } => {

@@ -730,3 +730,75 @@ fn invalid_utf8_is_an_error_object_and_a_bom_is_skipped() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// The FHIR corpus (`KOBALT_SHARED_DIR` or `../shared`), when it is there.
+fn fhir_corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("KOBALT_SHARED_DIR")
+        .map_or_else(|| root().join("../shared"), PathBuf::from)
+        .join("fhir-corpus/synthea");
+    dir.is_dir().then_some(dir)
+}
+
+/// EHR review item 3 / issue 16 part 7: "0 of 19 living metformin patients
+/// were recognised" (their MedicationRequests carry the product-level RxNorm
+/// code 860975, "24 HR Metformin hydrochloride 500 MG Extended Release Oral
+/// Tablet"). `kobalt fhir map` prints the request derived from each Synthea
+/// bundle with its issues; every bundle with a metformin MedicationRequest
+/// maps to `metformin`.
+#[test]
+fn every_synthea_metformin_patient_maps_to_metformin() {
+    let Some(dir) = fhir_corpus() else {
+        eprintln!("skipped: no fhir-corpus (KOBALT_SHARED_DIR or ../shared)");
+        return;
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut on_metformin = 0;
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        let bundle: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        let takes = bundle["entry"].as_array().into_iter().flatten().any(|e| {
+            let r = &e["resource"];
+            r["resourceType"] == "MedicationRequest"
+                && r["medicationCodeableConcept"]
+                    .to_string()
+                    .to_lowercase()
+                    .contains("metformin")
+        });
+        let output = kobalt()
+            .args(["fhir", "map", "--date", "2026-12-02"])
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mapped: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            mapped["issues"]["resourceType"], "OperationOutcome",
+            "{mapped}"
+        );
+        let ids: Vec<&str> = mapped["request"]["medications"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["id"].as_str())
+            .collect();
+        if takes {
+            on_metformin += 1;
+            assert!(ids.contains(&"metformin"), "{}: {ids:?}", path.display());
+        }
+    }
+    assert_eq!(
+        on_metformin, 13,
+        "the corpus README names 13 metformin patients"
+    );
+}

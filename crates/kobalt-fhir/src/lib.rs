@@ -312,6 +312,35 @@ impl<'a> Mapper<'a> {
         }
     }
 
+    /// A medicine with no mapped code whose coding display or text names a
+    /// mapped substance (a product-level or local code): used, with a warning
+    /// that it was recognised from its text (EHR review item 3).
+    fn by_text(&mut self, concept: &Value, name: &str, element: &str) -> Option<String> {
+        if CodeMaps::find(&self.kb.fhir.medications, &codings(concept)).is_some() {
+            return None;
+        }
+        let texts = concept["coding"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["display"].as_str())
+            .chain(concept["text"].as_str());
+        let (substance, id, text) = texts.into_iter().find_map(|t| {
+            self.kb
+                .fhir
+                .medication_named(t)
+                .map(|(n, id)| (n.to_owned(), id.to_owned(), t.to_owned()))
+        })?;
+        self.lists.entry("medications").or_default();
+        self.issue(
+            "warning",
+            name,
+            element,
+            format!("'{text}' recognised as {id} from its text ('{substance}'), not from its code"),
+        );
+        Some(id)
+    }
+
     fn coded(
         &mut self,
         r: &Value,
@@ -458,14 +487,18 @@ impl<'a> Mapper<'a> {
             self.lists.entry("supplements").or_default().push(item);
             return;
         }
-        let Some(rule) = self.coded(r, name, "medications", &concept, &element) else {
-            return;
+        let id = match self.by_text(&concept, name, &element) {
+            Some(id) => id,
+            None => match self.coded(r, name, "medications", &concept, &element) {
+                Some(rule) => rule.id.clone(),
+                None => return,
+            },
         };
         let start = r["effectivePeriod"]["start"]
             .as_str()
             .or(r["effectiveDateTime"].as_str())
             .or(r["authoredOn"].as_str());
-        let mut item = json!({ "id": rule.id });
+        let mut item = json!({ "id": id });
         if let Some(y) = start
             .and_then(date_of)
             .and_then(|d| years_between(d, self.today))
@@ -473,11 +506,11 @@ impl<'a> Mapper<'a> {
             item["years"] = json!(y);
         }
         // One entry per medication: the longest use counts.
-        let longer = self.medications.get(&rule.id).is_none_or(|m| {
+        let longer = self.medications.get(&id).is_none_or(|m| {
             m["years"].as_f64().unwrap_or(0.0) < item["years"].as_f64().unwrap_or(0.0)
         });
         if longer {
-            self.medications.insert(rule.id.clone(), item);
+            self.medications.insert(id, item);
         }
     }
 

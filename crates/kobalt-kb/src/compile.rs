@@ -1080,15 +1080,22 @@ impl<'a> Compiler<'a> {
             .map(|(id, codes)| CodeEntryFile {
                 id: id.clone(),
                 codes: codes.clone(),
+                names: Vec::new(),
             })
             .collect();
         let results = rules("result", &result_entries, &|id| {
             kobalt_contract::QualitativeResult::parse(id).is_some()
         });
+        let medication_names = f
+            .medication
+            .iter()
+            .flat_map(|e| e.names.iter().map(|n| (n.to_lowercase(), e.id.clone())))
+            .collect();
         CodeMaps {
             status: f.status,
             conditions,
             medications,
+            medication_names,
             supplements,
             procedures,
             results,

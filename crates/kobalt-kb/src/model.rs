@@ -802,6 +802,9 @@ pub struct CodeMaps {
     pub status: Status,
     pub conditions: Vec<CodeRule>,
     pub medications: Vec<CodeRule>,
+    /// (lower-case substance name, medication id): for medicines known only
+    /// by a product code or by text.
+    pub medication_names: Vec<(String, String)>,
     pub supplements: Vec<CodeRule>,
     pub procedures: Vec<CodeRule>,
     /// `id` is a qualitative result (`positive`, `negative`, `equivocal`).
@@ -809,6 +812,20 @@ pub struct CodeMaps {
 }
 
 impl CodeMaps {
+    /// The medication whose substance `text` names as a whole word
+    /// ("24 HR Metformin hydrochloride 500 MG ..." names metformin).
+    pub fn medication_named(&self, text: &str) -> Option<(&str, &str)> {
+        let lower = text.to_lowercase();
+        self.medication_names.iter().find_map(|(name, id)| {
+            lower.match_indices(name.as_str()).find_map(|(at, _)| {
+                let before = lower[..at].chars().next_back();
+                let after = lower[at + name.len()..].chars().next();
+                let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+                (edge(before) && edge(after)).then_some((name.as_str(), id.as_str()))
+            })
+        })
+    }
+
     /// The identifier for the first coding that a rule of `rules` matches.
     pub fn find<'a>(rules: &'a [CodeRule], codings: &[(&str, &str)]) -> Option<&'a CodeRule> {
         codings

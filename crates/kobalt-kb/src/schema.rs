@@ -690,4 +690,8 @@ pub(crate) struct FhirFile {
 pub(crate) struct CodeEntryFile {
     pub id: String,
     pub codes: Vec<String>,
+    /// Substance names (medications only): recognised in a coding's display
+    /// or a concept's text when no code matches.
+    #[serde(default)]
+    pub names: Vec<String>,
 }
