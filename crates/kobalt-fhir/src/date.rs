@@ -102,6 +102,16 @@ impl When {
         self.civil.date()
     }
 
+    /// The earliest calendar date this moment has anywhere: its UTC date
+    /// when it carries an offset that is ahead of UTC, else its own date. A
+    /// lab stamped 00:30 +02:00 is still the day before on a UTC server.
+    pub fn earliest_date(&self) -> Date {
+        match self.instant {
+            Some(t) => t.to_zoned(jiff::tz::TimeZone::UTC).date().min(self.date()),
+            None => self.date(),
+        }
+    }
+
     /// The order of two results in time: by instant when both have an
     /// offset, else by the date and time as written.
     pub fn cmp_time(&self, other: &When) -> Ordering {

@@ -225,7 +225,23 @@ impl<'a> Mapper<'a> {
         let mut lab = Map::new();
         lab.insert(key.into(), json!(code));
         if let Some(w) = &when {
-            lab.insert("date".into(), json!(w.date().to_string()));
+            // Instants as instants: a result stamped in a zone ahead of the
+            // server is today, not "from the future" (EHR review item 2).
+            let date = if w.date() <= self.today {
+                w.date()
+            } else if w.earliest_date() <= self.today {
+                self.today
+            } else {
+                let element = written.map_or("Observation.effective[x]", |(e, _)| e);
+                self.issue(
+                    "warning",
+                    name,
+                    element,
+                    "dated after the evaluation date: not used",
+                );
+                return;
+            };
+            lab.insert("date".into(), json!(date.to_string()));
         }
         let q = &r["valueQuantity"];
         if q.is_object() {
@@ -259,6 +275,22 @@ impl<'a> Mapper<'a> {
                     return;
                 }
             };
+            // UCUM annotations are not part of the unit: `{total}` goes, and
+            // the arbitrary unit `[IU]` is IU (`m[IU]/L` is mIU/L).
+            let unit = ucum_plain(unit);
+            let known = &self.kb.analytes[idx as usize];
+            if known.quantitative() && known.factor(&unit).is_none() {
+                self.issue(
+                    "warning",
+                    name,
+                    "Observation.valueQuantity.code",
+                    format!(
+                        "'{unit}' is not a unit of {analyte} that Kobalt reads ({}): not used",
+                        known.accepted_units().join(", ")
+                    ),
+                );
+                return;
+            }
             lab.insert("value".into(), json!(value));
             lab.insert("unit".into(), json!(unit));
             for (bound, key) in [("low", "reference_low"), ("high", "reference_high")] {
@@ -620,6 +652,23 @@ fn resources(input: &Value) -> Vec<Value> {
             .collect(),
         other => vec![other.clone()],
     }
+}
+
+/// A UCUM code without its annotations (`{...}`) and with `[IU]` as IU.
+fn ucum_plain(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut depth = 0usize;
+    for c in code.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out.replace("[IU]", "IU").replace("[iU]", "IU");
+    // A unit that was only an annotation (`{cells}`) is dimensionless.
+    if out.is_empty() { "1".to_owned() } else { out }
 }
 
 /// Maps FHIR resources to a request evaluated at `evaluation_date`.

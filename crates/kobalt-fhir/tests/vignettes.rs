@@ -369,3 +369,65 @@ fn the_later_instant_wins_and_an_unreadable_date_is_named() {
         );
     }
 }
+
+fn quantity(id: &str, loinc: &str, value: f64, unit: &str, when: &str) -> Value {
+    json!({ "resourceType": "Observation", "id": id, "status": "final",
+        "subject": { "reference": "Patient/p1" },
+        "code": { "coding": [{ "system": "http://loinc.org", "code": loinc }] },
+        "effectiveDateTime": when,
+        "valueQuantity": { "value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit } })
+}
+
+/// EHR review item 2: "One unusable lab fails the whole call": TSH in the
+/// canonical UCUM `m[IU]/L` (Synthea), an annotation `{total}`, a lab stamped
+/// in a time zone ahead of the server (a Dutch lab at 00:30 CEST is still
+/// yesterday in UTC), and a unit mix-up. UCUM annotations are read; instants
+/// are compared as instants; the unusable Observation is dropped with a
+/// warning naming it, and the rest is assessed.
+#[test]
+fn one_unusable_lab_never_fails_the_call() {
+    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+        { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
+        { "resource": quantity("tsh", "3016-3", 2.1, "m[IU]/L", "2026-11-20T09:00:00+01:00") },
+        { "resource": quantity("folate", "2284-8", 12.0, "ng/mL{total}", "2026-11-20T09:00:00+01:00") },
+        { "resource": quantity("b12", "14685-2", 130.0, "pmol/L", "2026-12-02T00:30:00+02:00") },
+        { "resource": quantity("mcv", "787-2", 96.0, "mmol/L", "2026-11-20T09:00:00+01:00") },
+        { "resource": quantity("hb", "718-7", 7.9, "mmol/L", "2026-12-03T09:00:00+01:00") }
+    ]});
+    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
+        .unwrap_or_else(|f| panic!("{:?}", f.issues));
+    let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+    let parsed = kobalt_contract::parse_request(&request.to_string())
+        .unwrap_or_else(|e| panic!("{e:?}: {request}"));
+    kobalt_engine::validate(&KB, &parsed, today).unwrap_or_else(|e| panic!("{e:?}: {request}"));
+    let labs = request["labs"].as_array().cloned().unwrap_or_default();
+    let lab = |loinc: &str| labs.iter().find(|l| l["loinc"] == loinc).cloned();
+    assert_eq!(
+        lab("3016-3").map(|l| l["unit"].clone()),
+        Some(json!("mIU/L")),
+        "{request}"
+    );
+    assert_eq!(
+        lab("2284-8").map(|l| l["unit"].clone()),
+        Some(json!("ng/mL")),
+        "{request}"
+    );
+    assert_eq!(
+        lab("14685-2").map(|l| l["date"].clone()),
+        Some(json!("2026-12-01")),
+        "{request}"
+    );
+    assert_eq!(lab("787-2"), None, "the unit mix-up is dropped: {request}");
+    assert_eq!(lab("718-7"), None, "two days ahead is dropped: {request}");
+    for id in ["Observation/mcv", "Observation/hb"] {
+        assert!(
+            mapped
+                .issues
+                .iter()
+                .any(|i| i.severity == "warning" && i.resource == id),
+            "{id} named: {:?}",
+            mapped.issues
+        );
+    }
+}
