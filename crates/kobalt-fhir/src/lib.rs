@@ -76,8 +76,10 @@ struct Mapper<'a> {
     issues: Vec<Issue>,
     request: Map<String, Value>,
     person: Map<String, Value>,
-    /// Latest Observation per analyte: (when taken, lab object).
-    labs: BTreeMap<String, (Option<When>, Value)>,
+    /// Latest Observation per analyte: (when taken, lab object, resource).
+    labs: BTreeMap<String, (Option<When>, Value, String)>,
+    /// Latest result per analyte that could not be used: (when, resource).
+    unusable: BTreeMap<String, (Option<When>, String)>,
     lists: BTreeMap<&'static str, Vec<Value>>,
     medications: BTreeMap<String, Value>,
 }
@@ -255,6 +257,7 @@ impl<'a> Mapper<'a> {
                         q["value"]
                     ),
                 );
+                self.unusable(&analyte, when, name);
                 return;
             }
             let Some(value) = q["value"].as_f64() else {
@@ -264,6 +267,7 @@ impl<'a> Mapper<'a> {
                     "Observation.valueQuantity.value",
                     "no number",
                 );
+                self.unusable(&analyte, when, name);
                 return;
             };
             let unit = match (q["system"].as_str(), q["code"].as_str(), q["unit"].as_str()) {
@@ -272,6 +276,7 @@ impl<'a> Mapper<'a> {
                 (_, Some(code), None) => code,
                 _ => {
                     self.issue("warning", name, "Observation.valueQuantity.unit", "no unit");
+                    self.unusable(&analyte, when, name);
                     return;
                 }
             };
@@ -289,6 +294,7 @@ impl<'a> Mapper<'a> {
                         known.accepted_units().join(", ")
                     ),
                 );
+                self.unusable(&analyte, when, name);
                 return;
             }
             lab.insert("value".into(), json!(value));
@@ -314,6 +320,7 @@ impl<'a> Mapper<'a> {
                         "Observation.valueCodeableConcept",
                         "not a positive, negative or equivocal result",
                     );
+                    self.unusable(&analyte, when, name);
                     return;
                 }
             }
@@ -328,19 +335,54 @@ impl<'a> Mapper<'a> {
                     "Observation.valueString",
                     format!("'{text}' is not a value Kobalt reads"),
                 );
+                self.unusable(&analyte, when, name);
                 return;
             }
         } else {
             self.issue("warning", name, "Observation.value[x]", "no value");
+            self.unusable(&analyte, when, name);
             return;
         }
         // The latest result per analyte.
         let newer = self
             .labs
             .get(&analyte)
+            .is_none_or(|(d, _, _)| not_before(when.as_ref(), d.as_ref()));
+        if newer {
+            self.labs
+                .insert(analyte, (when, Value::Object(lab), name.to_owned()));
+        }
+    }
+
+    /// A result of `analyte` that could not be used; the latest is kept.
+    fn unusable(&mut self, analyte: &str, when: Option<When>, name: &str) {
+        let newer = self
+            .unusable
+            .get(analyte)
             .is_none_or(|(d, _)| not_before(when.as_ref(), d.as_ref()));
         if newer {
-            self.labs.insert(analyte, (when, Value::Object(lab)));
+            self.unusable
+                .insert(analyte.to_owned(), (when, name.to_owned()));
+        }
+    }
+
+    /// A newer result that could not be used (a "<111" or a text) blocks an
+    /// older number: the older one is dropped with a warning naming both,
+    /// never silently used in its place (EHR review item 4, F09).
+    fn block_older_results(&mut self) {
+        for (analyte, (when, newer)) in std::mem::take(&mut self.unusable) {
+            let blocked = self
+                .labs
+                .get(&analyte)
+                .is_some_and(|(d, _, _)| not_before(when.as_ref(), d.as_ref()));
+            if let Some((_, _, older)) = blocked.then(|| self.labs.remove(&analyte)).flatten() {
+                self.issue(
+                    "warning",
+                    &older,
+                    "Observation.value[x]",
+                    format!("not used: the newer {analyte} result {newer} could not be read, and an older value must not stand in for it"),
+                );
+            }
         }
     }
 
@@ -687,6 +729,7 @@ pub fn map(
         request: Map::new(),
         person: Map::new(),
         labs: BTreeMap::new(),
+        unusable: BTreeMap::new(),
         lists: BTreeMap::new(),
         medications: BTreeMap::new(),
     };
@@ -730,10 +773,11 @@ pub fn map(
         Value::Object(std::mem::take(&mut m.person)),
     );
     request.extend(std::mem::take(&mut m.request));
+    m.block_older_results();
     if !m.labs.is_empty() {
         let labs: Vec<Value> = std::mem::take(&mut m.labs)
             .into_values()
-            .map(|(_, l)| l)
+            .map(|(_, l, _)| l)
             .collect();
         request.insert("labs".into(), Value::Array(labs));
     }

@@ -431,3 +431,40 @@ fn one_unusable_lab_never_fails_the_call() {
         );
     }
 }
+
+/// EHR review item 4 (F09): B12 "<111 pmol/L" today and 300 pmol/L two years
+/// ago gave "unlikely": the newer result was ignored in favour of the older
+/// number. A newer result that cannot be used blocks the older one, with a
+/// warning naming both; the same for a result given only as text.
+#[test]
+fn a_newer_unusable_result_blocks_an_older_number() {
+    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let mut censored = quantity("new", "14685-2", 111.0, "pmol/L", "2026-11-30");
+    censored["valueQuantity"]["comparator"] = json!("<");
+    let mut text_only = quantity("new", "14685-2", 0.0, "pmol/L", "2026-11-30");
+    text_only.as_object_mut().map(|o| o.remove("valueQuantity"));
+    text_only["valueString"] = json!("<150 pg/mL");
+    for newer in [censored, text_only] {
+        let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+            { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
+            { "resource": quantity("old", "14685-2", 300.0, "pmol/L", "2024-11-30") },
+            { "resource": newer }
+        ]});
+        let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
+            .unwrap_or_else(|f| panic!("{:?}", f.issues));
+        let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            request["labs"]
+                .as_array()
+                .is_none_or(|l| l.iter().all(|x| x["loinc"] != "14685-2")),
+            "the older 300 is not used: {request}"
+        );
+        assert!(
+            mapped.issues.iter().any(|i| i.severity == "warning"
+                && i.resource == "Observation/old"
+                && i.text.contains("Observation/new")),
+            "{:?}",
+            mapped.issues
+        );
+    }
+}
