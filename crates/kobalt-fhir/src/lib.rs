@@ -448,13 +448,13 @@ impl<'a> Mapper<'a> {
         let verification = codings(&r["verificationStatus"]);
         if verification
             .iter()
-            .any(|(_, c)| matches!(*c, "refuted" | "entered-in-error"))
+            .any(|(_, c)| matches!(*c, "refuted" | "entered-in-error" | "differential"))
         {
             self.issue(
                 "information",
                 name,
                 "Condition.verificationStatus",
-                "refuted or entered in error: not used",
+                "refuted, a differential diagnosis or entered in error: not used",
             );
             return;
         }
@@ -713,6 +713,18 @@ fn ucum_plain(code: &str) -> String {
     if out.is_empty() { "1".to_owned() } else { out }
 }
 
+/// The subject of `r` when it is another Patient than `patient` (by the last
+/// segment of the reference: `Patient/p1`, `urn:uuid:p1`); Observations of
+/// another subject were merged before (EHR review F39).
+fn other_subject<'v>(r: &'v Value, patient: Option<&str>) -> Option<&'v str> {
+    let patient = patient?;
+    let reference = r["subject"]["reference"]
+        .as_str()
+        .or(r["patient"]["reference"].as_str())?;
+    let id = reference.rsplit(['/', ':']).next().unwrap_or(reference);
+    (id != patient).then_some(reference)
+}
+
 /// Maps FHIR resources to a request evaluated at `evaluation_date`.
 /// `base` supplies the fields FHIR does not carry (guideline, language, audience).
 pub fn map(
@@ -733,8 +745,38 @@ pub fn map(
         lists: BTreeMap::new(),
         medications: BTreeMap::new(),
     };
+    // One person per input: a second Patient is refused, never merged (F38).
+    let patients: Vec<(usize, &Value)> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r["resourceType"] == "Patient")
+        .collect();
+    if let [(_, first), (j, second), ..] = patients[..] {
+        return Err(Failed {
+            issues: vec![Issue {
+                severity: "error",
+                resource: label(second, j),
+                element: "Patient".into(),
+                text: format!(
+                    "a second Patient ({}) besides {}: one person per input",
+                    label(second, j),
+                    label(first, 0)
+                ),
+            }],
+        });
+    }
+    let patient_id = patients.first().and_then(|(_, p)| p["id"].as_str());
     for (i, r) in all.iter().enumerate() {
         let name = label(r, i);
+        if let Some(other) = other_subject(r, patient_id) {
+            m.issue(
+                "warning",
+                &name,
+                "subject",
+                format!("about {other}, not this Patient: not used"),
+            );
+            continue;
+        }
         match r["resourceType"].as_str() {
             Some("Patient") => m.patient(r, &name),
             Some("Observation") => m.observation(r, &name),

@@ -468,3 +468,53 @@ fn a_newer_unusable_result_blocks_an_older_number() {
         );
     }
 }
+
+/// EHR review items 5 and 10 (F38, F39, F33a): with two Patients in one
+/// Bundle the last one's age won; Observations of another subject were
+/// merged; a differential diagnosis counted as a known condition.
+#[test]
+fn identity_and_provenance() {
+    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let patient = |id: &str, birth: &str| json!({ "resource": { "resourceType": "Patient", "id": id, "birthDate": birth, "gender": "female" } });
+    // Two Patients: refused, named.
+    let two = json!({ "resourceType": "Bundle", "type": "collection",
+        "entry": [patient("p1", "1960-01-01"), patient("p2", "1990-01-01")] });
+    let failed = kobalt_fhir::map(&KB, &two, today, &json!({})).err();
+    assert!(
+        failed.is_some_and(|f| f
+            .issues
+            .iter()
+            .any(|i| i.severity == "error" && i.text.contains("Patient/p2"))),
+        "two Patients must be refused"
+    );
+    // Another subject: not used, named.
+    let mut other = quantity("b12x", "14685-2", 100.0, "pmol/L", "2026-11-30");
+    other["subject"] = json!({ "reference": "Patient/someone-else" });
+    let differential = json!({ "resourceType": "Condition", "id": "c1",
+        "subject": { "reference": "Patient/p1" },
+        "verificationStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "differential" }] },
+        "code": { "coding": [{ "system": "http://snomed.info/sct", "code": "84027009" }] } });
+    let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+        patient("p1", "1960-01-01"), { "resource": other }, { "resource": differential } ] });
+    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
+        .unwrap_or_else(|f| panic!("{:?}", f.issues));
+    let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        request.get("labs").is_none(),
+        "another patient's lab: {request}"
+    );
+    assert!(
+        mapped
+            .issues
+            .iter()
+            .any(|i| i.severity == "warning" && i.resource == "Observation/b12x"),
+        "{:?}",
+        mapped.issues
+    );
+    assert!(
+        request["conditions"]
+            .as_array()
+            .is_none_or(|c| c.iter().all(|x| x["id"] != "autoimmune_gastritis")),
+        "a differential diagnosis is not a known condition: {request}"
+    );
+}
