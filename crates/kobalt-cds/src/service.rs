@@ -139,6 +139,20 @@ impl Services<'_> {
         if !missing.is_empty() {
             return Err(HookError::Missing(missing));
         }
+        // The prefetched Patient is the one in the context, or nothing is said
+        // (a card for another patient's id, EHR review PV14); a deceased
+        // patient gets no cards (R6, F37).
+        let patient = &prefetch["patient"];
+        let context_id = context["patientId"].as_str().unwrap_or_default();
+        if patient["resourceType"] == "Patient" && patient["id"].as_str() != Some(context_id) {
+            return Err(HookError::Bad(format!(
+                "the prefetched Patient ({}) is not context.patientId ({context_id})",
+                patient["id"].as_str().unwrap_or("without id")
+            )));
+        }
+        if patient["deceasedBoolean"] == json!(true) || patient["deceasedDateTime"].is_string() {
+            return Ok(json!({ "cards": [] }));
+        }
         let mut resources = Vec::new();
         for value in prefetch.as_object().into_iter().flat_map(|o| o.values()) {
             match value["resourceType"].as_str() {

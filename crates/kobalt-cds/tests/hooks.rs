@@ -509,3 +509,30 @@ async fn cors_preflight_for_browser_clients() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
 }
+
+/// EHR review items 5 and 10 (PV14, R6, F37): a card was given for a patient
+/// id that does not match the prefetched Patient, and deceased patients were
+/// assessed. The prefetched Patient must be `context.patientId` (else 400
+/// with an OperationOutcome); a deceased patient gets no cards.
+#[tokio::test]
+async fn the_patient_must_match_the_context_and_be_alive() {
+    let path = "/cds-services/kobalt-b12";
+    let labs = bundle(vec![observation(
+        "b12",
+        "14685-2",
+        100.0,
+        "pmol/L",
+        &today_minus(5),
+    )]);
+    let mut other = patient_view(Some(labs.clone()));
+    other["context"]["patientId"] = json!("someone-else");
+    let (status, body) = send(app(true), "POST", path, None, Some(other.to_string())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["resourceType"], "OperationOutcome", "{body}");
+
+    let mut deceased = patient_view(Some(labs));
+    deceased["prefetch"]["patient"]["deceasedDateTime"] = json!("2025-01-01");
+    let (status, body) = send(app(true), "POST", path, None, Some(deceased.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["cards"], json!([]), "{body}");
+}
