@@ -568,6 +568,20 @@ impl<'a> Mapper<'a> {
                 None => return,
             },
         };
+        // A period that ended before the evaluation date is past use, not
+        // current use (EHR review F31: its years ran on to today).
+        if let Some(end) = r["effectivePeriod"]["end"].as_str().and_then(date_of)
+            && end < self.today
+        {
+            self.lists.entry("medications").or_default();
+            self.issue(
+                "warning",
+                name,
+                &format!("{kind}.effectivePeriod.end"),
+                format!("{id} ended on {end}: not current use, not used"),
+            );
+            return;
+        }
         let start = r["effectivePeriod"]["start"]
             .as_str()
             .or(r["effectiveDateTime"].as_str())

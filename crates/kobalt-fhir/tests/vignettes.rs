@@ -518,3 +518,42 @@ fn identity_and_provenance() {
         "a differential diagnosis is not a known condition: {request}"
     );
 }
+
+/// EHR review item 10 (F31): "Medication years ignore effectivePeriod.end:
+/// 2 years of past PPI use becomes more than 4 years." A medicine whose
+/// period ended before the evaluation date is not current use (named in an
+/// issue); one still running counts its years from its start.
+#[test]
+fn an_ended_medication_is_not_current_use() {
+    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let statement = |id: &str, start: &str, end: Option<&str>| {
+        let mut period = json!({ "start": start });
+        if let Some(e) = end {
+            period["end"] = json!(e);
+        }
+        json!({ "resource": { "resourceType": "MedicationStatement", "id": id, "status": "completed",
+            "subject": { "reference": "Patient/p1" },
+            "medicationCodeableConcept": { "coding": [{ "system": "http://www.whocc.no/atc", "code": "A02BC01" }] },
+            "effectivePeriod": period } })
+    };
+    let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+        { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
+        statement("ppi", "2018-01-01", Some("2020-01-01")) ] });
+    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
+        .unwrap_or_else(|f| panic!("{:?}", f.issues));
+    let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        request["medications"]
+            .as_array()
+            .is_none_or(|m| m.is_empty()),
+        "ended in 2020: {request}"
+    );
+    assert!(
+        mapped
+            .issues
+            .iter()
+            .any(|i| i.resource == "MedicationStatement/ppi" && i.text.contains("2020-01-01")),
+        "{:?}",
+        mapped.issues
+    );
+}
