@@ -799,6 +799,18 @@ pub fn map(
             Some("MedicationStatement" | "MedicationRequest") => m.medication(r, &name, &all),
             Some("QuestionnaireResponse") => m.questionnaire(r, &name),
             Some("Medication") => {}
+            // Its results are Observations of their own, in the Bundle or
+            // contained in the report (EHR review F19: a contained B12 was lost).
+            Some("DiagnosticReport") => {
+                for (k, obs) in r["contained"].as_array().into_iter().flatten().enumerate() {
+                    if obs["resourceType"] == "Observation" {
+                        let id = obs["id"]
+                            .as_str()
+                            .map_or_else(|| k.to_string(), str::to_owned);
+                        m.observation(obs, &format!("{name}#{id}"));
+                    }
+                }
+            }
             Some(other) => m.issue(
                 "information",
                 &name,

@@ -557,3 +557,27 @@ fn an_ended_medication_is_not_current_use() {
         mapped.issues
     );
 }
+
+/// EHR review item 9 (F19): a B12 result contained in a DiagnosticReport was
+/// dropped silently. Contained Observations are read like any other.
+#[test]
+fn observations_contained_in_a_diagnostic_report_are_read() {
+    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let report = json!({ "resourceType": "DiagnosticReport", "id": "dr1", "status": "final",
+        "subject": { "reference": "Patient/p1" },
+        "code": { "coding": [{ "system": "http://loinc.org", "code": "24360-0" }] },
+        "contained": [quantity("b12", "14685-2", 120.0, "pmol/L", "2026-11-30")],
+        "result": [{ "reference": "#b12" }] });
+    let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+        { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
+        { "resource": report } ] });
+    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
+        .unwrap_or_else(|f| panic!("{:?}", f.issues));
+    let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        request["labs"].as_array().is_some_and(|l| l
+            .iter()
+            .any(|x| x["loinc"] == "14685-2" && x["value"] == json!(120.0))),
+        "{request}"
+    );
+}
