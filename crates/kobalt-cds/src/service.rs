@@ -187,6 +187,25 @@ impl Services<'_> {
             let orders = orders(context, hook);
             self.order_cards(&a, &mapped.request, &orders, patient, lang, today)
         };
+        // What a clinician should know was left out (EHR review item 9).
+        let unused: Vec<String> = mapped
+            .issues
+            .iter()
+            .filter(|i| i.severity == "warning")
+            .map(|i| format!("{}: {}", i.resource, i.text))
+            .collect();
+        if !unused.is_empty() {
+            let note = format!(
+                "\n**{}:** {}\n",
+                self.m("cds-not-used", lang),
+                escape(&unused.join("; "))
+            );
+            for card in &mut cards {
+                if let Some(d) = card["detail"].as_str() {
+                    card["detail"] = json!(format!("{d}{note}"));
+                }
+            }
+        }
         // Few cards, the most urgent first.
         cards.sort_by_key(|c| match c["indicator"].as_str() {
             Some("critical") => 0,

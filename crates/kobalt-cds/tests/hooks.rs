@@ -536,3 +536,30 @@ async fn the_patient_must_match_the_context_and_be_alive() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["cards"], json!([]), "{body}");
 }
+
+/// EHR review item 9: "Information-level issues are neither printed (CLI)
+/// nor returned (CDS)". A clinically relevant resource that was not used is
+/// named in the card detail.
+#[tokio::test]
+async fn what_was_not_used_is_named_in_the_card() {
+    let path = "/cds-services/kobalt-b12";
+    let labs = bundle(vec![
+        observation("b12", "14685-2", 100.0, "pmol/L", &today_minus(5)),
+        observation("mcv-bad", "787-2", 96.0, "mmol/L", &today_minus(5)),
+    ]);
+    let (status, body) = send(
+        app(true),
+        "POST",
+        path,
+        None,
+        Some(patient_view(Some(labs)).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cards = body["cards"].as_array().cloned().unwrap_or_default();
+    assert!(!cards.is_empty(), "{body}");
+    for c in &cards {
+        let detail = c["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("Observation/mcv-bad"), "{detail}");
+    }
+}

@@ -18,3 +18,4 @@ cds-why = Why
 cds-missing = Not known
 cds-version = Kobalt engine { $engine }, knowledge base { $version } (sha256 { $hash })
 cds-link-rule = Kobalt: the rule and its sources
+cds-not-used = Not used from the record

@@ -18,3 +18,4 @@ cds-why = Waarom
 cds-missing = Niet bekend
 cds-version = Kobalt-engine { $engine }, kennisbank { $version } (sha256 { $hash })
 cds-link-rule = Kobalt: de regel en zijn bronnen
+cds-not-used = Niet gebruikt uit het dossier
