@@ -56,16 +56,19 @@ impl Verifier {
         }
     }
 
-    /// Checks `Authorization: Bearer <jwt>` for a call to `audience` at time `now`.
+    /// Checks `Authorization: Bearer <jwt>` (any case of the scheme) for a
+    /// call to `audience` at time `now`.
     pub fn verify(
         &self,
         authorization: Option<&str>,
         audience: &str,
         now: u64,
     ) -> Result<Claims, AuthError> {
+        // The scheme is case-insensitive (RFC 9110 11.1): `bearer` too.
         let token = authorization
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(|h| h.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Missing)?;
         // The header decides nothing before it is checked against the allowed set.
@@ -77,26 +80,20 @@ impl Verifier {
             return Err(AuthError::Invalid("typ must be JWT"));
         }
         let kid = header.kid.as_deref().ok_or(AuthError::Invalid("no kid"))?;
-        let (issuer, jwk) = self
+        // A kid may be used by more than one issuer: each of them is tried,
+        // and the token's `iss` must be the one whose key verified it.
+        let mut found = Err(AuthError::Invalid("unknown key"));
+        for (issuer, jwk) in self
             .issuers
             .iter()
-            .find_map(|i| i.jwks.find(kid).map(|k| (i, k)))
-            .ok_or(AuthError::Invalid("unknown key"))?;
-        if let Some(jku) = &header.jku
-            && !issuer.jku.iter().any(|a| a == jku)
+            .filter_map(|i| i.jwks.find(kid).map(|k| (i, k)))
         {
-            return Err(AuthError::Invalid("jku not on the allow list"));
+            found = verify_with(token, &header, issuer, jwk, audience, self.leeway);
+            if found.is_ok() {
+                break;
+            }
         }
-        let key = DecodingKey::from_jwk(jwk).map_err(|_| AuthError::Invalid("unusable key"))?;
-        let mut validation = Validation::new(header.alg);
-        validation.set_audience(&[audience]);
-        validation.set_issuer(&[issuer.iss.as_str()]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "jti"]);
-        validation.leeway = self.leeway;
-        validation.validate_exp = true;
-        let data = decode::<Claims>(token, &key, &validation)
-            .map_err(|_| AuthError::Invalid("signature or claims"))?;
-        let claims = data.claims;
+        let claims = found?;
         // `exp` was checked by the library against the system clock; check
         // against the caller's clock too, and that `iat` is not in the future.
         if claims.exp + self.leeway < now {
@@ -116,4 +113,32 @@ impl Verifier {
         seen.insert(claims.jti.clone(), claims.exp);
         Ok(claims)
     }
+}
+
+/// The token's claims when `issuer`'s key `jwk` verifies it for `audience`
+/// (signature, `iss`, `aud`, `exp`, `nbf`, the required claims).
+fn verify_with(
+    token: &str,
+    header: &jsonwebtoken::Header,
+    issuer: &Issuer,
+    jwk: &jsonwebtoken::jwk::Jwk,
+    audience: &str,
+    leeway: u64,
+) -> Result<Claims, AuthError> {
+    if let Some(jku) = &header.jku
+        && !issuer.jku.iter().any(|a| a == jku)
+    {
+        return Err(AuthError::Invalid("jku not on the allow list"));
+    }
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| AuthError::Invalid("unusable key"))?;
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[issuer.iss.as_str()]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "jti"]);
+    validation.leeway = leeway;
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    decode::<Claims>(token, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|_| AuthError::Invalid("signature or claims"))
 }

@@ -108,15 +108,30 @@ impl CdsState {
         let auth = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        // No detail that helps an attacker.
-        self.verifier.verify(auth, &audience, now()).err().map(|_| {
-            outcome(
-                StatusCode::UNAUTHORIZED,
-                "security",
-                "authentication required",
-                "KOBALT-AUTH",
-            )
-        })
+        // No detail that helps an attacker in the answer; the operator reads
+        // why on stderr (never the token, never a body).
+        self.verifier
+            .verify(auth, &audience, now())
+            .err()
+            .map(|why| {
+                eprintln!("kobalt cds: token refused for {audience}: {why}");
+                let mut response = outcome(
+                    StatusCode::UNAUTHORIZED,
+                    "security",
+                    "authentication required",
+                    "KOBALT-AUTH",
+                );
+                let challenge = if auth.is_some() {
+                    "Bearer error=\"invalid_token\""
+                } else {
+                    "Bearer"
+                };
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static(challenge),
+                );
+                response
+            })
     }
 
     fn services(&self) -> Services<'_> {

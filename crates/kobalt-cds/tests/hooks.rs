@@ -563,3 +563,71 @@ async fn what_was_not_used_is_named_in_the_card() {
         assert!(detail.contains("Observation/mcv-bad"), "{detail}");
     }
 }
+
+/// EHR review item 7 (operable security): lower-case `bearer` was refused;
+/// a 401 had no `WWW-Authenticate`; a `kid` shared by two issuers locked the
+/// second one out; `nbf` was ignored.
+#[tokio::test]
+async fn tokens_as_real_ehrs_send_them() {
+    let path = "/cds-services";
+    const OTHER: &str = "https://other-ehr.example";
+    let settings = CdsSettings {
+        base_url: BASE.into(),
+        allow_unauthenticated: false,
+        leeway_seconds: 5,
+        guideline: None,
+        issuer: vec![],
+    };
+    let jwks = |file: &str| -> jsonwebtoken::jwk::JwkSet {
+        // The second issuer's key under the first one's kid.
+        let text = key(file).replace("other-key-1", "client-key-1");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let app = router(state(
+        KB.clone(),
+        &settings,
+        vec![
+            Issuer {
+                iss: ISS.into(),
+                jwks: jwks("client-jwks.json"),
+                jku: vec![],
+            },
+            Issuer {
+                iss: OTHER.into(),
+                jwks: jwks("other-jwks.json"),
+                jku: vec![],
+            },
+        ],
+    ));
+    let request = |token: String, scheme: &str| {
+        Request::get(path)
+            .header(header::AUTHORIZATION, format!("{scheme} {token}"))
+            .body(Body::empty())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let status = |req| {
+        let app = app.clone();
+        async move { app.oneshot(req).await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+    let r = status(request(Token::valid(path).sign(), "bearer")).await;
+    assert_eq!(r.status(), StatusCode::OK, "lower-case bearer");
+    let mut t = Token::valid(path);
+    t.iss = OTHER.into();
+    t.key = "other-es384.pem";
+    let r = status(request(t.sign(), "Bearer")).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the second issuer with the same kid"
+    );
+    let r = status(request("not-a-token".into(), "Bearer")).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        r.headers()
+            .get(header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Bearer")),
+        "{:?}",
+        r.headers()
+    );
+}
