@@ -510,9 +510,10 @@ impl<'a> Mapper<'a> {
         let concept = if r["medicationCodeableConcept"].is_object() {
             r["medicationCodeableConcept"].clone()
         } else if let Some(reference) = r["medicationReference"]["reference"].as_str() {
+            // `#med`, `Medication/med`, a full URL or `urn:uuid:med` (F28).
             let id = reference
                 .trim_start_matches('#')
-                .rsplit('/')
+                .rsplit(['/', ':'])
                 .next()
                 .unwrap_or("");
             r["contained"]

@@ -581,3 +581,27 @@ fn observations_contained_in_a_diagnostic_report_are_read() {
         "{request}"
     );
 }
+
+/// EHR review item 3 (F28): a `medicationReference` written as `urn:uuid:`
+/// (transaction Bundles, Epic's draftOrders) was not resolved.
+#[test]
+fn a_medication_reference_by_urn_uuid_is_resolved() {
+    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let bundle = json!({ "resourceType": "Bundle", "type": "transaction", "entry": [
+        { "fullUrl": "urn:uuid:p1", "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
+        { "fullUrl": "urn:uuid:3f1c2a9e-med", "resource": { "resourceType": "Medication", "id": "3f1c2a9e-med",
+            "code": { "coding": [{ "system": "http://www.whocc.no/atc", "code": "A10BA02" }] } } },
+        { "fullUrl": "urn:uuid:mr1", "resource": { "resourceType": "MedicationRequest", "id": "mr1", "status": "active",
+            "intent": "order", "subject": { "reference": "urn:uuid:p1" },
+            "medicationReference": { "reference": "urn:uuid:3f1c2a9e-med" }, "authoredOn": "2020-01-01" } }
+    ]});
+    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
+        .unwrap_or_else(|f| panic!("{:?}", f.issues));
+    let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        request["medications"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|x| x["id"] == "metformin")),
+        "{request}"
+    );
+}
