@@ -67,7 +67,12 @@ impl Services<'_> {
     pub fn discovery(&self, lang: Language) -> Value {
         let prefetch = json!({
             "patient": "Patient/{{context.patientId}}",
-            "labs": format!("Observation?patient={{{{context.patientId}}}}&code={}", loinc_list(self.kb)),
+            "labs": format!(
+                "Observation?patient={{{{context.patientId}}}}&code={}&date=ge{{{{today() - {} days}}}}&_sort=-date&_count={}",
+                loinc_list(self.kb),
+                self.kb.fhir.lab_window_days,
+                self.kb.fhir.lab_count
+            ),
             "conditions": "Condition?patient={{context.patientId}}",
             "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
             "medicationRequests": "MedicationRequest?patient={{context.patientId}}",

@@ -631,3 +631,21 @@ async fn tokens_as_real_ehrs_send_them() {
         r.headers()
     );
 }
+
+/// EHR review item 1: the `labs` prefetch asked for every result of the
+/// analytes' codes, ever; 15 % of Synthea patients then exceeded the body
+/// limit. It asks for a date window and the newest results only.
+#[tokio::test]
+async fn the_labs_prefetch_asks_only_for_what_is_needed() {
+    let (status, body) = send(app(true), "GET", "/cds-services", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let labs = body["services"][0]["prefetch"]["labs"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(labs.contains("&code=http://loinc.org|14685-2"), "{labs}");
+    assert!(labs.contains("&date=ge{{today() - 730 days}}"), "{labs}");
+    assert!(
+        labs.contains("&_sort=-date") && labs.contains("&_count=100"),
+        "{labs}"
+    );
+}

@@ -1093,6 +1093,8 @@ impl<'a> Compiler<'a> {
             .collect();
         CodeMaps {
             status: f.status,
+            lab_window_days: f.prefetch.lab_window_days,
+            lab_count: f.prefetch.lab_count,
             conditions,
             medications,
             medication_names,

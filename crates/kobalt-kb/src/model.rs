@@ -800,6 +800,10 @@ impl CodeRule {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeMaps {
     pub status: Status,
+    /// The `labs` prefetch: results of the last `lab_window_days`, the newest
+    /// `lab_count`.
+    pub lab_window_days: u32,
+    pub lab_count: u32,
     pub conditions: Vec<CodeRule>,
     pub medications: Vec<CodeRule>,
     /// (lower-case substance name, medication id): for medicines known only

@@ -683,6 +683,15 @@ pub(crate) struct FhirFile {
     pub procedure: Vec<CodeEntryFile>,
     #[serde(default)]
     pub result: BTreeMap<String, Vec<String>>,
+    pub prefetch: PrefetchFile,
+}
+
+/// What the CDS Hooks `labs` prefetch template asks for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PrefetchFile {
+    pub lab_window_days: u32,
+    pub lab_count: u32,
 }
 
 #[derive(Debug, Deserialize)]
