@@ -4,8 +4,8 @@
 //! element that cannot be used becomes an issue naming it, reported as an
 //! OperationOutcome. Code maps are knowledge (knowledge/fhir.toml). Pure: no I/O.
 //!
-//! Kobalt's own questionnaire answers travel as a QuestionnaireResponse whose
-//! `linkId`s name the request fields: `person.pregnant`, `person.breastfeeding`,
+//! Kobalt's own questionnaire answers travel as a QuestionnaireResponse to
+//! `QUESTIONNAIRE` (others are not read) whose `linkId`s name the request fields: `person.pregnant`, `person.breastfeeding`,
 //! `diet`, `symptom.<id>` (boolean, with nested `course`, `weeks`, `severity`),
 //! `exposure.<id>` (pattern, or false), `supplements.none`, `conditions.none`,
 //! `medications.none`, `procedures.none`, `exposures.none` (true: known none), and
@@ -604,6 +604,18 @@ impl<'a> Mapper<'a> {
     }
 
     fn questionnaire(&mut self, r: &Value, name: &str) {
+        // Only answers to Kobalt's own questionnaire mean Kobalt's fields
+        // (EHR review F66b: another form's `diet` was read as Kobalt's).
+        let canonical = r["questionnaire"].as_str().unwrap_or("");
+        if canonical.split('|').next() != Some(QUESTIONNAIRE) {
+            self.issue(
+                "warning",
+                name,
+                "QuestionnaireResponse.questionnaire",
+                format!("answers to '{canonical}', not to Kobalt's questionnaire ({QUESTIONNAIRE}): not used"),
+            );
+            return;
+        }
         let mut symptoms = Vec::new();
         let mut exposures = Vec::new();
         let mut treatment = Map::new();
@@ -710,6 +722,10 @@ fn resources(input: &Value) -> Vec<Value> {
         other => vec![other.clone()],
     }
 }
+
+/// The canonical URL of Kobalt's questionnaire: a QuestionnaireResponse is
+/// read only when its `questionnaire` is this (optionally `|version`).
+pub const QUESTIONNAIRE: &str = "https://kobalt.example/fhir/Questionnaire/kobalt-b12";
 
 /// A UCUM code without its annotations (`{...}`) and with `[IU]` as IU.
 fn ucum_plain(code: &str) -> String {

@@ -175,7 +175,8 @@ fn bundle(req: &Value, today: jiff::civil::Date) -> Value {
         }
     }
     entries.push(
-        json!({ "resourceType": "QuestionnaireResponse", "status": "completed", "item": items }),
+        json!({ "resourceType": "QuestionnaireResponse", "status": "completed",
+            "questionnaire": kobalt_fhir::QUESTIONNAIRE, "item": items }),
     );
     json!({ "resourceType": "Bundle", "type": "collection",
         "entry": entries.into_iter().map(|r| json!({ "resource": r })).collect::<Vec<_>>() })
@@ -603,5 +604,43 @@ fn a_medication_reference_by_urn_uuid_is_resolved() {
             .as_array()
             .is_some_and(|m| m.iter().any(|x| x["id"] == "metformin")),
         "{request}"
+    );
+}
+
+/// EHR review item 10 (F66b): a foreign QuestionnaireResponse was read as
+/// Kobalt's own (`diet = vegan`). Only answers to Kobalt's Questionnaire (its
+/// canonical URL) are read; another one is named and left out.
+#[test]
+fn only_kobalts_own_questionnaire_is_read() {
+    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let answers = |questionnaire: &str| {
+        json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+            { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
+            { "resource": { "resourceType": "QuestionnaireResponse", "id": "qr1", "status": "completed",
+                "questionnaire": questionnaire, "subject": { "reference": "Patient/p1" },
+                "item": [{ "linkId": "diet", "answer": [{ "valueString": "vegan" }] }] } } ] })
+    };
+    let own = kobalt_fhir::map(&KB, &answers(kobalt_fhir::QUESTIONNAIRE), today, &json!({}))
+        .unwrap_or_else(|f| panic!("{:?}", f.issues));
+    assert_eq!(
+        serde_json::to_value(&own.request).unwrap_or_default()["diet"],
+        "vegan"
+    );
+    let foreign = kobalt_fhir::map(
+        &KB,
+        &answers("http://other.example/Questionnaire/diet"),
+        today,
+        &json!({}),
+    )
+    .unwrap_or_else(|f| panic!("{:?}", f.issues));
+    let request = serde_json::to_value(&foreign.request).unwrap_or_default();
+    assert!(request.get("diet").is_none(), "{request}");
+    assert!(
+        foreign
+            .issues
+            .iter()
+            .any(|i| i.resource == "QuestionnaireResponse/qr1" && i.severity == "warning"),
+        "{:?}",
+        foreign.issues
     );
 }
