@@ -644,3 +644,25 @@ fn only_kobalts_own_questionnaire_is_read() {
         foreign.issues
     );
 }
+
+/// EHR review item 3: ATC written as its OID (common in Dutch and CDA-derived
+/// data) was not recognised.
+#[test]
+fn atc_written_as_its_oid_is_read() {
+    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+        { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
+        { "resource": { "resourceType": "MedicationStatement", "id": "ms1", "status": "active",
+            "subject": { "reference": "Patient/p1" },
+            "medicationCodeableConcept": { "coding": [{ "system": "urn:oid:2.16.840.1.113883.6.73", "code": "A02BC02" }] },
+            "effectivePeriod": { "start": "2020-01-01" } } } ] });
+    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
+        .unwrap_or_else(|f| panic!("{:?}", f.issues));
+    let request = serde_json::to_value(&mapped.request).unwrap_or_default();
+    assert!(
+        request["medications"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|x| x["id"] == "proton_pump_inhibitor")),
+        "{request}"
+    );
+}

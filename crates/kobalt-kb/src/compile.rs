@@ -1028,6 +1028,15 @@ impl<'a> Compiler<'a> {
             self.supplements.clone(),
             self.procedures.clone(),
         );
+        for (uri, alias) in &f.system_synonym {
+            if !f.system.contains_key(alias) {
+                self.problem(
+                    file,
+                    format!("system_synonym.{uri}"),
+                    format!("unknown system '{alias}'"),
+                );
+            }
+        }
         let mut rules = |kind: &str,
                          entries: &[CodeEntryFile],
                          known: &dyn Fn(&str) -> bool|
@@ -1059,13 +1068,20 @@ impl<'a> Compiler<'a> {
                         );
                         continue;
                     };
-                    out.push(CodeRule {
-                        system: system.clone(),
-                        code: code.to_owned(),
-                        prefix: alias.starts_with("icd10") || alias == "atc",
-                        id: e.id.clone(),
-                        source: source.clone(),
-                    });
+                    let synonyms = f
+                        .system_synonym
+                        .iter()
+                        .filter(|(_, a)| a.as_str() == alias)
+                        .map(|(uri, _)| uri);
+                    for system in std::iter::once(system).chain(synonyms) {
+                        out.push(CodeRule {
+                            system: system.clone(),
+                            code: code.to_owned(),
+                            prefix: alias.starts_with("icd10") || alias == "atc",
+                            id: e.id.clone(),
+                            source: source.clone(),
+                        });
+                    }
                 }
             }
             out

@@ -684,6 +684,9 @@ pub(crate) struct FhirFile {
     #[serde(default)]
     pub result: BTreeMap<String, Vec<String>>,
     pub prefetch: PrefetchFile,
+    /// System URI → alias of `system`: the same terminology spelled otherwise.
+    #[serde(default)]
+    pub system_synonym: BTreeMap<String, String>,
 }
 
 /// What the CDS Hooks `labs` prefetch template asks for.
