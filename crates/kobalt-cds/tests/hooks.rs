@@ -649,3 +649,84 @@ async fn the_labs_prefetch_asks_only_for_what_is_needed() {
         "{labs}"
     );
 }
+
+/// Issue 16 tests: "patient-view with the discovery's prefetch templates
+/// filled from each bundle answers 200", on the Synthea bundles of
+/// `../shared/fhir-corpus` (skipped without it). Each key gets what its
+/// template asks for: the Patient, the Observations with the analytes' LOINC
+/// codes, the Conditions, MedicationStatements, MedicationRequests and
+/// Procedures.
+#[tokio::test]
+async fn patient_view_answers_for_every_synthea_patient() {
+    let dir = std::env::var_os("KOBALT_SHARED_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+            std::path::PathBuf::from,
+        )
+        .join("fhir-corpus/synthea");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("skipped: no fhir-corpus at {}", dir.display());
+        return;
+    };
+    let loinc: Vec<&str> = KB
+        .analytes
+        .iter()
+        .flat_map(|a| a.loinc.iter().map(String::as_str))
+        .collect();
+    let mut answered = 0;
+    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        let record: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        let of = |kind: &str| -> Vec<Value> {
+            record["entry"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| e["resource"].clone())
+                .filter(|r| r["resourceType"] == kind)
+                .collect()
+        };
+        let patient = of("Patient")
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("{}", path.display()));
+        let labs: Vec<Value> = of("Observation")
+            .into_iter()
+            .filter(|o| {
+                o["code"]["coding"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| {
+                        c["system"] == "http://loinc.org"
+                            && loinc.contains(&c["code"].as_str().unwrap_or(""))
+                    })
+            })
+            .collect();
+        let request = json!({
+            "hookInstance": uuid::Uuid::new_v4().to_string(),
+            "hook": "patient-view",
+            "context": { "userId": "Practitioner/example", "patientId": patient["id"] },
+            "prefetch": {
+                "patient": patient,
+                "labs": bundle(labs),
+                "conditions": bundle(of("Condition")),
+                "medicationStatements": bundle(of("MedicationStatement")),
+                "medicationRequests": bundle(of("MedicationRequest")),
+                "procedures": bundle(of("Procedure")),
+            }
+        });
+        let (status, body) = send(
+            app(true),
+            "POST",
+            "/cds-services/kobalt-b12",
+            None,
+            Some(request.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", path.display());
+        assert!(body["cards"].is_array(), "{}: {body}", path.display());
+        answered += 1;
+    }
+    assert_eq!(answered, 29, "the corpus README names 29 bundles");
+}

@@ -744,7 +744,7 @@ fn fhir_corpus() -> Option<PathBuf> {
 /// code 860975, "24 HR Metformin hydrochloride 500 MG Extended Release Oral
 /// Tablet"). `kobalt fhir map` prints the request derived from each Synthea
 /// bundle with its issues; every bundle with a metformin MedicationRequest
-/// maps to `metformin`.
+/// maps to `metformin`; every bundle gives an assessment.
 #[test]
 fn every_synthea_metformin_patient_maps_to_metformin() {
     let Some(dir) = fhir_corpus() else {
@@ -796,6 +796,27 @@ fn every_synthea_metformin_patient_maps_to_metformin() {
             on_metformin += 1;
             assert!(ids.contains(&"metformin"), "{}: {ids:?}", path.display());
         }
+        // Every bundle gives an assessment.
+        let assessed = kobalt()
+            .args([
+                "assess",
+                "--fhir",
+                "--format",
+                "json",
+                "--draws",
+                "0",
+                "--date",
+                "2026-12-02",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            assessed.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&assessed.stderr)
+        );
     }
     assert_eq!(
         on_metformin, 13,
