@@ -823,3 +823,47 @@ fn every_synthea_metformin_patient_maps_to_metformin() {
         "the corpus README names 13 metformin patients"
     );
 }
+
+/// Issue 16 tests: "the US Core examples are mapped or refused resource by
+/// resource with a named issue" (230 files of `../shared/fhir-corpus/us-core`,
+/// skipped without it): `kobalt fhir map` gives a request (exit 0) or none
+/// (exit 2) and always an OperationOutcome; a refusal names its reason.
+#[test]
+fn every_us_core_example_is_mapped_or_refused_with_a_named_issue() {
+    let Some(dir) = fhir_corpus().and_then(|d| d.parent().map(|p| p.join("us-core"))) else {
+        eprintln!("skipped: no fhir-corpus (KOBALT_SHARED_DIR or ../shared)");
+        return;
+    };
+    let mut seen = 0;
+    for path in std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+    {
+        let output = kobalt()
+            .args(["fhir", "map", "--date", "2026-12-02"])
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let code = output.status.code();
+        assert!(matches!(code, Some(0 | 2)), "{}: {code:?}", path.display());
+        let mapped: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let issues = mapped["issues"]["issue"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if code == Some(2) {
+            assert!(mapped["request"].is_null());
+            assert!(
+                issues
+                    .iter()
+                    .any(|i| i["severity"] == "error" && i["details"]["text"].is_string()),
+                "{}: {mapped}",
+                path.display()
+            );
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 230, "the corpus README names 230 examples");
+}
