@@ -371,6 +371,19 @@ fn the_later_instant_wins_and_an_unreadable_date_is_named() {
     }
 }
 
+/// The evaluation date of the robustness tests below.
+fn december_first() -> jiff::civil::Date {
+    "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `input` mapped at `december_first`: the request as JSON and the issues.
+fn mapped(input: &Value) -> (Value, Vec<kobalt_fhir::Issue>) {
+    let m = kobalt_fhir::map(&KB, input, december_first(), &json!({}))
+        .unwrap_or_else(|f| panic!("{:?}", f.issues));
+    let request = serde_json::to_value(&m.request).unwrap_or_else(|e| panic!("{e}"));
+    (request, m.issues)
+}
+
 fn quantity(id: &str, loinc: &str, value: f64, unit: &str, when: &str) -> Value {
     json!({ "resourceType": "Observation", "id": id, "status": "final",
         "subject": { "reference": "Patient/p1" },
@@ -387,7 +400,7 @@ fn quantity(id: &str, loinc: &str, value: f64, unit: &str, when: &str) -> Value 
 /// warning naming it, and the rest is assessed.
 #[test]
 fn one_unusable_lab_never_fails_the_call() {
-    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let today = december_first();
     let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
         { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
         { "resource": quantity("tsh", "3016-3", 2.1, "m[IU]/L", "2026-11-20T09:00:00+01:00") },
@@ -396,9 +409,7 @@ fn one_unusable_lab_never_fails_the_call() {
         { "resource": quantity("mcv", "787-2", 96.0, "mmol/L", "2026-11-20T09:00:00+01:00") },
         { "resource": quantity("hb", "718-7", 7.9, "mmol/L", "2026-12-03T09:00:00+01:00") }
     ]});
-    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
-        .unwrap_or_else(|f| panic!("{:?}", f.issues));
-    let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+    let (request, issues) = mapped(&bundle);
     let parsed = kobalt_contract::parse_request(&request.to_string())
         .unwrap_or_else(|e| panic!("{e:?}: {request}"));
     kobalt_engine::validate(&KB, &parsed, today).unwrap_or_else(|e| panic!("{e:?}: {request}"));
@@ -423,12 +434,11 @@ fn one_unusable_lab_never_fails_the_call() {
     assert_eq!(lab("718-7"), None, "two days ahead is dropped: {request}");
     for id in ["Observation/mcv", "Observation/hb"] {
         assert!(
-            mapped
-                .issues
+            issues
                 .iter()
                 .any(|i| i.severity == "warning" && i.resource == id),
             "{id} named: {:?}",
-            mapped.issues
+            issues
         );
     }
 }
@@ -439,7 +449,6 @@ fn one_unusable_lab_never_fails_the_call() {
 /// warning naming both; the same for a result given only as text.
 #[test]
 fn a_newer_unusable_result_blocks_an_older_number() {
-    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
     let mut censored = quantity("new", "14685-2", 111.0, "pmol/L", "2026-11-30");
     censored["valueQuantity"]["comparator"] = json!("<");
     let mut text_only = quantity("new", "14685-2", 0.0, "pmol/L", "2026-11-30");
@@ -451,9 +460,7 @@ fn a_newer_unusable_result_blocks_an_older_number() {
             { "resource": quantity("old", "14685-2", 300.0, "pmol/L", "2024-11-30") },
             { "resource": newer }
         ]});
-        let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
-            .unwrap_or_else(|f| panic!("{:?}", f.issues));
-        let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+        let (request, issues) = mapped(&bundle);
         assert!(
             request["labs"]
                 .as_array()
@@ -461,11 +468,11 @@ fn a_newer_unusable_result_blocks_an_older_number() {
             "the older 300 is not used: {request}"
         );
         assert!(
-            mapped.issues.iter().any(|i| i.severity == "warning"
+            issues.iter().any(|i| i.severity == "warning"
                 && i.resource == "Observation/old"
                 && i.text.contains("Observation/new")),
             "{:?}",
-            mapped.issues
+            issues
         );
     }
 }
@@ -475,7 +482,7 @@ fn a_newer_unusable_result_blocks_an_older_number() {
 /// merged; a differential diagnosis counted as a known condition.
 #[test]
 fn identity_and_provenance() {
-    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let today = december_first();
     let patient = |id: &str, birth: &str| json!({ "resource": { "resourceType": "Patient", "id": id, "birthDate": birth, "gender": "female" } });
     // Two Patients: refused, named.
     let two = json!({ "resourceType": "Bundle", "type": "collection",
@@ -497,20 +504,17 @@ fn identity_and_provenance() {
         "code": { "coding": [{ "system": "http://snomed.info/sct", "code": "84027009" }] } });
     let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
         patient("p1", "1960-01-01"), { "resource": other }, { "resource": differential } ] });
-    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
-        .unwrap_or_else(|f| panic!("{:?}", f.issues));
-    let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+    let (request, issues) = mapped(&bundle);
     assert!(
         request.get("labs").is_none(),
         "another patient's lab: {request}"
     );
     assert!(
-        mapped
-            .issues
+        issues
             .iter()
             .any(|i| i.severity == "warning" && i.resource == "Observation/b12x"),
         "{:?}",
-        mapped.issues
+        issues
     );
     assert!(
         request["conditions"]
@@ -526,7 +530,6 @@ fn identity_and_provenance() {
 /// issue); one still running counts its years from its start.
 #[test]
 fn an_ended_medication_is_not_current_use() {
-    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
     let statement = |id: &str, start: &str, end: Option<&str>| {
         let mut period = json!({ "start": start });
         if let Some(e) = end {
@@ -540,9 +543,7 @@ fn an_ended_medication_is_not_current_use() {
     let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
         { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
         statement("ppi", "2018-01-01", Some("2020-01-01")) ] });
-    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
-        .unwrap_or_else(|f| panic!("{:?}", f.issues));
-    let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+    let (request, issues) = mapped(&bundle);
     assert!(
         request["medications"]
             .as_array()
@@ -550,12 +551,11 @@ fn an_ended_medication_is_not_current_use() {
         "ended in 2020: {request}"
     );
     assert!(
-        mapped
-            .issues
+        issues
             .iter()
             .any(|i| i.resource == "MedicationStatement/ppi" && i.text.contains("2020-01-01")),
         "{:?}",
-        mapped.issues
+        issues
     );
 }
 
@@ -563,7 +563,6 @@ fn an_ended_medication_is_not_current_use() {
 /// dropped silently. Contained Observations are read like any other.
 #[test]
 fn observations_contained_in_a_diagnostic_report_are_read() {
-    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
     let report = json!({ "resourceType": "DiagnosticReport", "id": "dr1", "status": "final",
         "subject": { "reference": "Patient/p1" },
         "code": { "coding": [{ "system": "http://loinc.org", "code": "24360-0" }] },
@@ -572,9 +571,7 @@ fn observations_contained_in_a_diagnostic_report_are_read() {
     let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
         { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
         { "resource": report } ] });
-    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
-        .unwrap_or_else(|f| panic!("{:?}", f.issues));
-    let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+    let (request, _) = mapped(&bundle);
     assert!(
         request["labs"].as_array().is_some_and(|l| l
             .iter()
@@ -587,7 +584,6 @@ fn observations_contained_in_a_diagnostic_report_are_read() {
 /// (transaction Bundles, Epic's draftOrders) was not resolved.
 #[test]
 fn a_medication_reference_by_urn_uuid_is_resolved() {
-    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
     let bundle = json!({ "resourceType": "Bundle", "type": "transaction", "entry": [
         { "fullUrl": "urn:uuid:p1", "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
         { "fullUrl": "urn:uuid:3f1c2a9e-med", "resource": { "resourceType": "Medication", "id": "3f1c2a9e-med",
@@ -596,9 +592,7 @@ fn a_medication_reference_by_urn_uuid_is_resolved() {
             "intent": "order", "subject": { "reference": "urn:uuid:p1" },
             "medicationReference": { "reference": "urn:uuid:3f1c2a9e-med" }, "authoredOn": "2020-01-01" } }
     ]});
-    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
-        .unwrap_or_else(|f| panic!("{:?}", f.issues));
-    let request = serde_json::to_value(&mapped.request).unwrap_or_else(|e| panic!("{e}"));
+    let (request, _) = mapped(&bundle);
     assert!(
         request["medications"]
             .as_array()
@@ -612,7 +606,7 @@ fn a_medication_reference_by_urn_uuid_is_resolved() {
 /// canonical URL) are read; another one is named and left out.
 #[test]
 fn only_kobalts_own_questionnaire_is_read() {
-    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let today = december_first();
     let answers = |questionnaire: &str| {
         json!({ "resourceType": "Bundle", "type": "collection", "entry": [
             { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
@@ -649,16 +643,13 @@ fn only_kobalts_own_questionnaire_is_read() {
 /// data) was not recognised.
 #[test]
 fn atc_written_as_its_oid_is_read() {
-    let today: jiff::civil::Date = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
     let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
         { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
         { "resource": { "resourceType": "MedicationStatement", "id": "ms1", "status": "active",
             "subject": { "reference": "Patient/p1" },
             "medicationCodeableConcept": { "coding": [{ "system": "urn:oid:2.16.840.1.113883.6.73", "code": "A02BC02" }] },
             "effectivePeriod": { "start": "2020-01-01" } } } ] });
-    let mapped = kobalt_fhir::map(&KB, &bundle, today, &json!({}))
-        .unwrap_or_else(|f| panic!("{:?}", f.issues));
-    let request = serde_json::to_value(&mapped.request).unwrap_or_default();
+    let (request, _) = mapped(&bundle);
     assert!(
         request["medications"]
             .as_array()
