@@ -533,14 +533,7 @@ async fn questionnaire_in_a_real_browser() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let base = start_server().await;
     let (_driver, port) = start_driver();
-    let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
-        .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
-    let mut w = Walk {
-        client: browser(port, true).await,
-        axe: Some(axe),
-        shots: target_dir().join("screenshots"),
-        axe_checked: Vec::new(),
-    };
+    let mut w = axe_walk(port).await;
 
     // Five vignettes, each in both languages, to a result that shows the
     // expected B12 status.
@@ -837,15 +830,7 @@ async fn pages_reflow_at_320_px() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let base = start_server().await;
     let (_driver, port) = start_driver();
-    let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
-        .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
-
-    let mut narrow = Walk {
-        client: browser_width(port, true, Some(320)).await,
-        axe: Some(axe),
-        shots: target_dir().join("screenshots"),
-        axe_checked: Vec::new(),
-    };
+    let mut narrow = axe_walk_at(port, Some(320)).await;
     let client = narrow.client.clone();
     let fits = |what: &'static str| {
         let client = client.clone();
@@ -922,8 +907,7 @@ async fn result_page_on_a_phone() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let base = start_server().await;
     let (_driver, port) = start_driver();
-    let mut w = axe_walk(port).await;
-    w.client = browser_width(port, true, Some(390)).await;
+    let mut w = axe_walk_at(port, Some(390)).await;
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/cases/d20-vegan-after-treatment.json");
     let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
@@ -1022,14 +1006,7 @@ async fn clinician_form_in_a_real_browser() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let base = start_server().await;
     let (_driver, port) = start_driver();
-    let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
-        .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
-    let mut w = Walk {
-        client: browser(port, true).await,
-        axe: Some(axe),
-        shots: target_dir().join("screenshots"),
-        axe_checked: Vec::new(),
-    };
+    let mut w = axe_walk(port).await;
     w.client
         .goto(&format!("{base}/?lang=nl"))
         .await
@@ -1091,10 +1068,15 @@ async fn clinician_form_in_a_real_browser() {
 
 /// A headless browser walk that runs axe-core on every page it checks.
 async fn axe_walk(port: u16) -> Walk {
+    axe_walk_at(port, None).await
+}
+
+/// The same in a viewport `width` CSS px wide (a phone's), or the default.
+async fn axe_walk_at(port: u16, width: Option<u32>) -> Walk {
     let axe = std::fs::read_to_string(target_dir().join("node_modules/axe-core/axe.min.js"))
         .unwrap_or_else(|e| panic!("axe-core missing ({e}); ./test.sh installs it"));
     Walk {
-        client: browser(port, true).await,
+        client: browser_width(port, true, width).await,
         axe: Some(axe),
         shots: target_dir().join("screenshots"),
         axe_checked: Vec::new(),
