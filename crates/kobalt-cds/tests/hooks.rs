@@ -56,6 +56,8 @@ struct Token {
     exp: u64,
     iat: u64,
     jti: String,
+    /// `nbf`, when the token carries one.
+    nbf: Option<u64>,
 }
 
 impl Token {
@@ -69,6 +71,7 @@ impl Token {
             exp: now() + 300,
             iat: now(),
             jti: uuid::Uuid::new_v4().to_string(),
+            nbf: None,
         }
     }
 
@@ -76,7 +79,10 @@ impl Token {
         let mut h = Header::new(self.alg);
         h.kid = Some(self.kid.into());
         h.typ = Some("JWT".into());
-        let claims = json!({ "iss": self.iss, "aud": self.aud, "exp": self.exp, "iat": self.iat, "jti": self.jti });
+        let mut claims = json!({ "iss": self.iss, "aud": self.aud, "exp": self.exp, "iat": self.iat, "jti": self.jti });
+        if let Some(nbf) = self.nbf {
+            claims["nbf"] = json!(nbf);
+        }
         let key =
             EncodingKey::from_ec_pem(key(self.key).as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         encode(&h, &claims, &key).unwrap_or_else(|e| panic!("{e}"))
@@ -620,6 +626,11 @@ async fn tokens_as_real_ehrs_send_them() {
         StatusCode::OK,
         "the second issuer with the same kid"
     );
+    // Not valid before an hour from now: refused.
+    let mut t = Token::valid(path);
+    t.nbf = Some(now() + 3600);
+    let r = status(request(t.sign(), "Bearer")).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "nbf in the future");
     let r = status(request("not-a-token".into(), "Bearer")).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(
