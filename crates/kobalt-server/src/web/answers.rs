@@ -111,12 +111,9 @@ pub(crate) fn answers(page: &Page, partial: &Value) -> Vec<Answer> {
                 .filter(|s| s.get("present").and_then(Value::as_bool).unwrap_or(true))
                 .find_map(|s| s.get("course").and_then(Value::as_str).map(str::to_owned))
                 .map(|c| page.m(&format!("option-course-{c}"))),
-            QuestionKind::Duration => list("/symptoms")
-                .unwrap_or_default()
-                .iter()
-                .filter(|s| s.get("present").and_then(Value::as_bool).unwrap_or(true))
-                .find_map(|s| s.get("weeks").and_then(Value::as_f64))
-                .map(|w| page.m(&format!("option-duration-{w}"))),
+            QuestionKind::Duration => {
+                super::first_present_weeks(partial).map(|w| page.m(&format!("option-duration-{w}")))
+            }
             QuestionKind::Labs => Some(labs(page, q, &shown, partial)),
         };
         // The question without its hint ("Tick all that apply").

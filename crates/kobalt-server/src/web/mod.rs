@@ -413,7 +413,7 @@ fn unreadable(page: &Page) -> Response {
 }
 
 /// The weeks of the first symptom present (the "how long?" answer).
-fn first_present_weeks(partial: &Value) -> Option<f64> {
+pub(crate) fn first_present_weeks(partial: &Value) -> Option<f64> {
     partial
         .pointer("/symptoms")?
         .as_array()?
