@@ -657,3 +657,35 @@ fn atc_written_as_its_oid_is_read() {
         "{request}"
     );
 }
+
+/// Clinical review F29 / EHR review item 3: a fixed-dose combination that
+/// contains metformin (ATC A10BD, e.g. A10BD07 metformin and sitagliptin) is
+/// metformin use, coded without any text; a combination without metformin
+/// (A10BD09 pioglitazone and alogliptin) is not.
+#[test]
+fn metformin_combinations_coded_by_atc_are_metformin() {
+    let statement = |code: &str| {
+        json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+            { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
+            { "resource": { "resourceType": "MedicationStatement", "id": "ms1", "status": "active",
+                "subject": { "reference": "Patient/p1" },
+                "medicationCodeableConcept": { "coding": [{ "system": "http://www.whocc.no/atc", "code": code }] },
+                "effectivePeriod": { "start": "2020-01-01" } } } ] })
+    };
+    let metformin = |code: &str| {
+        let (request, _) = mapped(&statement(code));
+        request["medications"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|x| x["id"] == "metformin"))
+    };
+    for code in [
+        "A10BD02", "A10BD03", "A10BD05", "A10BD07", "A10BD08", "A10BD10", "A10BD11", "A10BD13",
+        "A10BD14", "A10BD15", "A10BD16", "A10BD17", "A10BD20", "A10BD23", "A10BD25", "A10BD26",
+        "A10BD27",
+    ] {
+        assert!(metformin(code), "{code} contains metformin");
+    }
+    for code in ["A10BD04", "A10BD06", "A10BD09", "A10BD19", "A10BD21", "A10BD24"] {
+        assert!(!metformin(code), "{code} contains no metformin");
+    }
+}
