@@ -1,8 +1,9 @@
 //! JWT bearer validation as CDS Hooks requires (interop.md A.9): an asymmetric
 //! algorithm of the allowed set (ES384, RS384), `typ` JWT, a `kid` from the
 //! issuer's JWK Set, `iss` on the allow list, `aud` equal to the called
-//! endpoint's public URL, `exp` / `iat` with a small leeway, and a `jti` that
-//! is not replayed within the token's lifetime.
+//! endpoint's public URL, `exp` / `iat` / `nbf` with a small leeway, no `crit`
+//! extension (none is understood), and a `jti` that is not replayed within the
+//! token's lifetime.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -78,6 +79,11 @@ impl Verifier {
         }
         if header.typ.as_deref() != Some("JWT") {
             return Err(AuthError::Invalid("typ must be JWT"));
+        }
+        // `crit` names header extensions the recipient must understand, and
+        // Kobalt understands none (RFC 7515 4.1.11).
+        if header.crit.is_some() {
+            return Err(AuthError::Invalid("crit extension not understood"));
         }
         let kid = header.kid.as_deref().ok_or(AuthError::Invalid("no kid"))?;
         // A kid may be used by more than one issuer: each of them is tried,

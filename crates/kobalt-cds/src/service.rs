@@ -16,22 +16,46 @@ const OVERRIDE_SYSTEM: &str = "urn:kobalt:cds:override-reason";
 /// Card summaries must stay under 140 characters (the specification's limit).
 pub const SUMMARY_MAX: usize = 139;
 
-/// A kind of card: its indicator, topic code and the rule it stands on.
+/// A kind of card: its indicator, topic code (alphanumeric, as Epic requires:
+/// EHR review R15) and display, and the rule it stands on.
 struct CardTopic {
     indicator: &'static str,
     code: &'static str,
-    rule: &'static str,
+    display: &'static str,
+    /// The rule the card stands on, unless the assessment names it (a red
+    /// flag's first reason).
+    rule: Option<&'static str>,
 }
 
+const RED_FLAG: CardTopic = CardTopic {
+    indicator: "critical",
+    code: "b12RedFlag",
+    display: "B12: urgent signs",
+    rule: None,
+};
+const DEFICIENT: CardTopic = CardTopic {
+    indicator: "warning",
+    code: "b12Deficient",
+    display: "B12 deficiency",
+    rule: Some("deficient_low_b12"),
+};
+const GREY_ZONE: CardTopic = CardTopic {
+    indicator: "warning",
+    code: "b12GreyZone",
+    display: "B12 grey zone",
+    rule: Some("test_mma_grey_zone"),
+};
 const RISK_MEDICATION: CardTopic = CardTopic {
     indicator: "info",
-    code: "b12-risk-medication",
-    rule: "triage_soon_risk_medication",
+    code: "b12RiskMedication",
+    display: "B12 and risk medication",
+    rule: Some("triage_soon_risk_medication"),
 };
 const FOLIC_ACID: CardTopic = CardTopic {
     indicator: "warning",
-    code: "b12-folic-acid",
-    rule: "folic_acid_before_b12",
+    code: "b12FolicAcid",
+    display: "Folic acid before B12",
+    rule: Some("folic_acid_before_b12"),
 };
 
 /// Why a hook call cannot be answered with cards.
@@ -232,19 +256,24 @@ impl Services<'_> {
         })
     }
 
+    /// A card of `topic`; `indicator` and `rule` when they differ from the
+    /// topic's own.
     #[allow(clippy::too_many_arguments)]
     fn card(
         &self,
         summary: String,
-        indicator: &str,
-        topic: &str,
-        rule: &str,
+        topic: &CardTopic,
+        indicator: Option<&str>,
+        rule: Option<&str>,
         detail: String,
         suggestions: Vec<Value>,
         lang: Language,
     ) -> Value {
+        let indicator = indicator.unwrap_or(topic.indicator);
+        let rule = rule.or(topic.rule);
         let mut source = self.source();
-        source["topic"] = json!({ "system": TOPIC_SYSTEM, "code": topic });
+        source["topic"] =
+            json!({ "system": TOPIC_SYSTEM, "code": topic.code, "display": topic.display });
         let overrides: Vec<Value> = [
             ("already-investigated", "cds-override-already"),
             ("patient-declines", "cds-override-declines"),
@@ -261,16 +290,23 @@ impl Services<'_> {
             "source": source,
             "overrideReasons": overrides,
             "links": [
-                { "label": self.m("cds-link-rule", lang), "url": format!("{}/api/v1/knowledge/{rule}", self.base_url.trim_end_matches('/')), "type": "absolute" },
                 { "label": self.m("cds-link-explanation", lang), "url": self.source()["url"], "type": "absolute" },
             ],
         });
+        if let Some(rule) = rule {
+            let url = format!(
+                "{}/api/v1/knowledge/{rule}",
+                self.base_url.trim_end_matches('/')
+            );
+            card["links"]
+                .as_array_mut()
+                .into_iter()
+                .for_each(|l| l.insert(0, json!({ "label": self.m("cds-link-rule", lang), "url": url, "type": "absolute" })));
+        }
         if !suggestions.is_empty() {
-            card["selectionBehavior"] = json!(if topic == "b12-grey-zone" {
-                "at-most-one"
-            } else {
-                "any"
-            });
+            // `any` only: Epic refuses `at-most-one` (EHR review R15); a card
+            // never offers two alternatives to pick from (see the grey zone).
+            card["selectionBehavior"] = json!("any");
             card["suggestions"] = Value::Array(suggestions);
         }
         card
@@ -331,13 +367,55 @@ impl Services<'_> {
     ) -> Value {
         self.card(
             summary,
-            topic.indicator,
-            topic.code,
-            topic.rule,
+            topic,
+            None,
+            None,
             self.detail(a, lang),
             vec![self.service_request("b12_total", patient, lang)],
             lang,
         )
+    }
+
+    /// An analyte's clinician name (its id when the knowledge base lacks it).
+    fn analyte_name(&self, analyte: &str, lang: Language) -> String {
+        self.kb.analyte(analyte).map_or(analyte.to_owned(), |i| {
+            self.kb.analytes[i as usize]
+                .name
+                .get(lang, Audience::Clinician)
+                .to_owned()
+        })
+    }
+
+    /// A draft MedicationRequest for a regimen: coded with every order code
+    /// the knowledge base gives its substance (ATC, RxNorm), the regimen as
+    /// the dosage text.
+    fn medication_request(
+        &self,
+        r: &kobalt_contract::Regimen,
+        patient: &str,
+        lang: Language,
+    ) -> Value {
+        let coding: Vec<Value> = self
+            .kb
+            .fhir
+            .order_codings(&r.substance)
+            .map(|(system, code)| json!({ "system": system, "code": code, "display": r.substance }))
+            .collect();
+        json!({
+            "label": clip(&fill(&self.m("cds-suggest-treatment", lang), &[("regimen", &r.text)])),
+            "uuid": uuid::Uuid::new_v4().to_string(),
+            "isRecommended": true,
+            "actions": [{
+                "type": "create",
+                "description": r.text,
+                "resource": {
+                    "resourceType": "MedicationRequest", "status": "draft", "intent": "proposal",
+                    "medicationCodeableConcept": { "coding": coding, "text": r.substance },
+                    "subject": { "reference": format!("Patient/{patient}") },
+                    "dosageInstruction": [{ "text": r.text }],
+                },
+            }],
+        })
     }
 
     fn service_request(&self, analyte: &str, patient: &str, lang: Language) -> Value {
@@ -385,20 +463,15 @@ impl Services<'_> {
             .and_then(|m| m.value);
         let value = b12.map_or("?".to_owned(), |v| format!("{}", v.round()));
         if a.triage.level >= TriageLevel::Urgent24h {
-            cards.push(
-                self.card(
-                    self.m("cds-red-flag-summary", lang),
-                    "critical",
-                    "b12-red-flag",
-                    a.triage
-                        .reasons
-                        .first()
-                        .map_or("red_flags_not_asked", |r| r.rule.as_str()),
-                    self.detail(a, lang),
-                    Vec::new(),
-                    lang,
-                ),
-            );
+            cards.push(self.card(
+                self.m("cds-red-flag-summary", lang),
+                &RED_FLAG,
+                None,
+                a.triage.reasons.first().map(|r| r.rule.as_str()),
+                self.detail(a, lang),
+                Vec::new(),
+                lang,
+            ));
         }
         match a.b12_status.category {
             B12Category::Deficient if a.treatment.recommended => {
@@ -407,24 +480,7 @@ impl Services<'_> {
                     .regimens
                     .iter()
                     .find(|r| matches!(r.phase, Phase::Treatment | Phase::Loading))
-                    .map(|r| {
-                        let atc = if r.substance.starts_with("hydroxo") { "B03BA03" } else { "B03BA01" };
-                        vec![json!({
-                            "label": clip(&fill(&self.m("cds-suggest-treatment", lang), &[("regimen", &r.text)])),
-                            "uuid": uuid::Uuid::new_v4().to_string(),
-                            "isRecommended": true,
-                            "actions": [{
-                                "type": "create",
-                                "description": r.text,
-                                "resource": {
-                                    "resourceType": "MedicationRequest", "status": "draft", "intent": "proposal",
-                                    "medicationCodeableConcept": { "coding": [{ "system": "http://www.whocc.no/atc", "code": atc }], "text": r.substance },
-                                    "subject": { "reference": format!("Patient/{patient}") },
-                                    "dosageInstruction": [{ "text": r.text }],
-                                },
-                            }],
-                        })]
-                    })
+                    .map(|r| vec![self.medication_request(r, patient, lang)])
                     .unwrap_or_default();
                 let indicator = if a.triage.level >= TriageLevel::ConsultSoon {
                     "warning"
@@ -433,9 +489,9 @@ impl Services<'_> {
                 };
                 cards.push(self.card(
                     fill(&self.m("cds-deficient-summary", lang), &[("value", &value)]),
-                    indicator,
-                    "b12-deficient",
-                    &a.b12_status.rule,
+                    &DEFICIENT,
+                    Some(indicator),
+                    Some(&a.b12_status.rule),
                     self.detail(a, lang),
                     suggestions,
                     lang,
@@ -457,18 +513,26 @@ impl Services<'_> {
                 {
                     tests.push("mma");
                 }
-                let suggestions: Vec<Value> = tests
-                    .into_iter()
-                    .map(|t| self.service_request(t, patient, lang))
-                    .collect();
-                if !suggestions.is_empty() {
+                // One suggestion, the profile's first test; an alternative
+                // is named in the detail (Epic takes `any` only).
+                if let Some((first, others)) = tests.split_first() {
+                    let mut detail = self.detail(a, lang);
+                    if !others.is_empty() {
+                        let names: Vec<String> =
+                            others.iter().map(|t| self.analyte_name(t, lang)).collect();
+                        detail.push_str(&format!(
+                            "\n**{}:** {}\n",
+                            self.m("cds-alternative", lang),
+                            escape(&names.join(", "))
+                        ));
+                    }
                     cards.push(self.card(
                         fill(&self.m("cds-grey-summary", lang), &[("value", &value)]),
-                        "warning",
-                        "b12-grey-zone",
-                        "test_mma_grey_zone",
-                        self.detail(a, lang),
-                        suggestions,
+                        &GREY_ZONE,
+                        None,
+                        None,
+                        detail,
+                        vec![self.service_request(first, patient, lang)],
                         lang,
                     ));
                 }
@@ -525,11 +589,41 @@ impl Services<'_> {
             let summary = self.m("cds-order-metformin-summary", lang);
             cards.push(self.b12_test_card(summary, &RISK_MEDICATION, a, patient, lang));
         }
-        let b12_known = !matches!(a.b12_status.category, B12Category::NotTested);
-        if ordered("folic_acid") && (!b12_known || a.b12_status.category == B12Category::Deficient)
-        {
-            let summary = self.m("cds-order-folic-summary", lang);
-            cards.push(self.b12_test_card(summary, &FOLIC_ACID, a, patient, lang));
+        if ordered("folic_acid") {
+            match a.b12_status.category {
+                // B12 known to be low (EHR review OS09): B12 comes first
+                // (G18), and no second B12 test is suggested.
+                B12Category::Deficient => {
+                    let b12 = a
+                        .b12_status
+                        .markers
+                        .iter()
+                        .find(|m| m.analyte == "b12_total");
+                    let value = b12
+                        .and_then(|m| m.value)
+                        .map_or("?".to_owned(), |v| format!("{}", v.round()));
+                    let date = b12.and_then(|m| m.date.clone()).unwrap_or_default();
+                    let summary = fill(
+                        &self.m("cds-order-folic-low-summary", lang),
+                        &[("value", &value), ("date", &date)],
+                    );
+                    let detail = self.detail(a, lang);
+                    cards.push(self.card(
+                        summary,
+                        &FOLIC_ACID,
+                        None,
+                        None,
+                        detail,
+                        Vec::new(),
+                        lang,
+                    ));
+                }
+                B12Category::NotTested => {
+                    let summary = self.m("cds-order-folic-summary", lang);
+                    cards.push(self.b12_test_card(summary, &FOLIC_ACID, a, patient, lang));
+                }
+                _ => {}
+            }
         }
         cards
     }
@@ -636,16 +730,24 @@ mod topic_tests {
     #[test]
     fn card_topic_rules_exist() {
         let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
-        let known: Vec<&str> = kb
-            .triage
-            .iter()
-            .map(|t| t.rule.meta.id.as_str())
-            .chain(kb.warnings.iter().map(|w| w.meta.id.as_str()))
-            .collect();
-        for topic in [super::RISK_MEDICATION, super::FOLIC_ACID] {
+        let known = |id: &str| {
+            !kb.describe(
+                id,
+                kobalt_contract::Language::En,
+                kobalt_contract::Audience::Clinician,
+            )
+            .is_empty()
+        };
+        for topic in [
+            super::RED_FLAG,
+            super::DEFICIENT,
+            super::GREY_ZONE,
+            super::RISK_MEDICATION,
+            super::FOLIC_ACID,
+        ] {
             assert!(
-                known.contains(&topic.rule),
-                "{}: {}",
+                topic.rule.is_none_or(known),
+                "{}: {:?}",
                 topic.code,
                 topic.rule
             );

@@ -58,6 +58,8 @@ struct Token {
     jti: String,
     /// `nbf`, when the token carries one.
     nbf: Option<u64>,
+    /// `crit` in the header, when the token carries one.
+    crit: Option<Vec<String>>,
 }
 
 impl Token {
@@ -72,6 +74,7 @@ impl Token {
             iat: now(),
             jti: uuid::Uuid::new_v4().to_string(),
             nbf: None,
+            crit: None,
         }
     }
 
@@ -79,6 +82,7 @@ impl Token {
         let mut h = Header::new(self.alg);
         h.kid = Some(self.kid.into());
         h.typ = Some("JWT".into());
+        h.crit = self.crit.clone();
         let mut claims = json!({ "iss": self.iss, "aud": self.aud, "exp": self.exp, "iat": self.iat, "jti": self.jti });
         if let Some(nbf) = self.nbf {
             claims["nbf"] = json!(nbf);
@@ -208,10 +212,10 @@ async fn patient_view_grey_zone_card_with_mma_suggestion() {
     let cards = body["cards"].as_array().cloned().unwrap_or_default();
     let grey = cards
         .iter()
-        .find(|c| c["source"]["topic"]["code"] == "b12-grey-zone")
+        .find(|c| c["source"]["topic"]["code"] == "b12GreyZone")
         .unwrap_or_else(|| panic!("{body}"));
     assert_eq!(grey["indicator"], "warning");
-    assert_eq!(grey["selectionBehavior"], "at-most-one");
+    assert_eq!(grey["selectionBehavior"], "any");
     assert_eq!(
         grey["suggestions"][0]["actions"][0]["resource"]["resourceType"],
         "ServiceRequest"
@@ -233,7 +237,7 @@ async fn patient_view_grey_zone_card_with_mma_suggestion() {
     assert!(
         !cards
             .iter()
-            .any(|c| c["source"]["topic"]["code"] == "b12-risk-medication")
+            .any(|c| c["source"]["topic"]["code"] == "b12RiskMedication")
     );
 }
 
@@ -260,7 +264,7 @@ async fn patient_view_risk_medication_without_a_recent_b12() {
         .as_array()
         .into_iter()
         .flatten()
-        .find(|c| c["source"]["topic"]["code"] == "b12-risk-medication")
+        .find(|c| c["source"]["topic"]["code"] == "b12RiskMedication")
         .unwrap_or_else(|| panic!("{body}"));
     assert!(
         card["summary"]
@@ -339,7 +343,7 @@ async fn order_sign_folic_acid_without_b12_status() {
         .as_array()
         .into_iter()
         .flatten()
-        .find(|c| c["source"]["topic"]["code"] == "b12-folic-acid")
+        .find(|c| c["source"]["topic"]["code"] == "b12FolicAcid")
         .unwrap_or_else(|| panic!("{out}"));
     assert_eq!(card["indicator"], "warning");
 }
@@ -631,6 +635,12 @@ async fn tokens_as_real_ehrs_send_them() {
     t.nbf = Some(now() + 3600);
     let r = status(request(t.sign(), "Bearer")).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "nbf in the future");
+    // A header extension the token says must be understood, which Kobalt
+    // does not know (RFC 7515 4.1.11): refused.
+    let mut t = Token::valid(path);
+    t.crit = Some(vec!["https://ehr.example/jwt/ext".into()]);
+    let r = status(request(t.sign(), "Bearer")).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "crit not understood");
     let r = status(request("not-a-token".into(), "Bearer")).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(
@@ -740,4 +750,112 @@ async fn patient_view_answers_for_every_synthea_patient() {
         answered += 1;
     }
     assert_eq!(answered, 29, "the corpus README names 29 bundles");
+}
+
+/// EHR review OS09: folic acid ordered while a B12 measured 12 days earlier
+/// was low. The card said the B12 status was unknown and suggested another B12
+/// test. It names the low result, says B12 comes first (G18: folic acid only
+/// after B12 has started) and suggests no second B12 test.
+#[tokio::test]
+async fn folic_acid_card_knows_a_prefetched_low_b12() {
+    let path = "/cds-services/kobalt-b12-order";
+    let labs = bundle(vec![observation(
+        "b12",
+        "14685-2",
+        120.0,
+        "pmol/L",
+        &today_minus(12),
+    )]);
+    let body = json!({
+        "hookInstance": "5b7e3a4f-5a4b-4a0e-9c9f-2b1e8f0c4d12",
+        "hook": "order-sign",
+        "context": { "userId": "Practitioner/example", "patientId": "1288992",
+            "draftOrders": bundle(vec![json!({ "resourceType": "MedicationRequest", "id": "mr1", "status": "draft", "intent": "order",
+                "medicationCodeableConcept": { "coding": [{ "system": "http://www.whocc.no/atc", "code": "B03BB01" }] } })]) },
+        "prefetch": { "patient": { "resourceType": "Patient", "id": "1288992", "birthDate": "1980-01-01", "gender": "female" },
+            "labs": labs },
+    });
+    let (status, out) = send(
+        app(false),
+        "POST",
+        path,
+        Some(Token::valid(path).sign()),
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let cards = out["cards"].as_array().cloned().unwrap_or_default();
+    let card = cards
+        .iter()
+        .find(|c| c["source"]["topic"]["code"] == "b12FolicAcid")
+        .unwrap_or_else(|| panic!("{out}"));
+    let summary = card["summary"].as_str().unwrap_or_default();
+    assert!(!summary.contains("unknown"), "{summary}");
+    assert!(summary.contains("120"), "{summary}");
+    assert!(card.get("suggestions").is_none(), "{card}");
+    service::conformant(card).unwrap_or_else(|e| panic!("{e}: {card}"));
+}
+
+/// EHR review item 6 (R15): Epic accepts `selectionBehavior` `any` only and
+/// alphanumeric topic codes of at most 100 characters, and creates medication
+/// orders from RxNorm codes; Dutch systems from G-Standaard codes, which
+/// Kobalt cannot issue, so the ATC code and the text stay.
+#[tokio::test]
+async fn cards_as_epic_accepts_them() {
+    let path = "/cds-services/kobalt-b12";
+    let mut cards = Vec::new();
+    for value in [180.0, 90.0] {
+        let labs = bundle(vec![observation(
+            "b12",
+            "14685-2",
+            value,
+            "pmol/L",
+            &today_minus(20),
+        )]);
+        let (status, body) = send(
+            app(false),
+            "POST",
+            path,
+            Some(Token::valid(path).sign()),
+            Some(patient_view(Some(labs)).to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        cards.extend(body["cards"].as_array().cloned().unwrap_or_default());
+    }
+    assert!(cards.iter().any(|c| c["suggestions"].is_array()));
+    for c in &cards {
+        let topic = &c["source"]["topic"];
+        let code = topic["code"].as_str().unwrap_or_default();
+        assert!(
+            !code.is_empty()
+                && code.len() <= 100
+                && code.chars().all(|x| x.is_ascii_alphanumeric()),
+            "topic code {code}"
+        );
+        assert!(topic["display"].is_string(), "{topic}");
+        if c["suggestions"].is_array() {
+            assert_eq!(c["selectionBehavior"], "any", "{c}");
+        }
+        for s in c["suggestions"].as_array().into_iter().flatten() {
+            for a in s["actions"].as_array().into_iter().flatten() {
+                let r = &a["resource"];
+                if r["resourceType"] == "MedicationRequest" {
+                    let codings = r["medicationCodeableConcept"]["coding"].to_string();
+                    assert!(
+                        codings.contains("http://www.nlm.nih.gov/research/umls/rxnorm"),
+                        "{codings}"
+                    );
+                    assert!(codings.contains("http://www.whocc.no/atc"), "{codings}");
+                }
+            }
+        }
+    }
+    assert!(
+        cards.iter().any(
+            |c| c["suggestions"][0]["actions"][0]["resource"]["resourceType"]
+                == "MedicationRequest"
+        ),
+        "a deficient B12 gets a treatment suggestion"
+    );
 }

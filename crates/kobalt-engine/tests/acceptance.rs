@@ -50,7 +50,7 @@ use std::path::{Path, PathBuf};
 mod support;
 use support::{case_files, shared_dir, vignette_dir_if_shared};
 
-use kobalt_contract::{Assessment, TriageLevel, parse_request};
+use kobalt_contract::{Assessment, Audience, Language, TriageLevel, parse_request};
 use serde_json::Value;
 
 fn case_dir() -> PathBuf {
@@ -591,4 +591,35 @@ fn every_clinical_probe_runs_under_both_guidelines() {
     }
     assert!(runs >= 2, "no probes in {}", dir.display());
     assert!(panics.is_empty(), "panicked: {}", panics.join(", "));
+}
+
+/// Every rule an assessment names can be explained: the web page, the CDS
+/// card and the API link each rule to `/api/v1/knowledge/{rule}`, which
+/// answers from `Knowledge::describe` (a card's link for the B12 status rule
+/// answered 404, found by the CDS topic test).
+#[test]
+fn every_rule_an_assessment_names_can_be_explained() {
+    let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let mut unknown = std::collections::BTreeSet::new();
+    run_cases(&case_dir(), |name, a| {
+        let json = serde_json::to_value(a).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut strings = Vec::new();
+        string_values(&json, String::new(), &mut strings);
+        for (path, value) in strings {
+            let is_rule =
+                !value.is_empty() && (path.ends_with("/rule") || path.contains("/rules/"));
+            if is_rule
+                && kb
+                    .describe(&value, Language::En, Audience::Clinician)
+                    .is_empty()
+            {
+                unknown.insert(format!("{value} ({name}: {path})"));
+            }
+        }
+    });
+    assert!(
+        unknown.is_empty(),
+        "rules without an explanation:\n{}",
+        unknown.into_iter().collect::<Vec<_>>().join("\n")
+    );
 }

@@ -685,7 +685,9 @@ fn metformin_combinations_coded_by_atc_are_metformin() {
     ] {
         assert!(metformin(code), "{code} contains metformin");
     }
-    for code in ["A10BD04", "A10BD06", "A10BD09", "A10BD19", "A10BD21", "A10BD24"] {
+    for code in [
+        "A10BD04", "A10BD06", "A10BD09", "A10BD19", "A10BD21", "A10BD24",
+    ] {
         assert!(!metformin(code), "{code} contains no metformin");
     }
 }

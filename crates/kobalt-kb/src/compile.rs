@@ -514,7 +514,11 @@ impl<'a> Compiler<'a> {
         };
 
         let interview = self.interview();
-        let fhir = self.fhir_maps();
+        let substances: std::collections::BTreeSet<String> = profiles
+            .iter()
+            .flat_map(|p| p.regimens.iter().map(|r| r.substance.clone()))
+            .collect();
+        let fhir = self.fhir_maps(&substances);
         self.check_catalogue();
         self.check_built_messages(&profiles);
         self.check_band_uses(&profiles);
@@ -1008,7 +1012,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// FHIR code maps: known systems and sources, identifiers of the vocabulary.
-    fn fhir_maps(&mut self) -> CodeMaps {
+    fn fhir_maps(&mut self, substances: &std::collections::BTreeSet<String>) -> CodeMaps {
         let file = "fhir.toml";
         let Some(f) = self.parse::<FhirFile>(file) else {
             return CodeMaps::default();
@@ -1102,6 +1106,21 @@ impl<'a> Compiler<'a> {
         let results = rules("result", &result_entries, &|id| {
             kobalt_contract::QualitativeResult::parse(id).is_some()
         });
+        let orders = rules("order", &f.order, &|id| {
+            kobalt_contract::CobalaminForm::parse(id).is_some()
+        })
+        .into_iter()
+        .filter(|r| f.system.values().any(|s| *s == r.system))
+        .collect::<Vec<_>>();
+        for substance in substances {
+            if !orders.iter().any(|r| &r.id == substance) {
+                self.problem(
+                    file,
+                    "order".to_owned(),
+                    format!("no order codes for the regimen substance '{substance}'"),
+                );
+            }
+        }
         let medication_names = f
             .medication
             .iter()
@@ -1117,6 +1136,7 @@ impl<'a> Compiler<'a> {
             supplements,
             procedures,
             results,
+            orders,
         }
     }
 

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use kobalt_contract::{Audience, Language, Sex};
+use kobalt_contract::{Audience, Guideline, Language, Sex};
 use serde::Serialize;
 
-use crate::model::{Knowledge, Meta};
+use crate::model::{Knowledge, Limits, Meta};
 
 /// One thing the knowledge base knows under an identifier.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -64,23 +64,11 @@ impl Knowledge {
             for p in &self.profiles {
                 if let Some(l) = &p.limits[ai as usize] {
                     let (lim, _) = l.for_sex(Sex::Female);
-                    let bands: Vec<String> = lim
-                        .bands
-                        .iter()
-                        .map(|b| {
-                            format!(
-                                "{} [{}..{}{}",
-                                b.band,
-                                b.from.map_or(String::new(), |v| format!("{v:.3}")),
-                                b.to.map_or(String::new(), |v| format!("{v:.3}")),
-                                if b.to_inclusive { "]" } else { ")" }
-                            )
-                        })
-                        .collect();
+
                     details.push(format!(
                         "{} limits: {} ({:?})",
                         p.guideline,
-                        bands.join(" "),
+                        bands_text(lim),
                         lim.status
                     ));
                     sources.extend(lim.sources.iter().cloned());
@@ -130,6 +118,25 @@ impl Knowledge {
                     claims: meta.claims.clone(),
                 });
             }
+        }
+        let mut limits: Vec<(Guideline, &Limits)> =
+            self.all_limits().filter(|(_, l)| l.rule_id == id).collect();
+        limits.dedup_by(|a, b| a.0 == b.0 && std::ptr::eq(a.1, b.1));
+        for (guideline, l) in limits {
+            out.push(Entry {
+                kind: "limits".into(),
+                id: id.into(),
+                name: self.analytes[l.analyte as usize]
+                    .name
+                    .get(language, audience)
+                    .to_owned(),
+                details: vec![
+                    format!("{guideline}: {}", bands_text(l)),
+                    format!("status: {:?}", l.status),
+                ],
+                sources: l.sources.clone(),
+                claims: Vec::new(),
+            });
         }
         if let Some(src) = self.sources.get(id) {
             out.push(Entry {
@@ -185,5 +192,55 @@ impl Knowledge {
             .chain(self.decisions.iter().map(|d| &d.rule.meta))
             .chain(self.lifelong.iter().map(|d| &d.rule.meta))
             .chain(self.referrals.iter().map(|r| &r.rule.meta))
+            .chain(self.outcomes.iter().map(|o| &o.meta))
+            .chain(
+                self.profiles
+                    .iter()
+                    .flat_map(|p| p.plans.iter().map(|x| &x.meta)),
+            )
+            .chain([
+                &self.recommend.deficient,
+                &self.recommend.autoimmune_gastritis,
+                &self.recommend.trial_in_grey_zone,
+                &self.recommend.prevention,
+                &self.red_flags_not_asked.meta,
+                &self.no_concern.meta,
+                &self.lab_reference_range.meta,
+                &self.unverified_warning,
+            ])
     }
+
+    /// Every decision-limit set: the profile's limits per analyte and sex,
+    /// and the pregnancy limits.
+    fn all_limits(&self) -> impl Iterator<Item = (Guideline, &Limits)> {
+        self.profiles.iter().flat_map(|p| {
+            let by_sex = p.limits.iter().flatten().flat_map(|l| {
+                let (female, _) = l.for_sex(Sex::Female);
+                let (male, _) = l.for_sex(Sex::Male);
+                [female, male]
+            });
+            let pregnancy = p
+                .pregnancy
+                .iter()
+                .flat_map(|x| x.haemoglobin.iter().flatten());
+            by_sex.chain(pregnancy).map(|l| (p.guideline, l))
+        })
+    }
+}
+
+/// A limit set's bands, e.g. `low [..148.000) normal [148.000..]`.
+fn bands_text(l: &Limits) -> String {
+    l.bands
+        .iter()
+        .map(|b| {
+            format!(
+                "{} [{}..{}{}",
+                b.band,
+                b.from.map_or(String::new(), |v| format!("{v:.3}")),
+                b.to.map_or(String::new(), |v| format!("{v:.3}")),
+                if b.to_inclusive { "]" } else { ")" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

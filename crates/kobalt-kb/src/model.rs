@@ -813,6 +813,8 @@ pub struct CodeMaps {
     pub procedures: Vec<CodeRule>,
     /// `id` is a qualitative result (`positive`, `negative`, `equivocal`).
     pub results: Vec<CodeRule>,
+    /// `id` is a regimen's substance: the codings of an order for it.
+    pub orders: Vec<CodeRule>,
 }
 
 impl CodeMaps {
@@ -828,6 +830,14 @@ impl CodeMaps {
                 (edge(before) && edge(after)).then_some((name.as_str(), id.as_str()))
             })
         })
+    }
+
+    /// The (system, code) pairs an order for `substance` is coded with.
+    pub fn order_codings(&self, substance: &str) -> impl Iterator<Item = (&str, &str)> {
+        self.orders
+            .iter()
+            .filter(move |r| r.id == substance)
+            .map(|r| (r.system.as_str(), r.code.as_str()))
     }
 
     /// The identifier for the first coding that a rule of `rules` matches.

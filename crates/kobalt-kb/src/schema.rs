@@ -687,6 +687,9 @@ pub(crate) struct FhirFile {
     /// System URI → alias of `system`: the same terminology spelled otherwise.
     #[serde(default)]
     pub system_synonym: BTreeMap<String, String>,
+    /// The codes a suggested order for a regimen's substance carries.
+    #[serde(default)]
+    pub order: Vec<CodeEntryFile>,
 }
 
 /// What the CDS Hooks `labs` prefetch template asks for.

@@ -1,7 +1,7 @@
 cds-service-patient = Kobalt: vitamin B12 deficiency review
 cds-service-patient-description = Reviews labs, medication, conditions and procedures when a chart is opened: likely B12 deficiency, grey-zone results without a follow-up test, red flags, and risk medication without a B12 test in the past year.
 cds-service-order = Kobalt: B12 checks on orders
-cds-service-order-description = Checks draft orders: long-term metformin without B12 monitoring, and folic acid without a known B12 status.
+cds-service-order-description = Checks draft orders: long-term metformin without B12 monitoring, and folic acid while B12 is unknown or low.
 cds-red-flag-summary = Red flag: assess today for possible B12-related nerve damage or severe anaemia
 cds-deficient-summary = B12 deficiency likely (total B12 { $value } pmol/L): treat as the guideline advises
 cds-grey-summary = B12 { $value } pmol/L is in the grey zone: measure MMA before deciding
@@ -19,3 +19,5 @@ cds-missing = Not known
 cds-version = Kobalt engine { $engine }, knowledge base { $version } (sha256 { $hash })
 cds-link-rule = Kobalt: the rule and its sources
 cds-not-used = Not used from the record
+cds-order-folic-low-summary = Folic acid ordered while B12 is low ({ $value } pmol/L on { $date }): start B12 first, then folic acid
+cds-alternative = Or instead

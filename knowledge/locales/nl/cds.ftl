@@ -1,7 +1,7 @@
 cds-service-patient = Kobalt: beoordeling vitamine-B12-tekort
 cds-service-patient-description = Beoordeelt uitslagen, medicatie, aandoeningen en ingrepen bij het openen van het dossier: waarschijnlijk B12-tekort, uitslagen in het grijze gebied zonder vervolgtest, alarmsignalen, en risicomedicatie zonder B12-meting in het afgelopen jaar.
 cds-service-order = Kobalt: B12-controle bij bestellingen
-cds-service-order-description = Controleert conceptbestellingen: langdurig metformine zonder B12-controle, en foliumzuur zonder bekende B12-status.
+cds-service-order-description = Controleert conceptbestellingen: langdurig metformine zonder B12-controle, en foliumzuur terwijl B12 onbekend of laag is.
 cds-red-flag-summary = Alarmsignaal: vandaag beoordelen op mogelijke zenuwschade door B12-tekort of ernstige anemie
 cds-deficient-summary = B12-tekort waarschijnlijk (totaal B12 { $value } pmol/L): behandel zoals de richtlijn adviseert
 cds-grey-summary = B12 { $value } pmol/L valt in het grijze gebied: bepaal MMA voor u beslist
@@ -19,3 +19,5 @@ cds-missing = Niet bekend
 cds-version = Kobalt-engine { $engine }, kennisbank { $version } (sha256 { $hash })
 cds-link-rule = Kobalt: de regel en zijn bronnen
 cds-not-used = Niet gebruikt uit het dossier
+cds-order-folic-low-summary = Foliumzuur besteld terwijl B12 laag is ({ $value } pmol/L op { $date }): start eerst B12, daarna foliumzuur
+cds-alternative = Of in plaats daarvan
