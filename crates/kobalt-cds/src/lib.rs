@@ -150,6 +150,16 @@ async fn discovery(State(state): State<CdsState>, headers: HeaderMap) -> Respons
     Json(state.services().discovery(language(&headers))).into_response()
 }
 
+/// The 404 for a service id that does not exist.
+fn unknown_service(id: &str) -> Response {
+    outcome(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        &format!("no CDS service '{id}'"),
+        "KOBALT-UNKNOWN-SERVICE",
+    )
+}
+
 /// The 400 for a body that is not JSON.
 fn not_json() -> Response {
     outcome(
@@ -181,6 +191,7 @@ async fn call(
             &why,
             "KOBALT-INVALID-REQUEST",
         ),
+        Err(HookError::UnknownService(id)) => unknown_service(&id),
         Err(HookError::Missing(keys)) => outcome(
             StatusCode::PRECONDITION_FAILED,
             "required",
@@ -203,6 +214,9 @@ async fn feedback(
 ) -> Response {
     if let Some(r) = state.authorize(&headers, &format!("/cds-services/{id}/feedback")) {
         return r;
+    }
+    if !service::is_service(&id) {
+        return unknown_service(&id);
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return not_json();

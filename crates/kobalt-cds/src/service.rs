@@ -11,6 +11,11 @@ pub const PATIENT_SERVICE: &str = "kobalt-b12";
 pub const ORDER_SERVICE: &str = "kobalt-b12-order";
 /// The CDS Hooks specification version the services implement.
 pub const SPEC_VERSION: &str = "3.0.0";
+/// Whether `id` is one of the services.
+pub fn is_service(id: &str) -> bool {
+    matches!(id, PATIENT_SERVICE | ORDER_SERVICE)
+}
+
 const TOPIC_SYSTEM: &str = "urn:kobalt:cds:card-topic";
 const OVERRIDE_SYSTEM: &str = "urn:kobalt:cds:override-reason";
 /// Card summaries must stay under 140 characters (the specification's limit).
@@ -65,6 +70,8 @@ pub enum HookError {
     Bad(String),
     /// 412: required prefetch data is missing.
     Missing(Vec<String>),
+    /// 404: no service of that id.
+    UnknownService(String),
 }
 
 pub struct Services<'a> {
@@ -136,7 +143,7 @@ impl Services<'_> {
         let allowed = match service {
             PATIENT_SERVICE => &["patient-view"][..],
             ORDER_SERVICE => &["order-select", "order-sign"][..],
-            _ => return Err(HookError::Bad(format!("unknown service '{service}'"))),
+            _ => return Err(HookError::UnknownService(service.to_owned())),
         };
         if !allowed.contains(&hook) {
             return Err(HookError::Bad(format!(

@@ -859,3 +859,31 @@ async fn cards_as_epic_accepts_them() {
         "a deficient B12 gets a treatment suggestion"
     );
 }
+
+/// EHR review item 12: a call or feedback to a service that does not exist
+/// answered 400 (call) or 200 (feedback); it is 404 with an OperationOutcome
+/// (`not-found`).
+#[tokio::test]
+async fn an_unknown_service_is_404() {
+    for path in [
+        "/cds-services/no-such-service",
+        "/cds-services/no-such-service/feedback",
+    ] {
+        let body = if path.ends_with("feedback") {
+            json!({ "feedback": [{ "card": "x", "outcome": "overridden", "outcomeTimestamp": "2026-12-01T10:00:00Z" }] })
+        } else {
+            patient_view(Some(Value::Null))
+        };
+        let (status, out) = send(
+            app(false),
+            "POST",
+            path,
+            Some(Token::valid(path).sign()),
+            Some(body.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {out}");
+        assert_eq!(out["resourceType"], "OperationOutcome");
+        assert_eq!(out["issue"][0]["code"], "not-found");
+    }
+}
