@@ -6,6 +6,7 @@
 //! default. Errors are OperationOutcomes; 412 names the missing prefetch keys.
 
 pub mod auth;
+pub mod fetch;
 pub mod service;
 
 use std::sync::Arc;
@@ -41,6 +42,10 @@ pub struct CdsSettings {
     pub guideline: Option<Guideline>,
     #[serde(default)]
     pub issuer: Vec<IssuerSettings>,
+    /// FHIR servers (base URL prefixes) from which absent prefetch may be
+    /// fetched with the request's `fhirAuthorization`; empty: none.
+    #[serde(default)]
+    pub fhir_servers: Vec<String>,
 }
 
 fn default_leeway() -> u64 {
@@ -68,6 +73,7 @@ pub struct CdsState {
     pub allow_unauthenticated: bool,
     pub guideline: Guideline,
     pub verifier: Arc<Verifier>,
+    pub fhir_servers: Arc<Vec<String>>,
 }
 
 fn outcome(status: StatusCode, code: &str, text: &str, diagnostics: &str) -> Response {
@@ -183,6 +189,7 @@ async fn call(
         return not_json();
     };
     let today = jiff::Zoned::now().date();
+    let (body, fetch_failed) = fill_prefetch(&state, body, today).await;
     match state.services().call(&id, &body, language(&headers), today) {
         Ok(cards) => Json(cards).into_response(),
         Err(HookError::Bad(why)) => outcome(
@@ -195,13 +202,74 @@ async fn call(
         Err(HookError::Missing(keys)) => outcome(
             StatusCode::PRECONDITION_FAILED,
             "required",
-            &format!(
-                "prefetch missing and no FHIR server access: {}",
-                keys.join(", ")
-            ),
+            &match fetch_failed {
+                Some(why) => format!(
+                    "prefetch missing: {}; fetching it from fhirServer failed: {why}",
+                    keys.join(", ")
+                ),
+                None => format!(
+                    "prefetch missing and no FHIR server access: {}",
+                    keys.join(", ")
+                ),
+            },
             &format!("KOBALT-PREFETCH-MISSING {}", keys.join(" ")),
         ),
     }
+}
+
+/// The request with every prefetch key it lacks (absent, or an
+/// OperationOutcome) fetched from its `fhirServer`, when that server is on
+/// the settings' list; and why fetching failed, if it did.
+async fn fill_prefetch(
+    state: &CdsState,
+    mut body: Value,
+    today: jiff::civil::Date,
+) -> (Value, Option<String>) {
+    let templates = state.services().prefetch_templates();
+    let absent: Vec<(String, String)> = templates
+        .iter()
+        .filter(|(key, _)| match body["prefetch"].get(key.as_str()) {
+            None => true,
+            Some(v) => v["resourceType"] == "OperationOutcome",
+        })
+        .filter_map(|(key, t)| t.as_str().map(|t| (key.clone(), t.to_owned())))
+        .collect();
+    if absent.is_empty() || body.get("fhirServer").is_none() {
+        return (body, None);
+    }
+    let access = match fetch::FhirAccess::from_request(&body, &state.fhir_servers) {
+        Ok(a) => a,
+        Err(why) => return (body, Some(why)),
+    };
+    let patient = body["context"]["patientId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let jobs = absent
+        .into_iter()
+        .map(|(key, t)| (key, fetch::fill_template(&t, &patient, today)))
+        .collect::<Vec<_>>();
+    let fetched = tokio::task::spawn_blocking(move || {
+        jobs.into_iter()
+            .map(|(key, query)| (key, query.and_then(|q| access.get(&q))))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_default();
+    let mut failed = Vec::new();
+    if !body["prefetch"].is_object() {
+        body["prefetch"] = json!({});
+    }
+    for (key, result) in fetched {
+        match result {
+            Ok(value) => body["prefetch"][key.as_str()] = value,
+            Err(why) => {
+                eprintln!("kobalt cds: fetching prefetch '{key}' failed: {why}");
+                failed.push(format!("{key}: {why}"));
+            }
+        }
+    }
+    (body, (!failed.is_empty()).then(|| failed.join("; ")))
 }
 
 /// Feedback is checked and acknowledged; the service is stateless and keeps
@@ -303,5 +371,6 @@ pub fn state(kb: Arc<Knowledge>, settings: &CdsSettings, issuers: Vec<Issuer>) -
         allow_unauthenticated: settings.allow_unauthenticated,
         guideline: settings.guideline.unwrap_or(Guideline::Nhg),
         verifier: Arc::new(Verifier::new(issuers, settings.leeway_seconds)),
+        fhir_servers: Arc::new(settings.fhir_servers.clone()),
     }
 }

@@ -95,8 +95,9 @@ impl Services<'_> {
         self.kb.message(id, lang, Audience::Clinician).to_owned()
     }
 
-    pub fn discovery(&self, lang: Language) -> Value {
-        let prefetch = json!({
+    /// The prefetch templates of every service, by key.
+    pub fn prefetch_templates(&self) -> serde_json::Map<String, Value> {
+        let templates = json!({
             "patient": "Patient/{{context.patientId}}",
             "labs": format!(
                 "Observation?patient={{{{context.patientId}}}}&code={}&date=ge{{{{today() - {} days}}}}&_sort=-date&_count={}",
@@ -109,6 +110,11 @@ impl Services<'_> {
             "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
             "procedures": "Procedure?patient={{context.patientId}}",
         });
+        templates.as_object().cloned().unwrap_or_default()
+    }
+
+    pub fn discovery(&self, lang: Language) -> Value {
+        let prefetch = Value::Object(self.prefetch_templates());
         let usage = format!(
             "Knowledge base {} (sha256 {}), engine {}. Decision support, not a diagnosis.",
             self.kb.version,

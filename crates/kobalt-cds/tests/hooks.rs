@@ -30,6 +30,7 @@ fn app(dev: bool) -> axum::Router {
         leeway_seconds: 5,
         guideline: None,
         issuer: vec![],
+        fhir_servers: vec![],
     };
     let jwks = serde_json::from_str(&key("client-jwks.json")).unwrap_or_else(|e| panic!("{e}"));
     router(state(
@@ -587,6 +588,7 @@ async fn tokens_as_real_ehrs_send_them() {
         leeway_seconds: 5,
         guideline: None,
         issuer: vec![],
+        fhir_servers: vec![],
     };
     let jwks = |file: &str| -> jsonwebtoken::jwk::JwkSet {
         // The second issuer's key under the first one's kid.
@@ -885,5 +887,284 @@ async fn an_unknown_service_is_404() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {out}");
         assert_eq!(out["resourceType"], "OperationOutcome");
         assert_eq!(out["issue"][0]["code"], "not-found");
+    }
+}
+
+/// A FHIR server for the tests: it serves `record`'s resources at
+/// `http://127.0.0.1:{port}/fhir` (reads `Patient/{id}`, searches by type with
+/// `patient` and, for Observations, `code`), three entries a page with
+/// next-page links, to callers with the token `Bearer secret` only. Returns
+/// its base URL and a count of the requests it answered.
+async fn fhir_server(record: Value) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::extract::{Path, RawQuery, State};
+    use axum::response::IntoResponse;
+    type Shared = (Value, String, Arc<std::sync::atomic::AtomicUsize>);
+    async fn answer(
+        State((record, base, hits)): State<Shared>,
+        Path(path): Path<String>,
+        RawQuery(query): RawQuery,
+        headers: axum::http::HeaderMap,
+    ) -> axum::response::Response {
+        if headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            != Some("Bearer secret")
+        {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let resources: Vec<Value> = record["entry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["resource"].clone())
+            .collect();
+        if let Some(id) = path.strip_prefix("Patient/") {
+            return match resources
+                .iter()
+                .find(|r| r["resourceType"] == "Patient" && r["id"] == id)
+            {
+                Some(p) => axum::Json(p.clone()).into_response(),
+                None => StatusCode::NOT_FOUND.into_response(),
+            };
+        }
+        let query = query.unwrap_or_default();
+        let param = |name: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_owned))
+        };
+        let codes: Vec<String> = param("code")
+            .map(|c| {
+                c.replace("%7C", "|")
+                    .split(',')
+                    .map(|x| x.rsplit('|').next().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let matching: Vec<Value> = resources
+            .into_iter()
+            .filter(|r| r["resourceType"] == path.as_str())
+            .filter(|r| {
+                codes.is_empty()
+                    || r["code"]["coding"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|c| codes.iter().any(|x| Some(x.as_str()) == c["code"].as_str()))
+            })
+            .collect();
+        let page: usize = param("_page").and_then(|p| p.parse().ok()).unwrap_or(0);
+        let chunk: Vec<Value> = matching
+            .iter()
+            .skip(page * 3)
+            .take(3)
+            .map(|r| json!({ "resource": r }))
+            .collect();
+        let mut bundle = json!({ "resourceType": "Bundle", "type": "searchset", "total": matching.len(), "entry": chunk });
+        if (page + 1) * 3 < matching.len() {
+            let rest: String = query
+                .split('&')
+                .filter(|kv| !kv.starts_with("_page="))
+                .collect::<Vec<_>>()
+                .join("&");
+            bundle["link"] = json!([{ "relation": "next", "url": format!("{base}/{path}?{rest}&_page={}", page + 1) }]);
+        }
+        axum::Json(bundle).into_response()
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let base = format!(
+        "http://{}/fhir",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = axum::Router::new()
+        .route("/fhir/{*path}", axum::routing::get(answer))
+        .with_state((record, base.clone(), hits.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, hits)
+}
+
+/// A Synthea patient on metformin from ../shared/fhir-corpus (alive), or,
+/// without the corpus, a small record of the same shape.
+fn metformin_record() -> Value {
+    let dir = std::env::var_os("KOBALT_SHARED_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+            std::path::PathBuf::from,
+        )
+        .join("fhir-corpus/synthea");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if text.contains("\"860975\"") && !text.contains("deceasedDateTime") {
+            return serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    let mut resources = vec![
+        json!({ "resourceType": "Patient", "id": "p7", "birthDate": "1950-03-01", "gender": "female" }),
+        json!({ "resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order",
+            "subject": { "reference": "Patient/p7" }, "authoredOn": "2012-01-01",
+            "medicationCodeableConcept": { "coding": [{ "system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "860975", "display": "24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet" }] } }),
+    ];
+    for (i, v) in [180.0, 175.0, 190.0, 200.0].iter().enumerate() {
+        let mut o = observation(
+            &format!("o{i}"),
+            "14685-2",
+            *v,
+            "pmol/L",
+            &today_minus(30 + 100 * i as i64),
+        );
+        o["subject"] = json!({ "reference": "Patient/p7" });
+        resources.push(o);
+    }
+    json!({ "resourceType": "Bundle", "type": "collection",
+        "entry": resources.into_iter().map(|r| json!({ "resource": r })).collect::<Vec<_>>() })
+}
+
+/// EHR review item 6 and interop.md A.6: a client that sends no prefetch
+/// (Epic does not read discovery) but gives `fhirServer` and
+/// `fhirAuthorization` is answered from its FHIR server: every absent key is
+/// fetched with its template, pages followed, and the cards are those of the
+/// same record sent as prefetch. 412 only when fetching fails (server down,
+/// token refused, a server not on the settings' list).
+#[tokio::test]
+async fn absent_prefetch_is_fetched_from_the_fhir_server() {
+    let record = metformin_record();
+    let (base, hits) = fhir_server(record.clone()).await;
+    let patient = record["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Patient")
+        .cloned()
+        .unwrap_or_else(|| panic!("no Patient"));
+    let id = patient["id"].as_str().unwrap_or_default().to_owned();
+    let app_for = |servers: Vec<String>| {
+        let settings = CdsSettings {
+            base_url: BASE.into(),
+            allow_unauthenticated: true,
+            leeway_seconds: 5,
+            guideline: None,
+            issuer: vec![],
+            fhir_servers: servers,
+        };
+        router(state(KB.clone(), &settings, vec![]))
+    };
+    let call = |server: &str, token: &str| {
+        json!({
+            "hookInstance": uuid::Uuid::new_v4().to_string(),
+            "hook": "patient-view",
+            "fhirServer": server,
+            "fhirAuthorization": { "access_token": token, "token_type": "Bearer", "expires_in": 300,
+                "scope": "patient/*.read", "subject": "kobalt" },
+            "context": { "userId": "Practitioner/example", "patientId": id },
+        })
+        .to_string()
+    };
+    let path = "/cds-services/kobalt-b12";
+    let (status, fetched) = send(
+        app_for(vec![base.clone()]),
+        "POST",
+        path,
+        None,
+        Some(call(&base, "secret")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{fetched}");
+    assert!(
+        hits.load(std::sync::atomic::Ordering::SeqCst) >= 6,
+        "every key was fetched"
+    );
+    // The same record sent as prefetch gives the same cards.
+    let of = |kind: &str| -> Vec<Value> {
+        record["entry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["resource"].clone())
+            .filter(|r| r["resourceType"] == kind)
+            .collect()
+    };
+    let loinc: Vec<&str> = KB
+        .analytes
+        .iter()
+        .flat_map(|a| a.loinc.iter().map(String::as_str))
+        .collect();
+    let labs: Vec<Value> = of("Observation")
+        .into_iter()
+        .filter(|o| {
+            o["code"]["coding"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| loinc.contains(&c["code"].as_str().unwrap_or("")))
+        })
+        .collect();
+    let mut direct: Value =
+        serde_json::from_str(&call(&base, "secret")).unwrap_or_else(|e| panic!("{e}"));
+    direct["prefetch"] = json!({ "patient": patient, "labs": bundle(labs),
+        "conditions": bundle(of("Condition")), "medicationStatements": bundle(of("MedicationStatement")),
+        "medicationRequests": bundle(of("MedicationRequest")), "procedures": bundle(of("Procedure")) });
+    let (_, sent) = send(
+        app_for(vec![]),
+        "POST",
+        path,
+        None,
+        Some(direct.to_string()),
+    )
+    .await;
+    let summaries = |b: &Value| -> Vec<String> {
+        b["cards"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c["summary"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(summaries(&fetched), summaries(&sent));
+    assert!(
+        summaries(&fetched)
+            .iter()
+            .any(|s| s.to_lowercase().contains("metformin")),
+        "the metformin patient's risk card: {fetched}"
+    );
+    // Failing fetches are 412, naming why.
+    for (servers, server, token, why) in [
+        (vec![base.clone()], base.clone(), "wrong", "401"),
+        (vec![], base.clone(), "secret", "not on this server's list"),
+        (
+            vec!["http://127.0.0.1:1/fhir".to_owned()],
+            "http://127.0.0.1:1/fhir".to_owned(),
+            "secret",
+            "labs",
+        ),
+    ] {
+        let (status, out) = send(
+            app_for(servers),
+            "POST",
+            path,
+            None,
+            Some(call(&server, token)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{out}");
+        let text = out["issue"][0]["details"]["text"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(text.contains(why), "{why}: {text}");
+        assert!(
+            !text.contains("secret"),
+            "the token is never echoed: {text}"
+        );
     }
 }

@@ -62,6 +62,7 @@ impl AppState {
             leeway_seconds: 30,
             guideline: None,
             issuer: Vec::new(),
+            fhir_servers: Vec::new(),
         };
         AppState {
             cds: kobalt_cds::state(kb.clone(), &settings, Vec::new()),

@@ -532,6 +532,7 @@ fn cds_state() -> AppState {
         leeway_seconds: 30,
         guideline: None,
         issuer: Vec::new(),
+        fhir_servers: Vec::new(),
     };
     state().with_cds(&settings, Vec::new())
 }
