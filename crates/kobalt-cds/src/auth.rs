@@ -6,7 +6,7 @@
 //! token's lifetime.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
@@ -19,7 +19,14 @@ pub struct Issuer {
     pub jwks: JwkSet,
     /// `jku` values this issuer may send (its keys still come from `jwks`).
     pub jku: Vec<String>,
+    /// Where the issuer publishes its JWK Set: read again when a token
+    /// names a `kid` the set lacks (key rotation), at most once per
+    /// `REFRESH_INTERVAL` seconds.
+    pub jwks_url: Option<String>,
 }
+
+/// The shortest time between two reads of one issuer's JWK Set.
+pub const REFRESH_INTERVAL: u64 = 300;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
@@ -40,7 +47,9 @@ pub struct Claims {
 }
 
 pub struct Verifier {
-    issuers: Vec<Issuer>,
+    issuers: RwLock<Vec<Issuer>>,
+    /// iss → when its JWK Set was last read again.
+    refreshed: Mutex<HashMap<String, u64>>,
     leeway: u64,
     /// jti → expiry, for the replay check.
     seen: Mutex<HashMap<String, u64>>,
@@ -51,7 +60,8 @@ const ALLOWED: [Algorithm; 2] = [Algorithm::ES384, Algorithm::RS384];
 impl Verifier {
     pub fn new(issuers: Vec<Issuer>, leeway_seconds: u64) -> Verifier {
         Verifier {
-            issuers,
+            issuers: RwLock::new(issuers),
+            refreshed: Mutex::new(HashMap::new()),
             leeway: leeway_seconds,
             seen: Mutex::new(HashMap::new()),
         }
@@ -86,20 +96,12 @@ impl Verifier {
             return Err(AuthError::Invalid("crit extension not understood"));
         }
         let kid = header.kid.as_deref().ok_or(AuthError::Invalid("no kid"))?;
-        // A kid may be used by more than one issuer: each of them is tried,
-        // and the token's `iss` must be the one whose key verified it.
-        let mut found = Err(AuthError::Invalid("unknown key"));
-        for (issuer, jwk) in self
-            .issuers
-            .iter()
-            .filter_map(|i| i.jwks.find(kid).map(|k| (i, k)))
-        {
-            found = verify_with(token, &header, issuer, jwk, audience, self.leeway);
-            if found.is_ok() {
-                break;
+        let claims = match self.verify_kid(token, &header, kid, audience) {
+            Err(AuthError::Invalid("unknown key")) if self.refresh(now) => {
+                self.verify_kid(token, &header, kid, audience)?
             }
-        }
-        let claims = found?;
+            other => other?,
+        };
         // `exp` was checked by the library against the system clock; check
         // against the caller's clock too, and that `iat` is not in the future.
         if claims.exp + self.leeway < now {
@@ -118,6 +120,76 @@ impl Verifier {
         }
         seen.insert(claims.jti.clone(), claims.exp);
         Ok(claims)
+    }
+}
+
+impl Verifier {
+    /// A kid may be used by more than one issuer: each of them is tried, and
+    /// the token's `iss` must be the one whose key verified it.
+    fn verify_kid(
+        &self,
+        token: &str,
+        header: &jsonwebtoken::Header,
+        kid: &str,
+        audience: &str,
+    ) -> Result<Claims, AuthError> {
+        let issuers = self
+            .issuers
+            .read()
+            .map_err(|_| AuthError::Invalid("key store"))?;
+        let mut found = Err(AuthError::Invalid("unknown key"));
+        for (issuer, jwk) in issuers
+            .iter()
+            .filter_map(|i| i.jwks.find(kid).map(|k| (i, k)))
+        {
+            found = verify_with(token, header, issuer, jwk, audience, self.leeway);
+            if found.is_ok() {
+                break;
+            }
+        }
+        found
+    }
+
+    /// Reads again the JWK Set of every issuer with a `jwks_url` not read in
+    /// the last `REFRESH_INTERVAL` seconds; whether any set was replaced. A
+    /// set that cannot be read keeps the old one (and is logged).
+    fn refresh(&self, now: u64) -> bool {
+        let due: Vec<(String, String)> = {
+            let Ok(mut refreshed) = self.refreshed.lock() else {
+                return false;
+            };
+            let Ok(issuers) = self.issuers.read() else {
+                return false;
+            };
+            issuers
+                .iter()
+                .filter_map(|i| Some((i.iss.clone(), i.jwks_url.clone()?)))
+                .filter(|(iss, _)| {
+                    let last = refreshed.get(iss).copied();
+                    let due = last.is_none_or(|t| now >= t + REFRESH_INTERVAL);
+                    if due {
+                        refreshed.insert(iss.clone(), now);
+                    }
+                    due
+                })
+                .collect()
+        };
+        let mut replaced = false;
+        for (iss, url) in due {
+            match crate::fetch::jwks(&url) {
+                Ok(set) => {
+                    if let Ok(mut issuers) = self.issuers.write() {
+                        issuers
+                            .iter_mut()
+                            .filter(|i| i.iss == iss)
+                            .for_each(|i| i.jwks = set.clone());
+                        replaced = true;
+                    }
+                }
+                Err(why) => eprintln!("kobalt cds: reading the JWK Set of {iss} failed: {why}"),
+            }
+        }
+        replaced
     }
 }
 

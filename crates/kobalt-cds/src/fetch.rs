@@ -117,6 +117,25 @@ impl FhirAccess {
     }
 }
 
+/// An issuer's JWK Set from `url` (at most 1 MB, within the timeout).
+pub fn jwks(url: &str) -> Result<jsonwebtoken::jwk::JwkSet, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(TIMEOUT))
+        .build()
+        .into();
+    let text = agent
+        .get(url)
+        .header("Accept", "application/json")
+        .call()
+        .map_err(|e| format!("{url}: {e}"))?
+        .body_mut()
+        .with_config()
+        .limit(1024 * 1024)
+        .read_to_string()
+        .map_err(|e| format!("{url}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{url}: not a JWK Set: {e}"))
+}
+
 /// A prefetch template with its tokens filled: `{{context.patientId}}` and
 /// `{{today() - N days}}` (the only ones Kobalt's templates use).
 pub fn fill_template(

@@ -59,7 +59,8 @@ pub struct IssuerSettings {
     /// A JWK Set file, relative to the settings file, or
     #[serde(default)]
     pub jwks_file: Option<String>,
-    /// a JWK Set URL (read when the server starts).
+    /// a JWK Set URL (read when the server starts, and again for a token
+    /// whose kid the set lacks, at most every five minutes).
     #[serde(default)]
     pub jwks_url: Option<String>,
     #[serde(default)]
@@ -106,38 +107,51 @@ fn now() -> u64 {
 
 impl CdsState {
     /// A 401 unless the call carries a valid token for `path` (or dev mode is on).
-    fn authorize(&self, headers: &HeaderMap, path: &str) -> Option<Response> {
+    /// The token is checked off the async threads: an unknown `kid` may read
+    /// the issuer's JWK Set again over the network.
+    async fn authorize(&self, headers: &HeaderMap, path: &str) -> Option<Response> {
         if self.allow_unauthenticated {
             return None;
         }
         let audience = format!("{}{}", self.base_url.trim_end_matches('/'), path);
         let auth = headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let verifier = self.verifier.clone();
+        let (verified, auth, audience) = tokio::task::spawn_blocking(move || {
+            let verified = verifier.verify(auth.as_deref(), &audience, now());
+            (verified.map(|_| ()), auth, audience)
+        })
+        .await
+        .unwrap_or_else(|_| {
+            (
+                Err(AuthError::Invalid("verification failed")),
+                None,
+                String::new(),
+            )
+        });
         // No detail that helps an attacker in the answer; the operator reads
         // why on stderr (never the token, never a body).
-        self.verifier
-            .verify(auth, &audience, now())
-            .err()
-            .map(|why| {
-                eprintln!("kobalt cds: token refused for {audience}: {why}");
-                let mut response = outcome(
-                    StatusCode::UNAUTHORIZED,
-                    "security",
-                    "authentication required",
-                    "KOBALT-AUTH",
-                );
-                let challenge = if auth.is_some() {
-                    "Bearer error=\"invalid_token\""
-                } else {
-                    "Bearer"
-                };
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    axum::http::HeaderValue::from_static(challenge),
-                );
-                response
-            })
+        verified.err().map(|why| {
+            eprintln!("kobalt cds: token refused for {audience}: {why}");
+            let mut response = outcome(
+                StatusCode::UNAUTHORIZED,
+                "security",
+                "authentication required",
+                "KOBALT-AUTH",
+            );
+            let challenge = if auth.is_some() {
+                "Bearer error=\"invalid_token\""
+            } else {
+                "Bearer"
+            };
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static(challenge),
+            );
+            response
+        })
     }
 
     fn services(&self) -> Services<'_> {
@@ -150,7 +164,7 @@ impl CdsState {
 }
 
 async fn discovery(State(state): State<CdsState>, headers: HeaderMap) -> Response {
-    if let Some(r) = state.authorize(&headers, "/cds-services") {
+    if let Some(r) = state.authorize(&headers, "/cds-services").await {
         return r;
     }
     Json(state.services().discovery(language(&headers))).into_response()
@@ -182,7 +196,10 @@ async fn call(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = state.authorize(&headers, &format!("/cds-services/{id}")) {
+    if let Some(r) = state
+        .authorize(&headers, &format!("/cds-services/{id}"))
+        .await
+    {
         return r;
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
@@ -280,7 +297,10 @@ async fn feedback(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = state.authorize(&headers, &format!("/cds-services/{id}/feedback")) {
+    if let Some(r) = state
+        .authorize(&headers, &format!("/cds-services/{id}/feedback"))
+        .await
+    {
         return r;
     }
     if !service::is_service(&id) {

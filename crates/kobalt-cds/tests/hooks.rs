@@ -40,6 +40,7 @@ fn app(dev: bool) -> axum::Router {
             iss: ISS.into(),
             jwks,
             jku: vec![],
+            jwks_url: None,
         }],
     ))
 }
@@ -603,11 +604,13 @@ async fn tokens_as_real_ehrs_send_them() {
                 iss: ISS.into(),
                 jwks: jwks("client-jwks.json"),
                 jku: vec![],
+                jwks_url: None,
             },
             Issuer {
                 iss: OTHER.into(),
                 jwks: jwks("other-jwks.json"),
                 jku: vec![],
+                jwks_url: None,
             },
         ],
     ));
@@ -1167,4 +1170,73 @@ async fn absent_prefetch_is_fetched_from_the_fhir_server() {
             "the token is never echoed: {text}"
         );
     }
+}
+
+/// EHR review item 7: keys rotate. A token whose `kid` is not in the
+/// issuer's JWK Set makes Kobalt read the set again from the issuer's
+/// `jwks_url` (the new key then verifies), at most once per few minutes per
+/// issuer: a flood of unknown kids does not become a flood of fetches.
+#[tokio::test]
+async fn the_jwk_set_is_read_again_for_an_unknown_kid() {
+    use axum::response::IntoResponse;
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let served = hits.clone();
+    // The issuer's set after rotation: its new key (other-key-1) only.
+    let rotated = key("other-jwks.json");
+    let jwks_app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body = rotated.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], body).into_response() }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = format!(
+        "http://{}/jwks.json",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    tokio::spawn(async move { axum::serve(listener, jwks_app).await });
+    let settings = CdsSettings {
+        base_url: BASE.into(),
+        allow_unauthenticated: false,
+        leeway_seconds: 5,
+        guideline: None,
+        issuer: vec![],
+        fhir_servers: vec![],
+    };
+    let app = router(state(
+        KB.clone(),
+        &settings,
+        vec![Issuer {
+            iss: ISS.into(),
+            jwks: serde_json::from_str(&key("client-jwks.json")).unwrap_or_else(|e| panic!("{e}")),
+            jku: vec![],
+            jwks_url: Some(url),
+        }],
+    ));
+    let path = "/cds-services";
+    let mut rotated_token = Token::valid(path);
+    rotated_token.key = "other-es384.pem";
+    rotated_token.kid = "other-key-1";
+    let (status, _) = send(app.clone(), "GET", path, Some(rotated_token.sign()), None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the rotated key verifies after one fetch"
+    );
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    for _ in 0..5 {
+        let mut unknown = Token::valid(path);
+        unknown.kid = "never-published";
+        let (status, _) = send(app.clone(), "GET", path, Some(unknown.sign()), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "no fetch within the minimum interval"
+    );
 }

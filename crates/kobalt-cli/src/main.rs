@@ -280,11 +280,9 @@ fn read_cds_settings(
                 (file.display().to_string(), text)
             }
             (None, Some(url)) => {
-                let text = ureq::get(url)
-                    .call()
-                    .and_then(|mut r| r.body_mut().read_to_string())
-                    .with_context(|| format!("fetching the JWK Set {url}"))?;
-                (url.clone(), text)
+                let set = kobalt_cds::fetch::jwks(url)
+                    .map_err(|e| anyhow::anyhow!("fetching the JWK Set: {e}"))?;
+                (url.clone(), serde_json::to_string(&set)?)
             }
             _ => anyhow::bail!("issuer {}: give jwks_file or jwks_url", i.iss),
         };
@@ -292,6 +290,7 @@ fn read_cds_settings(
             iss: i.iss.clone(),
             jwks: serde_json::from_str(&text).with_context(|| format!("JWK Set {origin}"))?,
             jku: i.jku.clone(),
+            jwks_url: i.jwks_url.clone(),
         });
     }
     if settings.allow_unauthenticated {
