@@ -1,9 +1,11 @@
 -- Kobalt's NHG screening status since the December 2026 clinical review: the vendored reference query
--- (bench/rules-nhg.sql, byte-identical there) with the two corrections the review asked for, and nothing else:
+-- (bench/rules-nhg.sql, byte-identical there) with the three corrections the review asked for, and nothing else:
 --   1. a value converted from pg/mL (ng/L) is compared after rounding to the limits' precision (whole pmol/L):
 --      200 pg/mL = 147.6 pmol/L counts as 148, in the grey zone (review F17);
 --   2. MMA 0.28-0.45 umol/L is borderline, never reassuring: 148..260 or > 260 with such an MMA is
---      indeterminate (review F09; the 0.45 limit is unverified, labs use 0.32-0.35).
+--      indeterminate (review F09; the 0.45 limit is unverified, labs use 0.32-0.35);
+--   3. a raised MMA (> 0.45 umol/L) with a B12 above 260 disagrees with it: indeterminate, never
+--      reassuring (F09, G9: MMA by the laboratory's range).
 -- bench/screen.sh checks Kobalt's status against this query.
 --
 -- Reference screening rules for the batch benchmark (Dutch NHG profile, total B12 and MMA only).
@@ -33,7 +35,7 @@ SELECT patient_id, b12_pmol, at_risk, macrocytosis,
                 WHEN mma_umol >= 0.28 THEN 'indeterminate'
                 WHEN mma_umol IS NOT NULL THEN 'unlikely'
                 ELSE 'indeterminate' END
-         WHEN mma_umol >= 0.28 AND mma_umol <= 0.45 THEN 'indeterminate'
+         WHEN mma_umol >= 0.28 THEN 'indeterminate'
          ELSE 'unlikely'
        END AS status
 FROM x

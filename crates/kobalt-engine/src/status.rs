@@ -128,6 +128,14 @@ fn markers(i: &StatusInputs) -> StatusOutcome {
                 }
             } else if mma_raised && hcy_raised {
                 functional
+            } else if mma_raised {
+                // A raised MMA contradicts the normal B12 (G9: MMA by the
+                // laboratory's range): never reassuring (clinical review F09).
+                if renal {
+                    IndeterminateRenalMma
+                } else {
+                    IndeterminateMarkersDisagree
+                }
             } else {
                 UnlikelyNormalB12
             }
@@ -177,6 +185,20 @@ mod tests {
             combine(&grey_with(Some(BandKind::Normal))),
             StatusOutcome::UnlikelyGreyZoneMmaNormal
         );
+    }
+
+    #[test]
+    fn a_raised_mma_never_reassures() {
+        // F09 / G9: B12 400 with MMA 0.60 was "unlikely" while MMA 0.35 was
+        // indeterminate; a raised MMA disagrees with a normal B12.
+        let i = StatusInputs {
+            total: Some(BandKind::Normal),
+            mma: Some(BandKind::Raised),
+            ..StatusInputs::default()
+        };
+        assert_eq!(combine(&i), StatusOutcome::IndeterminateMarkersDisagree);
+        let renal = StatusInputs { renal: true, ..i };
+        assert_eq!(combine(&renal), StatusOutcome::IndeterminateRenalMma);
     }
 
     #[test]

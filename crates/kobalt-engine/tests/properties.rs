@@ -281,8 +281,9 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
 /// transcribed: the NHG status from total B12 and MMA alone, with the two
 /// corrections of the December 2026 clinical review written out beside them
 /// (bench/rules-nhg-2026-12.sql): a converted value is rounded to the limits'
-/// precision before it is compared (F17), and MMA 0.28-0.45 umol/L is
-/// borderline, never reassuring (F09).
+/// precision before it is compared (F17), MMA 0.28-0.45 umol/L is
+/// borderline, never reassuring (F09), and a raised MMA with a B12 above the
+/// grey zone disagrees with it (F09, G9): indeterminate.
 fn reference_nhg_status(b12: Option<(u32, &str)>, mma: Option<f64>) -> &'static str {
     let Some((value, unit)) = b12 else {
         return "not_tested";
@@ -302,7 +303,7 @@ fn reference_nhg_status(b12: Option<(u32, &str)>, mma: Option<f64>) -> &'static 
             Some(_) => "unlikely",
             None => "indeterminate",
         }
-    } else if borderline {
+    } else if borderline || mma.is_some_and(|m| m > 0.45) {
         "indeterminate"
     } else {
         "unlikely"
