@@ -684,63 +684,22 @@ async fn the_labs_prefetch_asks_only_for_what_is_needed() {
 /// Procedures.
 #[tokio::test]
 async fn patient_view_answers_for_every_synthea_patient() {
-    let dir = std::env::var_os("KOBALT_SHARED_DIR")
-        .map_or_else(
-            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-            std::path::PathBuf::from,
-        )
-        .join("fhir-corpus/synthea");
+    let dir = synthea_dir();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         eprintln!("skipped: no fhir-corpus at {}", dir.display());
         return;
     };
-    let loinc: Vec<&str> = KB
-        .analytes
-        .iter()
-        .flat_map(|a| a.loinc.iter().map(String::as_str))
-        .collect();
     let mut answered = 0;
     for path in entries.filter_map(Result::ok).map(|e| e.path()) {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
         let record: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
-        let of = |kind: &str| -> Vec<Value> {
-            record["entry"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| e["resource"].clone())
-                .filter(|r| r["resourceType"] == kind)
-                .collect()
-        };
-        let patient = of("Patient")
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("{}", path.display()));
-        let labs: Vec<Value> = of("Observation")
-            .into_iter()
-            .filter(|o| {
-                o["code"]["coding"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|c| {
-                        c["system"] == "http://loinc.org"
-                            && loinc.contains(&c["code"].as_str().unwrap_or(""))
-                    })
-            })
-            .collect();
+        let prefetch = prefetch_of(&record);
+        let patient = &prefetch["patient"];
         let request = json!({
             "hookInstance": uuid::Uuid::new_v4().to_string(),
             "hook": "patient-view",
             "context": { "userId": "Practitioner/example", "patientId": patient["id"] },
-            "prefetch": {
-                "patient": patient,
-                "labs": bundle(labs),
-                "conditions": bundle(of("Condition")),
-                "medicationStatements": bundle(of("MedicationStatement")),
-                "medicationRequests": bundle(of("MedicationRequest")),
-                "procedures": bundle(of("Procedure")),
-            }
+            "prefetch": prefetch,
         });
         let (status, body) = send(
             app(true),
@@ -990,15 +949,61 @@ async fn fhir_server(record: Value) -> (String, Arc<std::sync::atomic::AtomicUsi
     (base, hits)
 }
 
-/// A Synthea patient on metformin from ../shared/fhir-corpus (alive), or,
-/// without the corpus, a small record of the same shape.
-fn metformin_record() -> Value {
-    let dir = std::env::var_os("KOBALT_SHARED_DIR")
+/// The Synthea bundles of ../shared/fhir-corpus (or KOBALT_SHARED_DIR).
+fn synthea_dir() -> std::path::PathBuf {
+    std::env::var_os("KOBALT_SHARED_DIR")
         .map_or_else(
             || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
             std::path::PathBuf::from,
         )
-        .join("fhir-corpus/synthea");
+        .join("fhir-corpus/synthea")
+}
+
+/// A record's resources as the discovery's prefetch templates ask for them:
+/// the Patient, the Observations with the analytes' LOINC codes, the
+/// Conditions, MedicationStatements, MedicationRequests and Procedures.
+fn prefetch_of(record: &Value) -> Value {
+    let of = |kind: &str| -> Vec<Value> {
+        record["entry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["resource"].clone())
+            .filter(|r| r["resourceType"] == kind)
+            .collect()
+    };
+    let loinc: Vec<&str> = KB
+        .analytes
+        .iter()
+        .flat_map(|a| a.loinc.iter().map(String::as_str))
+        .collect();
+    let labs: Vec<Value> = of("Observation")
+        .into_iter()
+        .filter(|o| {
+            o["code"]["coding"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| {
+                    c["system"] == "http://loinc.org"
+                        && loinc.contains(&c["code"].as_str().unwrap_or(""))
+                })
+        })
+        .collect();
+    json!({
+        "patient": of("Patient").into_iter().next().unwrap_or(Value::Null),
+        "labs": bundle(labs),
+        "conditions": bundle(of("Condition")),
+        "medicationStatements": bundle(of("MedicationStatement")),
+        "medicationRequests": bundle(of("MedicationRequest")),
+        "procedures": bundle(of("Procedure")),
+    })
+}
+
+/// A Synthea patient on metformin from ../shared/fhir-corpus (alive), or,
+/// without the corpus, a small record of the same shape.
+fn metformin_record() -> Value {
+    let dir = synthea_dir();
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
@@ -1089,35 +1094,9 @@ async fn absent_prefetch_is_fetched_from_the_fhir_server() {
         "every key was fetched"
     );
     // The same record sent as prefetch gives the same cards.
-    let of = |kind: &str| -> Vec<Value> {
-        record["entry"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| e["resource"].clone())
-            .filter(|r| r["resourceType"] == kind)
-            .collect()
-    };
-    let loinc: Vec<&str> = KB
-        .analytes
-        .iter()
-        .flat_map(|a| a.loinc.iter().map(String::as_str))
-        .collect();
-    let labs: Vec<Value> = of("Observation")
-        .into_iter()
-        .filter(|o| {
-            o["code"]["coding"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|c| loinc.contains(&c["code"].as_str().unwrap_or("")))
-        })
-        .collect();
     let mut direct: Value =
         serde_json::from_str(&call(&base, "secret")).unwrap_or_else(|e| panic!("{e}"));
-    direct["prefetch"] = json!({ "patient": patient, "labs": bundle(labs),
-        "conditions": bundle(of("Condition")), "medicationStatements": bundle(of("MedicationStatement")),
-        "medicationRequests": bundle(of("MedicationRequest")), "procedures": bundle(of("Procedure")) });
+    direct["prefetch"] = prefetch_of(&record);
     let (_, sent) = send(
         app_for(vec![]),
         "POST",
