@@ -440,9 +440,7 @@ impl Services<'_> {
             Some(l) => json!({ "system": "http://loinc.org", "code": l }),
             None => json!({ "system": kobalt_fhir::ANALYTE_SYSTEM, "code": analyte }),
         };
-        let name = a.map_or(analyte.to_owned(), |a| {
-            a.name.get(lang, Audience::Clinician).to_owned()
-        });
+        let name = self.analyte_name(analyte, lang);
         json!({
             "label": fill(&self.m("cds-suggest-test", lang), &[("test", &name)]),
             "uuid": uuid::Uuid::new_v4().to_string(),
