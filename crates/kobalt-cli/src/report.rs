@@ -174,6 +174,13 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
             "report-treatment-possible"
         };
         let _ = writeln!(s, "  {}", m(heading));
+        // Why this plan and what to do first (F18: the GP chooses between a
+        // test and a trial; no tablets before the blood sample).
+        for r in &a.treatment.reasons {
+            if kb.recommend.is_recommendation(&r.rule) {
+                let _ = writeln!(s, "  {}", r.text);
+            }
+        }
     }
     for r in &a.treatment.regimens {
         let _ = writeln!(

@@ -867,3 +867,39 @@ fn every_us_core_example_is_mapped_or_refused_with_a_named_issue() {
     }
     assert_eq!(seen, 230, "the corpus README names 230 examples");
 }
+
+/// Clinical review F18: the text report says, under treatment, that the GP
+/// chooses between an extra test and a trial and that tablets wait for the
+/// blood sample (it was only in the JSON's `treatment.reasons`).
+#[test]
+fn the_text_report_says_the_grey_zone_choice() {
+    let output = kobalt()
+        .args([
+            "assess",
+            "--format",
+            "text",
+            "--lang",
+            "nl",
+            "--audience",
+            "patient",
+        ])
+        .write_stdin(
+            r#"{"evaluation_date":"2026-11-22","person":{"age_years":50,"sex":"female"},
+            "symptoms":[{"id":"paresthesia","present":true,"weeks":10,"course":"gradual"}],
+            "labs":[{"analyte":"b12_total","value":200,"unit":"pmol/L"}]}"#,
+        )
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let text = stdout_of(&output);
+    let treatment = text
+        .split("\nBehandeling")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        treatment.contains(
+            "Uw huisarts kiest: eerst een extra bloedtest (MMA) of een proefbehandeling."
+        ),
+        "{text}"
+    );
+}

@@ -198,11 +198,8 @@ impl Knowledge {
                     .iter()
                     .flat_map(|p| p.plans.iter().map(|x| &x.meta)),
             )
+            .chain(self.recommend.metas())
             .chain([
-                &self.recommend.deficient,
-                &self.recommend.autoimmune_gastritis,
-                &self.recommend.trial_in_grey_zone,
-                &self.recommend.prevention,
                 &self.red_flags_not_asked.meta,
                 &self.no_concern.meta,
                 &self.lab_reference_range.meta,

@@ -476,6 +476,24 @@ pub struct Recommend {
     pub prevention: Meta,
 }
 
+impl Recommend {
+    /// The four rules, in declaration order.
+    pub fn metas(&self) -> [&Meta; 4] {
+        [
+            &self.deficient,
+            &self.autoimmune_gastritis,
+            &self.trial_in_grey_zone,
+            &self.prevention,
+        ]
+    }
+
+    /// Whether `rule` is one of them: the reason of a treatment plan's
+    /// purpose (treat, trial, prevent), as opposed to lifelong or advice.
+    pub fn is_recommendation(&self, rule: &str) -> bool {
+        self.metas().iter().any(|m| m.id == rule)
+    }
+}
+
 /// The laboratory's own upper reference limit as the decision limit
 /// (rules/status.toml `[lab_reference_range]`): for these analytes a value
 /// above the request's `reference_high` is `raised`, otherwise `normal`.

@@ -397,3 +397,31 @@ async fn a_shared_reason_is_said_once() {
         assert!(section.contains(&name), "{name} still named: {section}");
     }
 }
+
+/// Clinical review F18: in the grey zone the patient saw "no treatment
+/// advised" and a trial regimen, but not that the GP chooses between an extra
+/// test and a trial, nor that tablets wait for the blood sample (G9: "Take
+/// blood samples ... before starting vitamin B12 replacement"; G1/G2: MMA
+/// or a trial). The sentence is in the treatment section, in both languages.
+#[tokio::test]
+async fn the_grey_zone_choice_is_said_under_treatment() {
+    let request = json!({
+        "evaluation_date": "2026-11-22",
+        "person": { "age_years": 50, "sex": "female" },
+        "symptoms": [{ "id": "paresthesia", "present": true, "weeks": 10, "course": "gradual" }],
+        "labs": [{ "analyte": "b12_total", "value": 200, "unit": "pmol/L" }],
+    });
+    for (lang, language) in [("nl", Language::Nl), ("en", Language::En)] {
+        let html = result_html(&request, lang, "patient").await;
+        let treatment = section(&html, "id=\"treatment-h\"");
+        let choice = KB
+            .message(
+                "rule-recommend_trial_in_grey_zone",
+                language,
+                Audience::Patient,
+            )
+            .to_owned();
+        assert!(choice.len() > 40, "{choice}");
+        assert!(treatment.contains(&escaped(&choice)), "{lang}: {treatment}");
+    }
+}

@@ -327,6 +327,10 @@ fn result_page(
             }
             @if !a.treatment.recommended && !a.treatment.regimens.is_empty() {
                 p { (m(if a.treatment.regimens.iter().all(|r| r.phase == Phase::Prevention) { "report-treatment-prevention" } else { "report-treatment-possible" })) }
+                // Why this plan and what to do first (F18).
+                @for r in a.treatment.reasons.iter().filter(|r| page.kb.recommend.is_recommendation(&r.rule)) {
+                    p { (r.text) }
+                }
             }
             @if clinician {
                 ul {
