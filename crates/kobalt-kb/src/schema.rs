@@ -322,6 +322,11 @@ pub(crate) struct PlanFile {
     /// A plan for children (under 16); the others are for adults only.
     #[serde(default)]
     pub children: bool,
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// Kobalt's own reading of its sources (unverified unless it says otherwise).
+    #[serde(default)]
+    pub derived: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]

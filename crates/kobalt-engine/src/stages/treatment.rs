@@ -139,6 +139,7 @@ fn regimens<'a>(
             rule: plan.meta.id.clone(),
             sources,
             unverified: g.meta.status == Status::Unverified
+                || plan.meta.status == Status::Unverified
                 || !kb.sources_for(&g.meta.sources, ctx.case.guideline).1,
         });
     }
