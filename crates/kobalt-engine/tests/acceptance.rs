@@ -470,10 +470,13 @@ fn string_values(json: &Value, path: String, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// The bundled knowledge base, loaded once for all the runs of a test binary.
+static KB: std::sync::LazyLock<kobalt_kb::Knowledge> =
+    std::sync::LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+
 fn run(request: &Value) -> Result<Assessment, kobalt_contract::ContractError> {
-    let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
     let req = parse_request(&request.to_string())?;
-    kobalt_engine::assess(&kb, &req, today())
+    kobalt_engine::assess(&KB, &req, today())
 }
 
 /// Runs every case of `dir`; `on_assessment` sees each successful assessment.
@@ -599,7 +602,7 @@ fn every_clinical_probe_runs_under_both_guidelines() {
 /// answered 404, found by the CDS topic test).
 #[test]
 fn every_rule_an_assessment_names_can_be_explained() {
-    let kb = kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let kb = &*KB;
     let mut unknown = std::collections::BTreeSet::new();
     run_cases(&case_dir(), |name, a| {
         let json = serde_json::to_value(a).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -621,5 +624,68 @@ fn every_rule_an_assessment_names_can_be_explained() {
         unknown.is_empty(),
         "rules without an explanation:\n{}",
         unknown.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// Clinical review F13: "apply that profile's values; it should not blend
+/// values from different profiles". No text of an assessment names the other
+/// profile's guideline bodies or its sources (an NHG run said "NG239 covers
+/// over 16s", a NICE run "2.8 µg/day (Gezondheidsraad)" and "NHG 6.8 / 6.5
+/// mmol/L"). Every own case under both profiles, in both languages, for both
+/// audiences; the `sources` fields are checked per profile elsewhere.
+#[test]
+fn no_text_names_the_other_profiles_sources() {
+    let other = |guideline: &str| -> &'static [&'static str] {
+        if guideline == "nice" {
+            &[
+                "NHG",
+                "Kinderformularium",
+                "Gezondheidsraad",
+                "KNOV",
+                "huisartsenpost",
+            ]
+        } else {
+            &["NG239", "NICE", "BNF", "NHS", "BSH", "SPS"]
+        }
+    };
+    let mut found = std::collections::BTreeSet::new();
+    for path in case_files(&case_dir()) {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        let case: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        for guideline in ["nhg", "nice"] {
+            for (language, audience) in [
+                ("nl", "patient"),
+                ("nl", "clinician"),
+                ("en", "patient"),
+                ("en", "clinician"),
+            ] {
+                let mut request = case["request"].clone();
+                request["guideline"] = Value::from(guideline);
+                request["language"] = Value::from(language);
+                request["audience"] = Value::from(audience);
+                let Ok(a) = run(&request) else { continue };
+                let mut json = serde_json::to_value(&a).unwrap_or_else(|e| panic!("{e}"));
+                json["knowledge"] = Value::Null;
+                let mut strings = Vec::new();
+                string_values(&json, String::new(), &mut strings);
+                for (at, value) in strings {
+                    let structured = ["/sources/", "/rule", "/id", "/unverified_value_used/"]
+                        .iter()
+                        .any(|s| at.contains(s));
+                    for name in other(guideline)
+                        .iter()
+                        .filter(|n| !structured && value.contains(**n))
+                    {
+                        found.insert(format!("{guideline}: {name} in {at}: {value}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "{} text(s) name the other profile:\n{}",
+        found.len(),
+        found.into_iter().collect::<Vec<_>>().join("\n")
     );
 }
