@@ -331,3 +331,17 @@ fn member(list: &Option<Vec<u16>>, ids: &[u16]) -> Tri {
         Some(l) => Tri::from_bool(l.iter().any(|x| ids.contains(x))),
     }
 }
+
+/// Whether the case is a child (finding `child`, known before any lab): the
+/// profiles' limits, regimens, review intervals and the kinetics model are
+/// adult ones (clinical review F03).
+pub(crate) fn is_child(kb: &Knowledge, case: &Case) -> bool {
+    Ctx::new(
+        kb,
+        case,
+        kb.profile(case.guideline),
+        vec![None; kb.analytes.len()],
+    )
+    .finding(kb.ids.child)
+        == Tri::True
+}

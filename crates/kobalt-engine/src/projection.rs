@@ -25,6 +25,10 @@ pub(crate) fn project_case(
     a: &Assessment,
     options: Options,
 ) -> Option<(ProjectionSummary, kobalt_kinetics::Projection)> {
+    // The kinetics model's parameters are adult ones (F03).
+    if crate::eval::is_child(kb, case) {
+        return None;
+    }
     let set = &kb.kinetics;
     let p = set.defaults();
     let low = kb.limit(case.guideline, "b12_total", "low")?;

@@ -425,3 +425,27 @@ async fn the_grey_zone_choice_is_said_under_treatment() {
         assert!(treatment.contains(&escaped(&choice)), "{lang}: {treatment}");
     }
 }
+
+/// F03 (audit, probe P33b): a 15-year-old with B12 120 pmol/L got an adult
+/// body-store projection ("above 148 pmol/L after 1 day" on adult
+/// injections). The kinetics model's parameters are adult ones: no projection
+/// under 16; at 17 the same request is projected.
+#[tokio::test]
+async fn no_adult_projection_for_a_child() {
+    let request = |age: u32| {
+        json!({
+            "evaluation_date": "2026-11-22", "guideline": "nhg", "language": "en",
+            "person": { "age_years": age, "sex": "female" },
+            "symptoms": [{ "id": "fatigue", "present": true }],
+            "labs": [{ "analyte": "b12_total", "value": 120, "unit": "pmol/L" }],
+        })
+    };
+    let child = assessment_with_projection(&request(15)).await;
+    assert!(
+        child.get("projection").is_none_or(Value::is_null),
+        "{}",
+        child["projection"]
+    );
+    let adult = assessment_with_projection(&request(17)).await;
+    assert!(adult["projection"]["text"].is_string(), "{adult}");
+}

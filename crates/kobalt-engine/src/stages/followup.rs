@@ -6,7 +6,7 @@ use kobalt_kb::Knowledge;
 
 use super::{Out, fire_rules, reason};
 use crate::case::Case;
-use crate::eval::Ctx;
+use crate::eval::{Ctx, Tri};
 
 pub(crate) fn follow_up<'a>(
     kb: &'a Knowledge,
@@ -18,8 +18,11 @@ pub(crate) fn follow_up<'a>(
 ) -> FollowUp {
     let review = &ctx.profile.review;
     let pregnant_or_feeding = case.pregnant == Some(true) || case.breastfeeding == Some(true);
+    // The review intervals are adult ones (F03, G7): for a child the GP or
+    // paediatrician sets the review.
+    let child = ctx.finding(kb.ids.child) == Tri::True;
     let review_after_weeks =
-        (recommended || case.treatment.is_some()).then_some(if pregnant_or_feeding {
+        ((recommended || case.treatment.is_some()) && !child).then_some(if pregnant_or_feeding {
             review.weeks_pregnant
         } else {
             review.weeks

@@ -7,7 +7,6 @@ use kobalt_kb::{Analyte, Knowledge, Limits, Status};
 
 use super::{Out, round4};
 use crate::case::{Case, LabFact};
-use crate::eval::{Ctx, Tri};
 
 /// The labs stage's output: the band of each measured analyte (indexed by
 /// analyte, for `Ctx`) and the markers as the assessment lists them.
@@ -30,8 +29,7 @@ struct Reading {
 pub(crate) fn labs<'a>(kb: &'a Knowledge, case: &Case, out: &mut Out<'a>) -> Labs<'a> {
     let profile = kb.profile(case.guideline);
     // The profiles' limits are adult limits (F03): the finding `child` decides, read before any lab.
-    let child = Ctx::new(kb, case, profile, vec![None; kb.analytes.len()]).finding(kb.ids.child)
-        == Tri::True;
+    let child = crate::eval::is_child(kb, case);
     let mut bands: Vec<Option<&kobalt_kb::Band>> = vec![None; kb.analytes.len()];
     let mut markers = Vec::new();
     for (idx, lab) in case.labs.iter().enumerate() {
