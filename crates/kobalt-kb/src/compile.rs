@@ -2157,12 +2157,16 @@ impl<'a> Compiler<'a> {
         };
         let precision = |bands: &[BandFile]| {
             (factor == 1.0).then(|| {
-                let decimals = bands
-                    .iter()
-                    .filter_map(|b| b.to)
-                    .map(crate::model::decimals_of)
-                    .max()
-                    .unwrap_or(0)
+                let decimals = l
+                    .decimals
+                    .unwrap_or_else(|| {
+                        bands
+                            .iter()
+                            .filter_map(|b| b.to)
+                            .map(crate::model::decimals_of)
+                            .max()
+                            .unwrap_or(0)
+                    })
                     .min(6);
                 10f64.powi(decimals as i32)
             })

@@ -240,6 +240,10 @@ pub(crate) struct LimitsFile {
     pub male: Option<SexBandsFile>,
     #[serde(default)]
     pub unknown_sex: Option<String>,
+    /// The decimals a value is rounded to before it is placed in a band,
+    /// when they are not those the limits are written with.
+    #[serde(default)]
+    pub decimals: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
