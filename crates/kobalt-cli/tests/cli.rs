@@ -903,3 +903,24 @@ fn the_text_report_says_the_grey_zone_choice() {
         "{text}"
     );
 }
+
+/// Clinical review F27 (audit): `knowledge show` said "Verified" for rules
+/// that an NHG run lists as unverified (no source of that guideline). It says
+/// per guideline which sources serve it and the status there.
+#[test]
+fn knowledge_show_gives_the_status_per_guideline() {
+    let output = kobalt()
+        .args(["knowledge", "show", "triage_routine_symptoms"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let text = stdout_of(&output);
+    let line = |g: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{g}:")))
+            .unwrap_or_else(|| panic!("no {g} line in {text}"))
+            .to_owned()
+    };
+    assert!(line("nhg").contains("Unverified"), "{text}");
+    assert!(line("nice").contains("BRISDOC"), "{text}");
+}

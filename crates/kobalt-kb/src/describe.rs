@@ -103,17 +103,19 @@ impl Knowledge {
                 });
             }
         }
-        for meta in self.metas() {
+        for (meta, profiles) in self.metas() {
             if meta.id == id || meta.id.ends_with(&format!("_{id}")) {
+                let mut details = vec![format!(
+                    "status: {:?}{}",
+                    meta.status,
+                    if meta.derived { ", derived" } else { "" }
+                )];
+                details.extend(self.status_per_guideline(meta, profiles));
                 out.push(Entry {
                     kind: "rule".into(),
                     id: meta.id.clone(),
                     name: meta.text.get(language, audience).to_owned(),
-                    details: vec![format!(
-                        "status: {:?}{}",
-                        meta.status,
-                        if meta.derived { ", derived" } else { "" }
-                    )],
+                    details,
                     sources: meta.sources.clone(),
                     claims: meta.claims.clone(),
                 });
@@ -174,37 +176,62 @@ impl Knowledge {
         ]
     }
 
-    fn metas(&self) -> impl Iterator<Item = &Meta> {
+    /// Every rule's meta, with the guidelines it is restricted to (empty: all).
+    fn metas(&self) -> impl Iterator<Item = (&Meta, &[Guideline])> {
         self.causes
             .iter()
-            .map(|c| &c.meta)
-            .chain(self.differentials.iter().map(|d| &d.meta))
-            .chain(self.triage.iter().map(|t| &t.rule.meta))
-            .chain(self.tests.iter().map(|t| &t.rule.meta))
+            .map(|c| all(&c.meta))
+            .chain(self.differentials.iter().map(|d| all(&d.meta)))
+            .chain(self.triage.iter().map(|t| rule(&t.rule)))
+            .chain(self.tests.iter().map(|t| rule(&t.rule)))
             .chain(
                 self.advice
                     .iter()
                     .chain(&self.warnings)
                     .chain(&self.checks)
                     .chain(&self.start_before_results)
-                    .map(|r| &r.meta),
+                    .map(rule),
             )
-            .chain(self.decisions.iter().map(|d| &d.rule.meta))
-            .chain(self.lifelong.iter().map(|d| &d.rule.meta))
-            .chain(self.referrals.iter().map(|r| &r.rule.meta))
-            .chain(self.outcomes.iter().map(|o| &o.meta))
-            .chain(
-                self.profiles
+            .chain(self.decisions.iter().map(|d| rule(&d.rule)))
+            .chain(self.lifelong.iter().map(|d| rule(&d.rule)))
+            .chain(self.referrals.iter().map(|r| rule(&r.rule)))
+            .chain(self.outcomes.iter().map(|o| all(&o.meta)))
+            .chain(self.profiles.iter().flat_map(|p| {
+                p.plans
                     .iter()
-                    .flat_map(|p| p.plans.iter().map(|x| &x.meta)),
+                    .map(|x| (&x.meta, std::slice::from_ref(&p.guideline)))
+            }))
+            .chain(self.recommend.metas().map(all))
+            .chain(
+                [
+                    &self.red_flags_not_asked.meta,
+                    &self.no_concern.meta,
+                    &self.lab_reference_range.meta,
+                    &self.unverified_warning,
+                ]
+                .map(all),
             )
-            .chain(self.recommend.metas())
-            .chain([
-                &self.red_flags_not_asked.meta,
-                &self.no_concern.meta,
-                &self.lab_reference_range.meta,
-                &self.unverified_warning,
-            ])
+    }
+
+    /// What a rule is under each guideline: not used, or its sources of that
+    /// guideline and its status there (Kobalt's choice, unverified, when
+    /// none of its sources serves the guideline; clinical review F27).
+    fn status_per_guideline(&self, meta: &Meta, profiles: &[Guideline]) -> Vec<String> {
+        self.profiles
+            .iter()
+            .map(|p| p.guideline)
+            .map(|g| {
+                if !profiles.is_empty() && !profiles.contains(&g) {
+                    return format!("{g}: not used");
+                }
+                let (served, any) = self.sources_for(&meta.sources, g);
+                if any {
+                    format!("{g}: {:?} ({})", meta.status, served.join(", "))
+                } else {
+                    format!("{g}: Unverified (no source of this guideline: Kobalt's choice)")
+                }
+            })
+            .collect()
     }
 
     /// Every decision-limit set: the profile's limits per analyte and sex,
@@ -240,4 +267,14 @@ fn bands_text(l: &Limits) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A meta that applies under every guideline.
+fn all(m: &Meta) -> (&Meta, &[Guideline]) {
+    (m, &[])
+}
+
+/// A rule's meta and the guidelines it is restricted to.
+fn rule(r: &crate::model::Rule) -> (&Meta, &[Guideline]) {
+    (&r.meta, r.profiles.as_slice())
 }

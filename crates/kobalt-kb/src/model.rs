@@ -478,19 +478,20 @@ pub struct Recommend {
 
 impl Recommend {
     /// The four rules, in declaration order.
-    pub fn metas(&self) -> [&Meta; 4] {
+    pub fn metas(&self) -> impl Iterator<Item = &Meta> {
         [
             &self.deficient,
             &self.autoimmune_gastritis,
             &self.trial_in_grey_zone,
             &self.prevention,
         ]
+        .into_iter()
     }
 
     /// Whether `rule` is one of them: the reason of a treatment plan's
     /// purpose (treat, trial, prevent), as opposed to lifelong or advice.
     pub fn is_recommendation(&self, rule: &str) -> bool {
-        self.metas().iter().any(|m| m.id == rule)
+        self.metas().any(|m| m.id == rule)
     }
 }
 
