@@ -244,6 +244,7 @@ impl<'a> Ctx<'a> {
             Pred::Tested(a) => Tri::from_bool(case.labs[*a as usize].is_some()),
             Pred::Untested(a) => Tri::from_bool(case.labs[*a as usize].is_none()),
             Pred::Offered(a) => Tri::from_bool(self.derived.offered.contains(a)),
+            Pred::TestsOffered(want) => Tri::from_bool(self.derived.offered.is_empty() != *want),
             Pred::B12Status(list) => match self.derived.category {
                 None => Tri::Unknown,
                 Some(c) => Tri::from_bool(list.contains(&c)),

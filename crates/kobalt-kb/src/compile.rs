@@ -1787,6 +1787,9 @@ impl<'a> Compiler<'a> {
         {
             parts.push(Pred::Offered(idx));
         }
+        if let Some(b) = w.tests_offered {
+            parts.push(Pred::TestsOffered(b));
+        }
         if let Some(f) = &w.finding
             && let Some(idx) = self.finding_ref(file, key, f)
         {

@@ -39,7 +39,8 @@ fn positive(p: &Pred, findings: &[Finding], depth: usize) -> bool {
         | Pred::NoClearCause
         | Pred::Pregnant(false)
         | Pred::Breastfeeding(false)
-        | Pred::TreatmentJudgeable(false) => false,
+        | Pred::TreatmentJudgeable(false)
+        | Pred::TestsOffered(false) => false,
         Pred::LabBand { bands, .. } => bands.iter().any(|b| b != "normal"),
         Pred::LabResult { results, .. } => {
             results.iter().any(|r| *r != QualitativeResult::Negative)

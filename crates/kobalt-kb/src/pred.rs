@@ -65,6 +65,9 @@ pub enum Pred {
     /// The analyte is among this assessment's next tests (known only after the tests stage;
     /// warnings may use it, findings may not).
     Offered(AnalyteId),
+    /// Some next test is proposed (`true`), or none is (`false`); known only after the tests
+    /// stage, like `Offered`.
+    TestsOffered(bool),
     B12Status(Vec<B12Category>),
     LeadingCause(Vec<usize>),
     LeadingCauseNot(Vec<usize>),

@@ -387,6 +387,8 @@ pub(crate) struct WhenFile {
     pub tested: Option<String>,
     pub untested: Option<String>,
     pub offered: Option<String>,
+    /// Some next test is proposed (`true`) or none is (`false`).
+    pub tests_offered: Option<bool>,
     pub b12_status: Option<Vec<String>>,
     pub leading_cause: Option<Vec<String>>,
     pub leading_cause_not: Option<Vec<String>>,
