@@ -92,9 +92,15 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
         } else {
             format!(" ({})", notes.join("; "))
         };
+        // A qualitative result whose reading is the same word is said once.
+        let reading = if value == band {
+            String::new()
+        } else {
+            format!(" → {band}")
+        };
         let _ = writeln!(
             s,
-            "  - {}: {value} → {band}{unverified}{}",
+            "  - {}: {value}{reading}{unverified}{}",
             mk.name,
             if limits.is_empty() {
                 String::new()

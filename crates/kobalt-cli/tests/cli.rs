@@ -924,3 +924,29 @@ fn knowledge_show_gives_the_status_per_guideline() {
     assert!(line("nhg").contains("Unverified"), "{text}");
     assert!(line("nice").contains("BRISDOC"), "{text}");
 }
+
+/// Audit of issues 13/14: a qualitative result read "positief → positief".
+/// When the result and its reading are the same word, it is said once.
+#[test]
+fn a_qualitative_result_is_not_said_twice() {
+    let output = kobalt()
+        .args([
+            "assess",
+            "--format",
+            "text",
+            "--lang",
+            "nl",
+            "--audience",
+            "patient",
+        ])
+        .write_stdin(
+            r#"{"evaluation_date":"2026-11-22","person":{"age_years":60,"sex":"female"},
+            "labs":[{"analyte":"intrinsic_factor_antibody","result":"positive"}]}"#,
+        )
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let text = stdout_of(&output);
+    assert!(!text.contains("positief → positief"), "{text}");
+    assert!(text.contains("intrinsieke factor: positief"), "{text}");
+}

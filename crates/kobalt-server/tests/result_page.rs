@@ -449,3 +449,16 @@ async fn no_adult_projection_for_a_child() {
     let adult = assessment_with_projection(&request(17)).await;
     assert!(adult["projection"]["text"].is_string(), "{adult}");
 }
+
+/// Audit of issues 13/14: "positief → positief" on the result page too.
+#[tokio::test]
+async fn a_qualitative_result_is_not_said_twice_on_the_page() {
+    let request = json!({
+        "evaluation_date": "2026-11-22",
+        "person": { "age_years": 60, "sex": "female" },
+        "labs": [{ "analyte": "intrinsic_factor_antibody", "result": "positive" }],
+    });
+    let html = result_html(&request, "nl", "patient").await;
+    assert!(!html.contains("positief → positief"), "{html}");
+    assert!(html.contains("positief"), "{html}");
+}

@@ -574,7 +574,10 @@ fn marker(page: &Page, mk: &Marker) -> Markup {
         .map(|f| format!(" ({})", page.m(&format!("flag-{f}"))))
         .collect();
     html! {
-        p { strong { (mk.name) } ": " (value_text) " → " (band) (flags)
+        p { strong { (mk.name) } ": " (value_text)
+            // A qualitative result whose reading is the same word is said once.
+            @if value_text != band { " → " (band) }
+            (flags)
             @if mk.unverified && clinician { " (" (page.m("report-unverified")) ")" }
             " " (sources(page, &mk.sources))
             @if clinician {
