@@ -105,7 +105,13 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
             if limits.is_empty() {
                 String::new()
             } else {
-                format!(" [{}: {}]", m("report-limits"), limits.join(", "))
+                // The lab's own range is labelled as the lab's (F09, issue 13 item 4).
+                let label = if mk.rule == kb.lab_reference_range.meta.id {
+                    "report-limits-lab"
+                } else {
+                    "report-limits"
+                };
+                format!(" [{}: {}]", m(label), limits.join(", "))
             }
         );
     }

@@ -950,3 +950,38 @@ fn a_qualitative_result_is_not_said_twice() {
     assert!(!text.contains("positief → positief"), "{text}");
     assert!(text.contains("intrinsieke factor: positief"), "{text}");
 }
+
+/// Clinical review F09 / issue 13 item 4: the lab's `reference_high` is the
+/// decision limit, "labelled as the lab's". The text said only "grenzen:
+/// verhoogd vanaf 0.35" (audit, probe P26b).
+#[test]
+fn the_labs_own_limit_is_labelled_as_the_labs() {
+    let output = kobalt()
+        .args([
+            "assess",
+            "--format",
+            "text",
+            "--lang",
+            "nl",
+            "--audience",
+            "patient",
+        ])
+        .write_stdin(
+            r#"{"evaluation_date":"2026-11-22","person":{"age_years":60,"sex":"female"},
+            "symptoms":[{"id":"paresthesia","present":true,"weeks":12,"course":"gradual"}],
+            "labs":[{"analyte":"b12_total","value":180,"unit":"pmol/L"},
+                    {"analyte":"mma","value":0.4,"unit":"µmol/L","reference_high":0.35}]}"#,
+        )
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let text = stdout_of(&output);
+    let mma = text
+        .lines()
+        .find(|l| l.contains("Methylmalonzuur"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        mma.contains("grenzen van uw laboratorium: verhoogd vanaf 0.35"),
+        "{mma}"
+    );
+}

@@ -462,3 +462,27 @@ async fn a_qualitative_result_is_not_said_twice_on_the_page() {
     assert!(!html.contains("positief → positief"), "{html}");
     assert!(html.contains("positief"), "{html}");
 }
+
+/// Issue 13 item 4: the lab's own MMA limit is labelled as the lab's on the
+/// result page (audit, probe P26b).
+#[tokio::test]
+async fn the_labs_own_limit_is_labelled_on_the_page() {
+    let request = json!({
+        "evaluation_date": "2026-11-22",
+        "person": { "age_years": 60, "sex": "female" },
+        "symptoms": [{ "id": "paresthesia", "present": true, "weeks": 12, "course": "gradual" }],
+        "labs": [
+            { "analyte": "b12_total", "value": 180, "unit": "pmol/L" },
+            { "analyte": "mma", "value": 0.4, "unit": "µmol/L", "reference_high": 0.35 },
+        ],
+    });
+    for (lang, language) in [("nl", Language::Nl), ("en", Language::En)] {
+        let html = result_html(&request, lang, "patient").await;
+        let label = KB.message("web-lab-limits", language, Audience::Patient);
+        assert!(
+            !label.is_empty() && !label.starts_with("report-"),
+            "{label}"
+        );
+        assert_eq!(html.matches(&escaped(label)).count(), 1, "{lang}: {html}");
+    }
+}

@@ -86,6 +86,7 @@ report-warnings = Take note
 report-missing-information = Not known yet (answering or measuring this would help)
 report-sources = Sources
 report-limits = limits
+report-limits-lab = limits of your laboratory
 report-unverified = unverified
 report-knowledge = Knowledge base
 report-guideline = Guideline

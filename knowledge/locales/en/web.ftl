@@ -145,3 +145,4 @@ web-route-intramuscular = With injections into a muscle
 web-route-subcutaneous = With injections under the skin
 web-seek-help-title-urgent = Call today
 web-actions = What you can do with this result
+web-lab-limits = The limits below are those of your laboratory.

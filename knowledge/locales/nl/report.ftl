@@ -86,6 +86,7 @@ report-warnings = Let op
 report-missing-information = Nog niet bekend (dit beantwoorden of meten helpt)
 report-sources = Bronnen
 report-limits = grenzen
+report-limits-lab = grenzen van uw laboratorium
 report-unverified = niet geverifieerd
 report-knowledge = Kennisbank
 report-guideline = Richtlijn

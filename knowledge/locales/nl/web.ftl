@@ -145,3 +145,4 @@ web-route-intramuscular = Met injecties in een spier
 web-route-subcutaneous = Met injecties onder de huid
 web-seek-help-title-urgent = Bel vandaag nog
 web-actions = Wat u met deze uitslag kunt doen
+web-lab-limits = De grenzen hieronder zijn die van uw laboratorium.

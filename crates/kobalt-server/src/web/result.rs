@@ -587,6 +587,8 @@ fn marker(page: &Page, mk: &Marker) -> Markup {
             }
         }
         @if let Some(v) = mk.value.filter(|_| !mk.bands.is_empty()) {
+            // The lab's own range is labelled as the lab's (F09, issue 13 item 4).
+            @if mk.rule == page.kb.lab_reference_range.meta.id { p class="lab-limits" { (page.m("web-lab-limits")) } }
             (PreEscaped(bar(page, mk, v)))
             ul class="zones" {
                 @for (i, b) in mk.bands.iter().enumerate() {
