@@ -56,6 +56,12 @@ const RISK_MEDICATION: CardTopic = CardTopic {
     display: "B12 and risk medication",
     rule: Some("triage_soon_risk_medication"),
 };
+/// Under NHG the risk-medication card stands on the rule that needs an NHG
+/// test indication.
+const RISK_MEDICATION_NHG: CardTopic = CardTopic {
+    rule: Some("triage_soon_risk_medication_nhg"),
+    ..RISK_MEDICATION
+};
 const FOLIC_ACID: CardTopic = CardTopic {
     indicator: "warning",
     code: "b12FolicAcid",
@@ -328,11 +334,12 @@ impl Services<'_> {
     fn detail(&self, a: &Assessment, lang: Language) -> String {
         let mut d = format!("**{}:**\n\n", self.m("cds-why", lang));
         for r in &a.triage.reasons {
-            d.push_str(&format!(
-                "- {} ({})\n",
-                escape(&r.text),
-                r.sources.join(", ")
-            ));
+            let sources = if r.sources.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", r.sources.join(", "))
+            };
+            d.push_str(&format!("- {}{sources}\n", escape(&r.text)));
         }
         for mk in &a.b12_status.markers {
             let value = mk.value.map_or_else(
@@ -550,26 +557,46 @@ impl Services<'_> {
             }
             _ => {}
         }
-        if let Some(med) = self.risk_medication_untested(req, today) {
+        if let Some(med) = self.risk_medication_untested(req, a, today) {
             let summary = fill(
                 &self.m("cds-risk-untested-summary", lang),
                 &[("medication", &med)],
             );
-            cards.push(self.b12_test_card(summary, &RISK_MEDICATION, a, patient, lang));
+            let topic = match self.guideline {
+                Guideline::Nhg => &RISK_MEDICATION_NHG,
+                Guideline::Nice => &RISK_MEDICATION,
+            };
+            cards.push(self.b12_test_card(summary, topic, a, patient, lang));
         }
         cards
     }
 
-    /// A long-term risk medication, when no total B12 was measured in the past year.
-    fn risk_medication_untested(&self, req: &Request, today: jiff::civil::Date) -> Option<String> {
-        let long = self.kb.values.long_term_medication_years.value;
+    /// A risk medication in use, when no total B12 was measured in the past
+    /// year (clinical review F28): under NICE its use is the risk factor
+    /// (MHRA, G21; no duration); under NHG routine testing for it is not
+    /// recommended (G2), so only when the assessment found an NHG test
+    /// indication with it (rule `triage_soon_risk_medication_nhg`).
+    fn risk_medication_untested(
+        &self,
+        req: &Request,
+        a: &Assessment,
+        today: jiff::civil::Date,
+    ) -> Option<String> {
         let med = req.medications.as_ref()?.iter().find(|m| {
             matches!(
                 m.id.as_str(),
                 "metformin" | "proton_pump_inhibitor" | "h2_receptor_antagonist"
-            ) && m.years.is_some_and(|y| y > long)
+            )
         })?;
-        if recent_b12(req, today) {
+        let indicated = match self.guideline {
+            Guideline::Nice => true,
+            Guideline::Nhg => a
+                .triage
+                .reasons
+                .iter()
+                .any(|r| Some(r.rule.as_str()) == RISK_MEDICATION_NHG.rule),
+        };
+        if !indicated || recent_b12(req, today) {
             return None;
         }
         let i = self.kb.medications.get(&med.id)?;
@@ -596,7 +623,9 @@ impl Services<'_> {
                 CodeMaps::find(&self.kb.fhir.medications, &codes).is_some_and(|r| r.id == id)
             })
         };
-        if ordered("metformin") && !recent_b12(req, today) {
+        // NICE only (F28): MHRA advises periodic monitoring (G21); NHG LESA
+        // does not recommend routine testing for metformin (G2).
+        if self.guideline == Guideline::Nice && ordered("metformin") && !recent_b12(req, today) {
             let summary = self.m("cds-order-metformin-summary", lang);
             cards.push(self.b12_test_card(summary, &RISK_MEDICATION, a, patient, lang));
         }
@@ -754,6 +783,7 @@ mod topic_tests {
             super::DEFICIENT,
             super::GREY_ZONE,
             super::RISK_MEDICATION,
+            super::RISK_MEDICATION_NHG,
             super::FOLIC_ACID,
         ] {
             assert!(

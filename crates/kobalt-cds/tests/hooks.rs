@@ -24,11 +24,16 @@ fn key(name: &str) -> String {
 }
 
 fn app(dev: bool) -> axum::Router {
+    app_with(None, dev)
+}
+
+/// The router under a guideline (`None`: the default, NHG).
+fn app_with(guideline: Option<kobalt_contract::Guideline>, dev: bool) -> axum::Router {
     let settings = CdsSettings {
         base_url: BASE.into(),
         allow_unauthenticated: dev,
         leeway_seconds: 5,
-        guideline: None,
+        guideline,
         issuer: vec![],
         fhir_servers: vec![],
     };
@@ -243,6 +248,13 @@ async fn patient_view_grey_zone_card_with_mma_suggestion() {
     );
 }
 
+/// Clinical review F28: the chart-open card proposed a B12 test for
+/// long-term metformin "without a B12 result in the past year" under NHG too,
+/// and by an invented 4-year cut-off. NHG LESA (G2): "(Routinematig) aanvragen
+/// van het vitamine B12-gehalte bij langdurig gebruik van metformine,
+/// protonpompremmers ... wordt niet aanbevolen": no card under NHG without an
+/// NHG test indication. NICE / MHRA (G21): metformin use is the risk factor,
+/// no duration: the card under NICE.
 #[tokio::test]
 async fn patient_view_risk_medication_without_a_recent_b12() {
     let labs = bundle(vec![observation(
@@ -253,21 +265,35 @@ async fn patient_view_risk_medication_without_a_recent_b12() {
         &today_minus(800),
     )]);
     let path = "/cds-services/kobalt-b12";
-    let (status, body) = send(
-        app(false),
-        "POST",
-        path,
-        Some(Token::valid(path).sign()),
-        Some(patient_view(Some(labs)).to_string()),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let card = body["cards"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|c| c["source"]["topic"]["code"] == "b12RiskMedication")
-        .unwrap_or_else(|| panic!("{body}"));
+    let risk_cards = |guideline| {
+        let labs = labs.clone();
+        async move {
+            let (status, body) = send(
+                app_with(guideline, false),
+                "POST",
+                path,
+                Some(Token::valid(path).sign()),
+                Some(patient_view(Some(labs)).to_string()),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["cards"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["source"]["topic"]["code"] == "b12RiskMedication")
+                .cloned()
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(
+        risk_cards(None).await.is_empty(),
+        "no routine test under NHG (G2)"
+    );
+    let nice = risk_cards(Some(kobalt_contract::Guideline::Nice)).await;
+    let card = nice
+        .first()
+        .unwrap_or_else(|| panic!("no risk card under NICE"));
     assert!(
         card["summary"]
             .as_str()
@@ -1062,7 +1088,7 @@ async fn absent_prefetch_is_fetched_from_the_fhir_server() {
             base_url: BASE.into(),
             allow_unauthenticated: true,
             leeway_seconds: 5,
-            guideline: None,
+            guideline: Some(kobalt_contract::Guideline::Nice),
             issuer: vec![],
             fhir_servers: servers,
         };
@@ -1218,4 +1244,39 @@ async fn the_jwk_set_is_read_again_for_an_unknown_kid() {
         1,
         "no fetch within the minimum interval"
     );
+}
+
+/// Clinical review F28 for the order hooks: metformin ordered without a
+/// recent B12 gave "consider B12 monitoring" under NHG, where routine testing
+/// for metformin is not recommended (G2). Under NICE (MHRA, G21: "consider
+/// periodic B12 monitoring in patients with risk factors") the card stays.
+#[tokio::test]
+async fn metformin_order_card_only_under_nice() {
+    let path = "/cds-services/kobalt-b12-order";
+    let body = json!({
+        "hookInstance": "5b7e3a4f-5a4b-4a0e-9c9f-2b1e8f0c4d13",
+        "hook": "order-sign",
+        "context": { "userId": "Practitioner/example", "patientId": "1288992",
+            "draftOrders": bundle(vec![json!({ "resourceType": "MedicationRequest", "id": "mr1", "status": "draft", "intent": "order",
+                "medicationCodeableConcept": { "coding": [{ "system": "http://www.whocc.no/atc", "code": "A10BA02" }] } })]) },
+        "prefetch": { "patient": { "resourceType": "Patient", "id": "1288992", "birthDate": "1950-01-01", "gender": "female" } },
+    });
+    for (guideline, want) in [(None, 0), (Some(kobalt_contract::Guideline::Nice), 1)] {
+        let (status, out) = send(
+            app_with(guideline, false),
+            "POST",
+            path,
+            Some(Token::valid(path).sign()),
+            Some(body.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        let cards = out["cards"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["source"]["topic"]["code"] == "b12RiskMedication")
+            .count();
+        assert_eq!(cards, want, "{guideline:?}: {out}");
+    }
 }

@@ -1,12 +1,12 @@
 cds-service-patient = Kobalt: vitamin B12 deficiency review
 cds-service-patient-description = Reviews labs, medication, conditions and procedures when a chart is opened: likely B12 deficiency, grey-zone results without a follow-up test, red flags, and risk medication without a B12 test in the past year.
 cds-service-order = Kobalt: B12 checks on orders
-cds-service-order-description = Checks draft orders: long-term metformin without B12 monitoring, and folic acid while B12 is unknown or low.
+cds-service-order-description = Checks draft orders: metformin without B12 monitoring (NICE profile), and folic acid while B12 is unknown or low.
 cds-red-flag-summary = Red flag: assess today for possible B12-related nerve damage or severe anaemia
 cds-deficient-summary = B12 deficiency likely (total B12 { $value } pmol/L): treat as the guideline advises
 cds-grey-summary = B12 { $value } pmol/L is in the grey zone: measure MMA before deciding
-cds-risk-untested-summary = Long-term { $medication } and no B12 result in the past year: consider a B12 test
-cds-order-metformin-summary = Metformin ordered and no B12 result in the past year: consider B12 monitoring
+cds-risk-untested-summary = Uses { $medication }, no B12 result in the past year: consider a B12 test
+cds-order-metformin-summary = Metformin ordered, no B12 result in the past year: consider periodic B12 monitoring when there are risk factors (MHRA)
 cds-order-folic-summary = Folic acid ordered while the B12 status is unknown: check B12 first
 cds-suggest-test = Order { $test }
 cds-suggest-treatment = Propose { $regimen }

@@ -1,12 +1,12 @@
 cds-service-patient = Kobalt: beoordeling vitamine-B12-tekort
 cds-service-patient-description = Beoordeelt uitslagen, medicatie, aandoeningen en ingrepen bij het openen van het dossier: waarschijnlijk B12-tekort, uitslagen in het grijze gebied zonder vervolgtest, alarmsignalen, en risicomedicatie zonder B12-meting in het afgelopen jaar.
 cds-service-order = Kobalt: B12-controle bij bestellingen
-cds-service-order-description = Controleert conceptbestellingen: langdurig metformine zonder B12-controle, en foliumzuur terwijl B12 onbekend of laag is.
+cds-service-order-description = Controleert conceptbestellingen: metformine zonder B12-controle (NICE-profiel), en foliumzuur terwijl B12 onbekend of laag is.
 cds-red-flag-summary = Alarmsignaal: vandaag beoordelen op mogelijke zenuwschade door B12-tekort of ernstige anemie
 cds-deficient-summary = B12-tekort waarschijnlijk (totaal B12 { $value } pmol/L): behandel zoals de richtlijn adviseert
 cds-grey-summary = B12 { $value } pmol/L valt in het grijze gebied: bepaal MMA voor u beslist
-cds-risk-untested-summary = Langdurig { $medication } en geen B12-uitslag in het afgelopen jaar: overweeg een B12-test
-cds-order-metformin-summary = Metformine besteld en geen B12-uitslag in het afgelopen jaar: overweeg B12-controle
+cds-risk-untested-summary = Gebruikt { $medication }, geen B12-uitslag in het afgelopen jaar: overweeg een B12-test
+cds-order-metformin-summary = Metformine besteld, geen B12-uitslag in het afgelopen jaar: overweeg periodieke B12-controle bij risicofactoren (MHRA)
 cds-order-folic-summary = Foliumzuur besteld terwijl de B12-status onbekend is: meet eerst B12
 cds-suggest-test = Bestel { $test }
 cds-suggest-treatment = Stel voor: { $regimen }
