@@ -691,3 +691,39 @@ fn metformin_combinations_coded_by_atc_are_metformin() {
         assert!(!metformin(code), "{code} contains no metformin");
     }
 }
+
+/// EHR review item 8: Dutch practice systems code problems with the NHG
+/// ICPC table (ICPC-1-NL: `http://hl7.org/fhir/sid/icpc-1-nl`, OID
+/// 2.16.840.1.113883.2.4.4.31.1, as the RIVO-Noord Zorgviewer IG defines the
+/// CodeSystem); none was read. T86 hypothyroidism, P15 chronic alcohol abuse
+/// and D94 chronic enteritis / ulcerative colitis are read, under both
+/// spellings of the system.
+#[test]
+fn dutch_icpc_problems_are_read() {
+    for (system, code, id) in [
+        ("http://hl7.org/fhir/sid/icpc-1-nl", "T86", "hypothyroidism"),
+        (
+            "urn:oid:2.16.840.1.113883.2.4.4.31.1",
+            "P15",
+            "alcohol_use_disorder",
+        ),
+        (
+            "http://hl7.org/fhir/sid/icpc-1-nl",
+            "D94",
+            "inflammatory_bowel_disease",
+        ),
+    ] {
+        let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+            { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
+            { "resource": { "resourceType": "Condition", "id": "c1", "subject": { "reference": "Patient/p1" },
+                "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active" }] },
+                "code": { "coding": [{ "system": system, "code": code }] } } } ] });
+        let (request, _) = mapped(&bundle);
+        assert!(
+            request["conditions"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|x| x["id"] == id)),
+            "{system}|{code}: {request}"
+        );
+    }
+}

@@ -1081,7 +1081,7 @@ impl<'a> Compiler<'a> {
                         out.push(CodeRule {
                             system: system.clone(),
                             code: code.to_owned(),
-                            prefix: alias.starts_with("icd10") || alias == "atc",
+                            prefix: alias.starts_with("icd10") || alias == "atc" || alias == "icpc",
                             id: e.id.clone(),
                             source: source.clone(),
                         });
