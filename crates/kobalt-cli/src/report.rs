@@ -159,11 +159,7 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
         s,
         "\n{}: {}",
         m("report-treatment"),
-        if a.treatment.recommended {
-            m("report-treatment-recommended")
-        } else {
-            m("report-treatment-not-recommended")
-        }
+        m(kobalt_kb::treatment_heading(a))
     );
     if a.treatment.start_before_results {
         let _ = writeln!(s, "  ! {}", m("report-start-before-results"));

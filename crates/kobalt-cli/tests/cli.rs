@@ -985,3 +985,26 @@ fn the_labs_own_limit_is_labelled_as_the_labs() {
         "{mma}"
     );
 }
+
+/// Re-audit (probe P52): pernicious anaemia on lifelong injections, better:
+/// the report said "Treatment: No treatment needed yet · lifelong", which
+/// reads as "stop". G17: lifelong cobalamin therapy; G1: no B12 checks
+/// during treatment. With a treatment under way the heading says so.
+#[test]
+fn treatment_under_way_is_not_called_no_treatment() {
+    let output = kobalt()
+        .args(["assess", "--format", "text", "--lang", "en", "--audience", "patient"])
+        .write_stdin(
+            r#"{"evaluation_date":"2026-11-22","person":{"age_years":72,"sex":"female"},
+            "conditions":[{"id":"autoimmune_gastritis"}],
+            "labs":[{"analyte":"intrinsic_factor_antibody","result":"positive","date":"2020-01-01"}],
+            "treatment":{"route":"intramuscular","substance":"hydroxocobalamin","dose_ug":1000,
+              "started":"2020-02-01","response":"resolved"}}"#,
+        )
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let text = stdout_of(&output);
+    assert!(!text.contains("No treatment needed"), "{text}");
+    assert!(text.contains("Treatment: Treatment under way"), "{text}");
+}

@@ -39,6 +39,20 @@ impl Text {
 }
 
 /// Fills the `{$name}` variables a catalogue text keeps (see `text.rs`).
+/// The message id of the treatment heading of a report: a treatment under
+/// way (the request gave one, so the follow-up has a decision) is not "no
+/// treatment needed" (re-audit of issue 14, probe P52: a person on lifelong
+/// injections read "No treatment needed yet").
+pub fn treatment_heading(a: &kobalt_contract::Assessment) -> &'static str {
+    if a.follow_up.decision.is_some() {
+        "report-treatment-under-way"
+    } else if a.treatment.recommended {
+        "report-treatment-recommended"
+    } else {
+        "report-treatment-not-recommended"
+    }
+}
+
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     values
         .iter()

@@ -486,3 +486,29 @@ async fn the_labs_own_limit_is_labelled_on_the_page() {
         assert_eq!(html.matches(&escaped(label)).count(), 1, "{lang}: {html}");
     }
 }
+
+/// Re-audit (probe P52): the result page said "No treatment needed yet" to
+/// a person on lifelong injections for pernicious anaemia.
+#[tokio::test]
+async fn treatment_under_way_is_not_called_no_treatment_on_the_page() {
+    let request = json!({
+        "evaluation_date": "2026-11-22",
+        "person": { "age_years": 72, "sex": "female" },
+        "conditions": [{ "id": "autoimmune_gastritis" }],
+        "labs": [{ "analyte": "intrinsic_factor_antibody", "result": "positive", "date": "2020-01-01" }],
+        "treatment": { "route": "intramuscular", "substance": "hydroxocobalamin", "dose_ug": 1000,
+            "started": "2020-02-01", "response": "resolved" },
+    });
+    for (lang, language) in [("nl", Language::Nl), ("en", Language::En)] {
+        let html = result_html(&request, lang, "patient").await;
+        let treatment = section(&html, "id=\"treatment-h\"");
+        assert!(
+            !treatment.contains(&escaped(&m("report-treatment-not-recommended", language))),
+            "{lang}: {treatment}"
+        );
+        assert!(
+            treatment.contains(&escaped(&m("report-treatment-under-way", language))),
+            "{lang}: {treatment}"
+        );
+    }
+}

@@ -76,6 +76,7 @@ report-tests = Tests to do next
 report-treatment = Treatment
 report-treatment-recommended = Treatment advised
 report-treatment-not-recommended = No treatment needed yet
+report-treatment-under-way = Treatment under way
 report-treatment-prevention = To prevent a shortage:
 report-treatment-possible = A possible approach if the results show it:
 report-start-before-results = start right after blood is taken, before the results

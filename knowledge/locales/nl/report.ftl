@@ -76,6 +76,7 @@ report-tests = Volgende tests
 report-treatment = Behandeling
 report-treatment-recommended = Behandeling geadviseerd
 report-treatment-not-recommended = Nog geen behandeling nodig
+report-treatment-under-way = Behandeling loopt
 report-treatment-prevention = Om een tekort te voorkomen:
 report-treatment-possible = Mogelijke aanpak als de uitslag dat laat zien:
 report-start-before-results = begin direct na het bloedprikken, voor de uitslagen

@@ -319,10 +319,10 @@ fn result_page(
         }
         section aria-labelledby="treatment-h" {
             h2 id="treatment-h" { (m("report-treatment")) }
-            p class="big" { (m(if a.treatment.recommended { "report-treatment-recommended" } else { "report-treatment-not-recommended" })) }
+            p class="big" { (m(kobalt_kb::treatment_heading(a))) }
             @if a.treatment.start_before_results { p class="big" { (m("report-start-before-results")) } }
             // How long only for a treatment that is advised (not under "no treatment").
-            @if a.treatment.recommended {
+            @if a.treatment.recommended || a.follow_up.decision.is_some() {
                 p { (m(match a.treatment.lifelong { Lifelong::Yes => "lifelong-yes", Lifelong::No => "lifelong-no", Lifelong::Unknown => "lifelong-unknown" })) }
             }
             @if !a.treatment.recommended && !a.treatment.regimens.is_empty() {

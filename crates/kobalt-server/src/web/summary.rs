@@ -233,11 +233,7 @@ pub(crate) fn build(page: &Page, partial: &Value, a: &Assessment) -> Summary {
         heading: format!(
             "{}: {}",
             m("report-treatment"),
-            m(if a.treatment.recommended {
-                "report-treatment-recommended"
-            } else {
-                "report-treatment-not-recommended"
-            })
+            m(kobalt_kb::treatment_heading(a))
         ),
         items: treatment,
     });
