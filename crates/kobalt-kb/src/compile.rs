@@ -319,8 +319,8 @@ impl<'a> Compiler<'a> {
                 &format!("recommend_{key}"),
                 &s.sources,
                 &s.claims,
-                None,
-                false,
+                s.status,
+                s.derived,
             ),
             None => {
                 self.problem(file, format!("recommend.{key}"), "missing");
@@ -331,6 +331,7 @@ impl<'a> Compiler<'a> {
             deficient: recommend("deficient"),
             autoimmune_gastritis: recommend("autoimmune_gastritis"),
             trial_in_grey_zone: recommend("trial_in_grey_zone"),
+            trial_after_mma: recommend("trial_after_mma"),
             prevention: recommend("prevention"),
         };
         let start_before_results: Vec<Rule> = treatment

@@ -487,16 +487,19 @@ pub struct Recommend {
     /// Autoimmune gastritis established: treat whatever the B12 level (BSH-2014).
     pub autoimmune_gastritis: Meta,
     pub trial_in_grey_zone: Meta,
+    /// The trial once MMA was measured and did not settle it.
+    pub trial_after_mma: Meta,
     pub prevention: Meta,
 }
 
 impl Recommend {
-    /// The four rules, in declaration order.
+    /// The rules, in declaration order.
     pub fn metas(&self) -> impl Iterator<Item = &Meta> {
         [
             &self.deficient,
             &self.autoimmune_gastritis,
             &self.trial_in_grey_zone,
+            &self.trial_after_mma,
             &self.prevention,
         ]
         .into_iter()

@@ -571,6 +571,10 @@ pub(crate) struct SourcedFile {
     pub sources: Vec<String>,
     #[serde(default)]
     pub claims: Vec<String>,
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub derived: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -115,7 +115,15 @@ fn regimens<'a>(
     out.trace.push(plan.meta.id.clone());
     out.cite(&plan.meta.id, &plan.meta.sources, plan.meta.status);
     match purpose {
-        PlanPurpose::Trial => reasons.push(reason(out, &kb.recommend.trial_in_grey_zone, level)),
+        PlanPurpose::Trial => {
+            // "MMA or a trial" (G1): once MMA is measured only the trial remains.
+            let rule = if ctx.bands[kb.ids.mma as usize].is_some() {
+                &kb.recommend.trial_after_mma
+            } else {
+                &kb.recommend.trial_in_grey_zone
+            };
+            reasons.push(reason(out, rule, level));
+        }
         PlanPurpose::Prevention => reasons.push(reason(out, &kb.recommend.prevention, level)),
         PlanPurpose::Deficiency => {}
     }
