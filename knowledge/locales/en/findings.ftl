@@ -9,6 +9,7 @@ finding-pregnant = Pregnant
 finding-breastfeeding = Breastfeeding
 finding-metformin_use = Uses metformin
 finding-metformin_long_term = Long-term metformin use
+finding-metformin_risk_factor = A risk factor for B12 shortage besides metformin
 finding-acid_suppressant_use = Uses an acid blocker
 finding-acid_suppressant_long_term = Long-term acid blocker use
 finding-other_risk_medication = Uses a medicine that can lower B12

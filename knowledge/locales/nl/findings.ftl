@@ -9,6 +9,7 @@ finding-pregnant = Zwanger
 finding-breastfeeding = Geeft borstvoeding
 finding-metformin_use = Gebruikt metformine
 finding-metformin_long_term = Langdurig metformine
+finding-metformin_risk_factor = Een risicofactor voor B12-tekort naast metformine
 finding-acid_suppressant_use = Gebruikt een maagzuurremmer
 finding-acid_suppressant_long_term = Langdurig een maagzuurremmer
 finding-other_risk_medication = Gebruikt een medicijn dat B12 kan verlagen
