@@ -69,15 +69,22 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
                 .unwrap_or_default(),
         };
         // Each limit named by the band it starts, in the reader's language (F33).
+        // A band after one that includes its upper limit starts above it.
         let limits: Vec<String> = mk
             .bands
             .iter()
-            .filter_map(|b| {
+            .enumerate()
+            .filter_map(|(i, b)| {
                 let from = b.from?;
+                let after_inclusive = i > 0 && mk.bands[i - 1].to_inclusive;
                 Some(format!(
                     "{} {} {}",
                     m(&format!("band-{}", b.band)),
-                    m("report-from"),
+                    m(if after_inclusive {
+                        "report-above"
+                    } else {
+                        "report-from"
+                    }),
                     number(from)
                 ))
             })

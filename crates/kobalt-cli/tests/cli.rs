@@ -1008,3 +1008,34 @@ fn treatment_under_way_is_not_called_no_treatment() {
     assert!(!text.contains("No treatment needed"), "{text}");
     assert!(text.contains("Treatment: Treatment under way"), "{text}");
 }
+
+/// Re-audit (probe P18): "5 mmol/L → severely low [limits: low from 5 ...]"
+/// contradicted itself: the severe band ends at 5.0 inclusive, so the next
+/// band starts above 5, not from 5.
+#[test]
+fn a_limit_after_an_inclusive_band_is_said_as_above() {
+    let output = kobalt()
+        .args([
+            "assess",
+            "--format",
+            "text",
+            "--lang",
+            "en",
+            "--audience",
+            "clinician",
+        ])
+        .write_stdin(
+            r#"{"evaluation_date":"2026-11-22","person":{"age_years":72,"sex":"female"},
+            "labs":[{"analyte":"haemoglobin","value":5.0,"unit":"mmol/L"}]}"#,
+        )
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let text = stdout_of(&output);
+    let hb = text
+        .lines()
+        .find(|l| l.contains("Haemoglobin:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(hb.contains("low above 5"), "{hb}");
+    assert!(!hb.contains("low from 5,"), "{hb}");
+}

@@ -512,3 +512,17 @@ async fn treatment_under_way_is_not_called_no_treatment_on_the_page() {
         );
     }
 }
+
+/// Re-audit (probe P18): the zones of haemoglobin read "below 5 mmol/L" for
+/// a severe band that includes 5.0, and "5 to 7.5" for the next one.
+#[tokio::test]
+async fn zones_say_whether_a_limit_is_included() {
+    let request = json!({
+        "evaluation_date": "2026-11-22",
+        "person": { "age_years": 72, "sex": "female" },
+        "labs": [{ "analyte": "haemoglobin", "value": 5.0, "unit": "mmol/L" }],
+    });
+    let html = result_html(&request, "en", "patient").await;
+    assert!(html.contains("5 mmol/L or less"), "{html}");
+    assert!(html.contains("more than 5 to 7.5 mmol/L"), "{html}");
+}

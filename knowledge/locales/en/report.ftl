@@ -150,6 +150,7 @@ projection-weeks = { $n } weeks
 projection-day = { $n } day
 report-no-profile-source = no source of this guideline: Kobalt's choice, unverified
 report-from = from
+report-above = above
 report-referral = Who should see you
 flag-before_treatment = measured before the treatment started
 specialty-general_practice = GP

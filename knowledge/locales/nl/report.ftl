@@ -150,6 +150,7 @@ projection-weeks = { $n } weken
 projection-day = { $n } dag
 report-no-profile-source = geen bron van deze richtlijn: keuze van Kobalt, niet geverifieerd
 report-from = vanaf
+report-above = boven
 report-referral = Wie u moet zien
 flag-before_treatment = gemeten voor de start van de behandeling
 specialty-general_practice = huisarts

@@ -636,9 +636,14 @@ fn zone_range(page: &Page, mk: &Marker, i: usize) -> String {
     let b = &mk.bands[i];
     let n = |v: f64| super::clinician::num(in_lab_unit(mk, v), page.lang);
     let unit = lab_unit(mk);
+    // Whether a limit belongs to this zone: the previous zone may include it.
+    let after_inclusive = i > 0 && mk.bands[i - 1].to_inclusive;
     let template = match (b.from, b.to) {
+        (None, Some(_)) if b.to_inclusive => "web-zone-at-most",
         (None, Some(_)) => "web-zone-below",
+        (Some(_), None) if after_inclusive => "web-zone-more-than",
         (Some(_), None) => "web-zone-above",
+        (Some(_), Some(_)) if after_inclusive => "web-zone-between-above",
         (Some(_), Some(_)) => "web-zone-between",
         (None, None) => return String::new(),
     };
