@@ -981,7 +981,7 @@ fn the_labs_own_limit_is_labelled_as_the_labs() {
         .find(|l| l.contains("Methylmalonzuur"))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(
-        mma.contains("grenzen van uw laboratorium: verhoogd vanaf 0.35"),
+        mma.contains("grenzen van uw laboratorium: verhoogd boven 0.35"),
         "{mma}"
     );
 }
