@@ -209,7 +209,11 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
     for adv in &a.treatment.advice {
         let _ = writeln!(s, "  * {adv}");
     }
-    let _ = writeln!(s, "\n{}", m("report-follow-up"));
+    // No heading without anything under it (re-audit: an empty "Follow-up").
+    let f = &a.follow_up;
+    if f.review_after_weeks.is_some() || f.decision_text.is_some() || !f.checks.is_empty() {
+        let _ = writeln!(s, "\n{}", m("report-follow-up"));
+    }
     if let Some(w) = a.follow_up.review_after_weeks {
         let _ = writeln!(
             s,

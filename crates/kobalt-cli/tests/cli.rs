@@ -1039,3 +1039,23 @@ fn a_limit_after_an_inclusive_band_is_said_as_above() {
     assert!(hb.contains("low above 5"), "{hb}");
     assert!(!hb.contains("low from 5,"), "{hb}");
 }
+
+/// Re-audit: 232 of 1,760 text reports had a "Follow-up" heading with
+/// nothing under it (a healthy person without a proposed test).
+#[test]
+fn no_empty_follow_up_heading() {
+    let output = kobalt()
+        .args(["assess", "--format", "text", "--lang", "en", "--audience", "patient"])
+        .write_stdin(r#"{"evaluation_date":"2026-11-22","person":{"age_years":30,"sex":"male"},"diet":"omnivore","supplements":[]}"#)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let text = stdout_of(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    if let Some(i) = lines.iter().position(|l| *l == "Follow-up") {
+        assert!(
+            lines.get(i + 1).is_some_and(|l| l.starts_with("  ")),
+            "{text}"
+        );
+    }
+}
