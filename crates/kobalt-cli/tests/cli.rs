@@ -923,6 +923,13 @@ fn knowledge_show_gives_the_status_per_guideline() {
     };
     assert!(line("nhg").contains("Unverified"), "{text}");
     assert!(line("nice").contains("BRISDOC"), "{text}");
+    // An urgency that no source states is unverified (issue 14 item 4).
+    let output = kobalt()
+        .args(["knowledge", "show", "triage_soon_vegan_no_supplement"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = stdout_of(&output);
+    assert!(text.contains("status: Unverified, derived"), "{text}");
 }
 
 /// Audit of issues 13/14: a qualitative result read "positief → positief".
