@@ -40,11 +40,17 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
     if !a.referral.is_empty() {
         let _ = writeln!(s, "\n{}", m("report-referral"));
         for r in &a.referral {
+            // The timing for patients is the triage's (one action); the
+            // referral's urgency is for clinicians.
+            let urgency = if a.audience == kobalt_contract::Audience::Clinician {
+                format!(" ({})", m(&format!("report-level-{}", r.urgency)))
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 s,
-                "  - {} ({}): {}",
+                "  - {}{urgency}: {}",
                 m(&format!("specialty-{}", r.specialty)),
-                m(&format!("report-level-{}", r.urgency)),
                 r.reason
             );
         }

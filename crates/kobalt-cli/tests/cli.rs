@@ -1066,3 +1066,39 @@ fn no_empty_follow_up_heading() {
         );
     }
 }
+
+/// One clear action for patients: the text report's referral line gives no
+/// second timing next to the triage's (issue 14 item 6); clinicians see it.
+#[test]
+fn a_referral_gives_patients_no_second_timing_in_text() {
+    let request = r#"{"evaluation_date":"2026-11-22","guideline":"nice","person":{"age_years":45,"sex":"female"},
+        "symptoms":[{"id":"paresthesia","present":true,"weeks":10,"course":"gradual"}],
+        "labs":[{"analyte":"b12_total","value":110,"unit":"pmol/L"}]}"#;
+    let run = |audience: &str| {
+        let output = kobalt()
+            .args([
+                "assess",
+                "--format",
+                "text",
+                "--lang",
+                "en",
+                "--audience",
+                audience,
+            ])
+            .write_stdin(request)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        stdout_of(&output)
+    };
+    let patient = run("patient");
+    let line = patient
+        .lines()
+        .find(|l| l.contains("haematologist") && l.trim_start().starts_with("- "))
+        .unwrap_or_else(|| panic!("{patient}"));
+    assert!(!line.contains("today"), "{line}");
+    let clinician = run("clinician");
+    assert!(
+        clinician.lines().any(|l| l.contains("(urgent")),
+        "{clinician}"
+    );
+}

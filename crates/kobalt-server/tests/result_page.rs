@@ -526,3 +526,40 @@ async fn zones_say_whether_a_limit_is_included() {
     assert!(html.contains("5 mmol/L or less"), "{html}");
     assert!(html.contains("more than 5 to 7.5 mmol/L"), "{html}");
 }
+
+/// One clear action for patients (issue 14 item 6): with neurological
+/// involvement under NICE the GP seeks urgent specialist advice (G16), but
+/// the patient's action is the triage box's ("within a few days"). The
+/// referral list showed "haematologist (urgent (today))" under it, two
+/// different timings. For patients a referral says who and why; its
+/// urgency is for the clinician view.
+#[tokio::test]
+async fn a_referral_gives_patients_no_second_timing() {
+    let request = json!({
+        "evaluation_date": "2026-11-22", "guideline": "nice",
+        "person": { "age_years": 45, "sex": "female" },
+        "symptoms": [{ "id": "paresthesia", "present": true, "weeks": 10, "course": "gradual" }],
+        "labs": [{ "analyte": "b12_total", "value": 110, "unit": "pmol/L" }],
+    });
+    for (lang, language) in [("nl", Language::Nl), ("en", Language::En)] {
+        let html = result_html(&request, lang, "patient").await;
+        let referral = section(&html, "id=\"referral-h\"");
+        assert!(
+            referral.contains(&escaped(&m("specialty-haematology", language))),
+            "{referral}"
+        );
+        for level in LEVELS {
+            let label = m(&format!("report-level-{level}"), language);
+            assert!(
+                !referral.contains(&escaped(&label)),
+                "{lang}: {label} in {referral}"
+            );
+        }
+        let clinician = result_html(&request, lang, "clinician").await;
+        let referral = section(&clinician, "id=\"referral-h\"");
+        assert!(
+            referral.contains(&escaped(&m("report-level-urgent_24h", language))),
+            "{referral}"
+        );
+    }
+}

@@ -245,7 +245,10 @@ fn result_page(
                     @for r in &a.referral {
                         li {
                             strong { (m(&format!("specialty-{}", r.specialty))) }
-                            " (" (m(&format!("report-level-{}", r.urgency))) "): " (r.reason) " " (sources(page, &r.sources))
+                            // The timing for patients is the triage box's (one action);
+                            // the referral's urgency is for clinicians.
+                            @if clinician { " (" (m(&format!("report-level-{}", r.urgency))) ")" }
+                            ": " (r.reason) " " (sources(page, &r.sources))
                             @if clinician { " " (rule(page, None, &r.rule)) }
                         }
                     }
