@@ -21,6 +21,30 @@ fn stdout_of(output: &std::process::Output) -> String {
 
 /// The knowledge hash changes with every knowledge edit; the snapshots care
 /// about the content it causes.
+/// The text report of `request` (from stdin) in `lang` for `audience`; the
+/// run must succeed.
+fn text_report(lang: &str, audience: &str, request: &str) -> String {
+    let output = kobalt()
+        .args([
+            "assess",
+            "--format",
+            "text",
+            "--lang",
+            lang,
+            "--audience",
+            audience,
+        ])
+        .write_stdin(request.to_owned())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout_of(&output)
+}
+
 fn redact_hash(text: &str) -> String {
     text.lines()
         .map(|l| {
@@ -873,25 +897,13 @@ fn every_us_core_example_is_mapped_or_refused_with_a_named_issue() {
 /// blood sample (it was only in the JSON's `treatment.reasons`).
 #[test]
 fn the_text_report_says_the_grey_zone_choice() {
-    let output = kobalt()
-        .args([
-            "assess",
-            "--format",
-            "text",
-            "--lang",
-            "nl",
-            "--audience",
-            "patient",
-        ])
-        .write_stdin(
-            r#"{"evaluation_date":"2026-11-22","person":{"age_years":50,"sex":"female"},
+    let text = text_report(
+        "nl",
+        "patient",
+        r#"{"evaluation_date":"2026-11-22","person":{"age_years":50,"sex":"female"},
             "symptoms":[{"id":"paresthesia","present":true,"weeks":10,"course":"gradual"}],
             "labs":[{"analyte":"b12_total","value":200,"unit":"pmol/L"}]}"#,
-        )
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(output.status.success());
-    let text = stdout_of(&output);
+    );
     let treatment = text
         .split("\nBehandeling")
         .nth(1)
@@ -936,24 +948,12 @@ fn knowledge_show_gives_the_status_per_guideline() {
 /// When the result and its reading are the same word, it is said once.
 #[test]
 fn a_qualitative_result_is_not_said_twice() {
-    let output = kobalt()
-        .args([
-            "assess",
-            "--format",
-            "text",
-            "--lang",
-            "nl",
-            "--audience",
-            "patient",
-        ])
-        .write_stdin(
-            r#"{"evaluation_date":"2026-11-22","person":{"age_years":60,"sex":"female"},
+    let text = text_report(
+        "nl",
+        "patient",
+        r#"{"evaluation_date":"2026-11-22","person":{"age_years":60,"sex":"female"},
             "labs":[{"analyte":"intrinsic_factor_antibody","result":"positive"}]}"#,
-        )
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(output.status.success());
-    let text = stdout_of(&output);
+    );
     assert!(!text.contains("positief → positief"), "{text}");
     assert!(text.contains("intrinsieke factor: positief"), "{text}");
 }
@@ -963,26 +963,14 @@ fn a_qualitative_result_is_not_said_twice() {
 /// verhoogd vanaf 0.35" (audit, probe P26b).
 #[test]
 fn the_labs_own_limit_is_labelled_as_the_labs() {
-    let output = kobalt()
-        .args([
-            "assess",
-            "--format",
-            "text",
-            "--lang",
-            "nl",
-            "--audience",
-            "patient",
-        ])
-        .write_stdin(
-            r#"{"evaluation_date":"2026-11-22","person":{"age_years":60,"sex":"female"},
+    let text = text_report(
+        "nl",
+        "patient",
+        r#"{"evaluation_date":"2026-11-22","person":{"age_years":60,"sex":"female"},
             "symptoms":[{"id":"paresthesia","present":true,"weeks":12,"course":"gradual"}],
             "labs":[{"analyte":"b12_total","value":180,"unit":"pmol/L"},
                     {"analyte":"mma","value":0.4,"unit":"µmol/L","reference_high":0.35}]}"#,
-        )
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(output.status.success());
-    let text = stdout_of(&output);
+    );
     let mma = text
         .lines()
         .find(|l| l.contains("Methylmalonzuur"))
@@ -999,19 +987,15 @@ fn the_labs_own_limit_is_labelled_as_the_labs() {
 /// during treatment. With a treatment under way the heading says so.
 #[test]
 fn treatment_under_way_is_not_called_no_treatment() {
-    let output = kobalt()
-        .args(["assess", "--format", "text", "--lang", "en", "--audience", "patient"])
-        .write_stdin(
-            r#"{"evaluation_date":"2026-11-22","person":{"age_years":72,"sex":"female"},
+    let text = text_report(
+        "en",
+        "patient",
+        r#"{"evaluation_date":"2026-11-22","person":{"age_years":72,"sex":"female"},
             "conditions":[{"id":"autoimmune_gastritis"}],
             "labs":[{"analyte":"intrinsic_factor_antibody","result":"positive","date":"2020-01-01"}],
             "treatment":{"route":"intramuscular","substance":"hydroxocobalamin","dose_ug":1000,
               "started":"2020-02-01","response":"resolved"}}"#,
-        )
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(output.status.success());
-    let text = stdout_of(&output);
+    );
     assert!(!text.contains("No treatment needed"), "{text}");
     assert!(text.contains("Treatment: Treatment under way"), "{text}");
 }
@@ -1021,24 +1005,12 @@ fn treatment_under_way_is_not_called_no_treatment() {
 /// band starts above 5, not from 5.
 #[test]
 fn a_limit_after_an_inclusive_band_is_said_as_above() {
-    let output = kobalt()
-        .args([
-            "assess",
-            "--format",
-            "text",
-            "--lang",
-            "en",
-            "--audience",
-            "clinician",
-        ])
-        .write_stdin(
-            r#"{"evaluation_date":"2026-11-22","person":{"age_years":72,"sex":"female"},
+    let text = text_report(
+        "en",
+        "clinician",
+        r#"{"evaluation_date":"2026-11-22","person":{"age_years":72,"sex":"female"},
             "labs":[{"analyte":"haemoglobin","value":5.0,"unit":"mmol/L"}]}"#,
-        )
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(output.status.success());
-    let text = stdout_of(&output);
+    );
     let hb = text
         .lines()
         .find(|l| l.contains("Haemoglobin:"))
@@ -1051,13 +1023,11 @@ fn a_limit_after_an_inclusive_band_is_said_as_above() {
 /// nothing under it (a healthy person without a proposed test).
 #[test]
 fn no_empty_follow_up_heading() {
-    let output = kobalt()
-        .args(["assess", "--format", "text", "--lang", "en", "--audience", "patient"])
-        .write_stdin(r#"{"evaluation_date":"2026-11-22","person":{"age_years":30,"sex":"male"},"diet":"omnivore","supplements":[]}"#)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(output.status.success());
-    let text = stdout_of(&output);
+    let text = text_report(
+        "en",
+        "patient",
+        r#"{"evaluation_date":"2026-11-22","person":{"age_years":30,"sex":"male"},"diet":"omnivore","supplements":[]}"#,
+    );
     let lines: Vec<&str> = text.lines().collect();
     if let Some(i) = lines.iter().position(|l| *l == "Follow-up") {
         assert!(
