@@ -342,15 +342,22 @@ impl Services<'_> {
             d.push_str(&format!("- {}{sources}\n", escape(&r.text)));
         }
         for mk in &a.b12_status.markers {
+            let sign = kobalt_contract::Comparator::sign_of(mk.comparator);
             let value = mk.value.map_or_else(
                 || mk.result.map(|r| r.to_string()).unwrap_or_default(),
-                |v| format!("{v} {}", mk.unit.as_deref().unwrap_or("")),
+                |v| {
+                    let canonical = format!("{sign}{v} {}", mk.unit.as_deref().unwrap_or(""));
+                    match &mk.reported {
+                        Some(r) => format!("{sign}{} {} = {canonical}", r.value, r.unit),
+                        None => canonical,
+                    }
+                },
             );
             d.push_str(&format!(
                 "- {}: {} ({}{})\n",
                 escape(&mk.name),
                 escape(&value),
-                escape(&mk.interpretation),
+                escape(&self.m(&format!("band-{}", mk.interpretation), lang)),
                 mk.date
                     .as_deref()
                     .map(|x| format!(", {}", escape(x)))

@@ -1280,3 +1280,38 @@ async fn metformin_order_card_only_under_nice() {
         assert_eq!(cards, want, "{guideline:?}: {out}");
     }
 }
+
+/// EHR review item 4, interop.md B.2: a lab's "<150 pg/mL" is a bound. The
+/// card says the patient is deficient (the whole interval lies below 148
+/// pmol/L) and shows the bound as a bound, with its reading in words.
+#[tokio::test]
+async fn a_bound_from_the_lab_is_read_as_an_interval_on_the_card() {
+    let mut b12 = observation("b12", "2132-9", 150.0, "pg/mL", &today_minus(20));
+    b12["valueQuantity"]["comparator"] = json!("<");
+    let older = observation("b12old", "14685-2", 300.0, "pmol/L", &today_minus(400));
+    let path = "/cds-services/kobalt-b12";
+    let (status, body) = send(
+        app(false),
+        "POST",
+        path,
+        Some(Token::valid(path).sign()),
+        Some(patient_view(Some(bundle(vec![b12, older]))).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cards = body["cards"].as_array().cloned().unwrap_or_default();
+    let deficient = cards
+        .iter()
+        .find(|c| c["source"]["topic"]["code"] == "b12Deficient")
+        .unwrap_or_else(|| panic!("{body}"));
+    let detail = deficient["detail"].as_str().unwrap_or_default();
+    // Markdown: "&lt;" is shown as "<".
+    assert!(
+        detail.contains("&lt;150 pg/mL = &lt;110.67 pmol/L (low, "),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains("300"),
+        "the older number is not used: {detail}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use kobalt_contract::{Assessment, Lifelong};
+use kobalt_contract::{Assessment, Comparator, Lifelong};
 use kobalt_kb::Knowledge;
 
 pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
@@ -63,11 +63,16 @@ pub(crate) fn render(kb: &Knowledge, a: &Assessment) -> String {
         a.b12_status.text
     );
     for mk in &a.b12_status.markers {
-        let canonical = mk
-            .value
-            .map(|v| format!("{} {}", number(v), mk.unit.as_deref().unwrap_or_default()));
+        let sign = Comparator::sign_of(mk.comparator);
+        let canonical = mk.value.map(|v| {
+            format!(
+                "{sign}{} {}",
+                number(v),
+                mk.unit.as_deref().unwrap_or_default()
+            )
+        });
         let value = match (&mk.reported, canonical) {
-            (Some(r), Some(c)) => format!("{} {} ({c})", number(r.value), r.unit),
+            (Some(r), Some(c)) => format!("{sign}{} {} ({c})", number(r.value), r.unit),
             (None, Some(c)) => c,
             (_, None) => mk
                 .result

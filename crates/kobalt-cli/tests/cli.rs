@@ -1072,3 +1072,24 @@ fn a_referral_gives_patients_no_second_timing_in_text() {
         "{clinician}"
     );
 }
+
+/// interop.md B.2: a result reported as a bound is shown as the bound, in the
+/// lab's unit and converted ("<150 pg/mL (<110.7 pmol/L)"), never as if the
+/// value were 150; a bound that does not settle the band says so.
+#[test]
+fn a_bound_is_shown_as_a_bound() {
+    let below = r#"{"evaluation_date":"2026-11-22","person":{"age_years":55},
+        "labs":[{"loinc":"2132-9","value":150,"unit":"pg/mL","comparator":"<"}]}"#;
+    let report = text_report("en", "clinician", below);
+    assert!(
+        report.contains("<150 pg/mL (<110.7 pmol/L) → low"),
+        "{report}"
+    );
+    let open = r#"{"evaluation_date":"2026-11-22","person":{"age_years":55},
+        "labs":[{"analyte":"b12_total","value":300,"unit":"pmol/L","comparator":"<"}]}"#;
+    let report = text_report("nl", "patient", open);
+    assert!(
+        report.contains("<300 pmol/L → niet te beoordelen: de uitslag is alleen een grens"),
+        "{report}"
+    );
+}

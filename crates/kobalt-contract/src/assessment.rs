@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::request::{Audience, Guideline, Language, QualitativeResult, Route};
+use crate::request::{Audience, Comparator, Guideline, Language, QualitativeResult, Route};
 use crate::vocabulary::vocabulary;
 
 /// The engine's answer (`kobalt.assessment/v1`). Every conclusion names the
@@ -111,6 +111,11 @@ pub struct Marker {
     /// The value in the analyte's canonical unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
+    /// The result was reported only as a bound ("<150 pg/mL"): `value` is the
+    /// bound, and the interpretation is the band the whole interval lies in,
+    /// or `not_settled` (a Kobalt addition to the contract).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparator: Option<Comparator>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// The value and unit as reported, when they differ from the canonical ones.

@@ -166,6 +166,12 @@ pub struct Lab {
     pub loinc: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
+    /// With `value`: the result is only a bound, as a laboratory reports
+    /// "<150 pg/mL" (FHIR `valueQuantity.comparator`). It is read as an
+    /// interval against the decision limits, never as the number itself
+    /// (interop.md B.2; a Kobalt addition to the contract).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparator: Option<Comparator>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,6 +241,11 @@ vocabulary!(ExposurePattern {
     Occasional = "occasional",
     Stopped = "stopped",
 });
+vocabulary!(
+    /// How a bound relates the true value to the reported number, as FHIR's
+    /// `Quantity.comparator`: "<150" means below 150.
+    Comparator { Below = "<", AtMost = "<=", Above = ">", AtLeast = ">=" }
+);
 vocabulary!(QualitativeResult { Positive = "positive", Negative = "negative", Equivocal = "equivocal" });
 vocabulary!(TreatmentResponse { Resolved = "resolved", Improved = "improved", Unchanged = "unchanged", Worse = "worse" });
 
@@ -249,6 +260,23 @@ impl Language {
 }
 impl Audience {
     pub const DEFAULT: Audience = Audience::Patient;
+}
+
+impl Comparator {
+    /// The sign as people read it before a number: "<", "≤", ">", "≥".
+    pub fn sign(self) -> &'static str {
+        match self {
+            Comparator::Below => "<",
+            Comparator::AtMost => "≤",
+            Comparator::Above => ">",
+            Comparator::AtLeast => "≥",
+        }
+    }
+
+    /// The sign of an optional comparator; empty for an exact value.
+    pub fn sign_of(comparator: Option<Comparator>) -> &'static str {
+        comparator.map_or("", Comparator::sign)
+    }
 }
 
 impl Per {

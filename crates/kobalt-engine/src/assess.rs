@@ -17,7 +17,8 @@ pub fn evaluate(kb: &Knowledge, case: &Case) -> Assessment {
     let mut out = Out::new(kb, case);
     let labs = stages::labs::labs(kb, case, &mut out);
     let mut ctx = Ctx::new(kb, case, kb.profile(case.guideline), labs.bands);
-    let b12_status = stages::status::status(kb, case, &mut ctx, &mut out, labs.markers);
+    let b12_status =
+        stages::status::status(kb, case, &mut ctx, &mut out, labs.markers, &labs.between);
     let triage = stages::triage::triage(kb, case, &mut ctx, &mut out);
     let level = triage.triage.level;
     let causes = stages::causes::causes(kb, &mut ctx, &mut out);

@@ -4,8 +4,8 @@
 
 use jiff::civil::Date;
 use kobalt_contract::{
-    Audience, ContractError, CourseOrNone, Diet, ErrorCode, ExposurePattern, Guideline, Language,
-    Per, QualitativeResult, Request, Route, Severity, Sex, TreatmentResponse,
+    Audience, Comparator, ContractError, CourseOrNone, Diet, ErrorCode, ExposurePattern, Guideline,
+    Language, Per, QualitativeResult, Request, Route, Severity, Sex, TreatmentResponse,
 };
 use kobalt_kb::{Knowledge, Plausible, Range};
 
@@ -59,11 +59,21 @@ pub struct SymptomFact {
 pub struct LabFact {
     /// In the analyte's canonical unit.
     pub value: Option<f64>,
+    /// The value is only a bound ("<150 pg/mL"; interop.md B.2).
+    pub comparator: Option<Comparator>,
     pub result: Option<QualitativeResult>,
     pub reported: Option<(f64, String)>,
     pub date: Option<Date>,
     pub reference_low: Option<f64>,
     pub reference_high: Option<f64>,
+}
+
+impl LabFact {
+    /// The value as a number, for what computes with it (the body-store
+    /// projection, the combined indicator); `None` for a bound (interop.md B.2).
+    pub fn exact(&self) -> Option<f64> {
+        self.value.filter(|_| self.comparator.is_none())
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -505,6 +515,13 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
                 path("date"),
             ));
         }
+        if lab.comparator.is_some() && lab.value.is_none() {
+            return Err(err(
+                ErrorCode::InvalidValue,
+                "a comparator bounds a `value`; a lab without one cannot have it",
+                path("comparator"),
+            ));
+        }
         let (value, reported, reference_low, reference_high) = match lab.value {
             None => {
                 if lab.result.is_none() {
@@ -582,6 +599,7 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
         };
         let fact = LabFact {
             value,
+            comparator: lab.comparator,
             result: lab.result,
             reported,
             date: lab_date,
@@ -592,7 +610,9 @@ pub fn validate(kb: &Knowledge, request: &Request, today: Date) -> Result<Case, 
             // Two results of one analyte: the later one counts; two on the same (or no) date must agree.
             Some(prev)
                 if prev.date == fact.date
-                    && (prev.value != fact.value || prev.result != fact.result) =>
+                    && (prev.value != fact.value
+                        || prev.comparator != fact.comparator
+                        || prev.result != fact.result) =>
             {
                 return Err(err(
                     ErrorCode::ConflictingValues,

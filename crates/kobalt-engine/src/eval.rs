@@ -26,6 +26,8 @@ impl Tri {
 #[derive(Default)]
 pub(crate) struct Derived {
     pub category: Option<B12Category>,
+    /// The status outcome behind `category`.
+    pub outcome: Option<kobalt_kb::StatusOutcome>,
     /// Cause indices, best first, with their scores.
     pub ranked_causes: Vec<(usize, i32)>,
     pub causes_known: bool,

@@ -188,7 +188,7 @@ pub(crate) fn project_case(
 
 fn lab(kb: &Knowledge, case: &Case, analyte: &str) -> Option<f64> {
     let idx = kb.analyte(analyte)? as usize;
-    case.labs.get(idx)?.as_ref()?.value
+    case.labs.get(idx)?.as_ref()?.exact()
 }
 
 /// The absorption settings of kinetics.toml whose `from` items the person has.

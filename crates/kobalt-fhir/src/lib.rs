@@ -245,20 +245,23 @@ impl<'a> Mapper<'a> {
             };
             lab.insert("date".into(), json!(date.to_string()));
         }
-        let q = &r["valueQuantity"];
+        // A quantity, or one written as text ("<150 pg/mL"): interop.md B.2.
+        let written_quantity = r["valueString"].as_str().and_then(quantity_in_text);
+        let q = written_quantity.as_ref().unwrap_or(&r["valueQuantity"]);
         if q.is_object() {
             if let Some(c) = q["comparator"].as_str() {
-                self.issue(
-                    "warning",
-                    name,
-                    "Observation.valueQuantity.comparator",
-                    format!(
-                        "a result '{c} {}' is an interval: not used as a value",
-                        q["value"]
-                    ),
-                );
-                self.unusable(&analyte, when, name);
-                return;
+                // A bound is an interval, read as such against the limits.
+                if kobalt_contract::Comparator::parse(c).is_none() {
+                    self.issue(
+                        "warning",
+                        name,
+                        "Observation.valueQuantity.comparator",
+                        format!("comparator '{c}' is not one of <, <=, >, >=: not used"),
+                    );
+                    self.unusable(&analyte, when, name);
+                    return;
+                }
+                lab.insert("comparator".into(), json!(c));
             }
             let Some(value) = q["value"].as_f64() else {
                 self.issue(
@@ -742,6 +745,38 @@ fn ucum_plain(code: &str) -> String {
     let out = out.replace("[IU]", "IU").replace("[iU]", "IU");
     // A unit that was only an annotation (`{cells}`) is dimensionless.
     if out.is_empty() { "1".to_owned() } else { out }
+}
+
+/// A quantity written as text, as laboratories send censored results in
+/// `valueString`: "<150 pg/mL", "≥ 2000 ng/L", "0,10 umol/L"; `None` when the
+/// text is not a number with a unit.
+fn quantity_in_text(text: &str) -> Option<Value> {
+    let text = text.trim();
+    let (comparator, rest) = [
+        ("<=", "<="),
+        (">=", ">="),
+        ("≤", "<="),
+        ("≥", ">="),
+        ("<", "<"),
+        (">", ">"),
+    ]
+    .into_iter()
+    .find_map(|(written, c)| Some((Some(c), text.strip_prefix(written)?)))
+    .unwrap_or((None, text));
+    let rest = rest.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(rest.len());
+    let value: f64 = rest[..end].replace(',', ".").parse().ok()?;
+    let unit = rest[end..].trim();
+    if unit.is_empty() || unit.contains(char::is_whitespace) {
+        return None;
+    }
+    let mut q = json!({ "value": value, "unit": unit });
+    if let Some(c) = comparator {
+        q["comparator"] = json!(c);
+    }
+    Some(q)
 }
 
 /// The subject of `r` when it is another Patient than `patient` (by the last

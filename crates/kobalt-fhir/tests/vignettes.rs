@@ -289,16 +289,18 @@ fn mixed_units_codes_and_unusable_resources() {
             .is_some_and(|y| y > 7.0)
     );
     let labs = r["labs"].as_array().cloned().unwrap_or_default();
-    assert_eq!(labs.len(), 2, "{labs:?}");
+    assert_eq!(labs.len(), 3, "{labs:?}");
+    // "<5 umol/L" is an interval (interop.md B.2), kept with its comparator.
+    assert!(
+        labs.contains(
+            &json!({ "loinc": "13965-9", "value": 5.0, "comparator": "<", "unit": "umol/L" })
+        ),
+        "{labs:?}"
+    );
     let a = kobalt_engine::assess(&KB, &mapped.request, today).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(a.b12_status.category.as_str(), "deficient");
     let outcome = kobalt_fhir::operation_outcome(&mapped.issues).to_string();
-    for named in [
-        "Observation/bad",
-        "Observation/lt",
-        "Condition/c2",
-        "Encounter/e1",
-    ] {
+    for named in ["Observation/bad", "Condition/c2", "Encounter/e1"] {
         assert!(outcome.contains(named), "{named} not named in {outcome}");
     }
 }
@@ -445,16 +447,58 @@ fn one_unusable_lab_never_fails_the_call() {
 
 /// EHR review item 4 (F09): B12 "<111 pmol/L" today and 300 pmol/L two years
 /// ago gave "unlikely": the newer result was ignored in favour of the older
-/// number. A newer result that cannot be used blocks the older one, with a
-/// warning naming both; the same for a result given only as text.
+/// number. interop.md B.2: comparator results, as `valueQuantity.comparator`
+/// or only as `valueString`, are intervals: "<150 pg/mL" is about "<111
+/// pmol/L", certainly below 148 pmol/L. The newer bound is the result; the
+/// older number is not used, and the patient is deficient.
 #[test]
-fn a_newer_unusable_result_blocks_an_older_number() {
+fn a_newer_bound_is_the_result_read_as_an_interval() {
     let mut censored = quantity("new", "14685-2", 111.0, "pmol/L", "2026-11-30");
     censored["valueQuantity"]["comparator"] = json!("<");
+    let mut text_only = quantity("new", "2132-9", 0.0, "pmol/L", "2026-11-30");
+    text_only.as_object_mut().map(|o| o.remove("valueQuantity"));
+    text_only["valueString"] = json!("< 150 pg/mL");
+    let mut at_most = text_only.clone();
+    at_most["valueString"] = json!("≤150 pg/mL");
+    for (newer, value, comparator, unit) in [
+        (censored, 111.0, "<", "pmol/L"),
+        (text_only, 150.0, "<", "pg/mL"),
+        (at_most, 150.0, "<=", "pg/mL"),
+    ] {
+        let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+            { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
+            { "resource": quantity("old", "14685-2", 300.0, "pmol/L", "2024-11-30") },
+            { "resource": newer }
+        ]});
+        let (request, _) = mapped(&bundle);
+        let labs = request["labs"].as_array().cloned().unwrap_or_default();
+        assert_eq!(labs.len(), 1, "only the newer result: {labs:?}");
+        assert_eq!(labs[0]["value"], value, "{labs:?}");
+        assert_eq!(labs[0]["comparator"], comparator, "{labs:?}");
+        assert_eq!(labs[0]["unit"], unit, "{labs:?}");
+        let m = kobalt_fhir::map(&KB, &bundle, december_first(), &json!({}))
+            .unwrap_or_else(|f| panic!("{:?}", f.issues));
+        let a = kobalt_engine::assess(&KB, &m.request, december_first())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            a.b12_status.markers[0].interpretation, "low",
+            "{comparator}{value}"
+        );
+        assert_eq!(a.b12_status.category.as_str(), "deficient");
+    }
+}
+
+/// EHR review item 4: a newer result that cannot be read at all (a text, an
+/// unknown comparator) blocks the older number, with a warning naming both;
+/// it is never silently replaced by it.
+#[test]
+fn a_newer_unusable_result_blocks_an_older_number() {
     let mut text_only = quantity("new", "14685-2", 0.0, "pmol/L", "2026-11-30");
     text_only.as_object_mut().map(|o| o.remove("valueQuantity"));
-    text_only["valueString"] = json!("<150 pg/mL");
-    for newer in [censored, text_only] {
+    text_only["valueString"] = json!("haemolysed, see comment");
+    let mut odd = quantity("new", "14685-2", 111.0, "pmol/L", "2026-11-30");
+    odd["valueQuantity"]["comparator"] = json!("ad");
+    for newer in [text_only, odd] {
         let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
             { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01", "gender": "female" } },
             { "resource": quantity("old", "14685-2", 300.0, "pmol/L", "2024-11-30") },

@@ -426,7 +426,7 @@ impl<'a> Compiler<'a> {
                 );
                 B12Category::NotTested
             });
-            let meta = self.meta(file, id, id, &o.sources, &o.claims, None, false);
+            let meta = self.meta(file, id, id, &o.sources, &o.claims, None, o.derived);
             outcomes[which as usize] = Some(Outcome { meta, category });
         }
         let outcomes: Vec<Outcome> = StatusOutcome::ALL
@@ -779,6 +779,7 @@ impl<'a> Compiler<'a> {
             vec![
                 "band-no_limits".to_owned(),
                 "band-unknown".to_owned(),
+                "band-not_settled".to_owned(),
                 "band-not_judged_in_pregnancy".to_owned(),
                 "band-not_judged_for_age".to_owned(),
                 "flag-before_treatment".to_owned(),

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kobalt_contract::{
-    Audience, B12Category, CauseId, DifferentialId, FollowUpDecision, Guideline, Language, Phase,
-    Route, Specialty, TriageLevel,
+    Audience, B12Category, CauseId, Comparator, DifferentialId, FollowUpDecision, Guideline,
+    Language, Phase, Route, Specialty, TriageLevel,
 };
 
 pub use crate::pred::{CourseFilter, Pred};
@@ -211,16 +211,40 @@ impl Limits {
     /// no decimals, so 200 pg/mL = 147.56 pmol/L counts as 148; clinical
     /// review F17).
     pub fn band_index(&self, value: f64) -> usize {
-        let value = self
-            .precision
-            .map_or(value, |scale| (value * scale).round() / scale);
+        let value = self.rounded(value);
+        self.position(|to, inclusive| if inclusive { value <= to } else { value < to })
+    }
+
+    /// The bands a result reported only as a bound ("<150 pg/mL") can lie in,
+    /// lowest first: one band when the bound settles every limit, several when
+    /// it does not (interop.md B.2). The bound is read in the precision of the
+    /// limits, like a value; the interval is then exact: "<148" lies wholly
+    /// below a limit of 148, "<=148" does not.
+    pub fn bands_within(&self, comparator: Comparator, bound: f64) -> &[Band] {
+        let bound = self.rounded(bound);
+        let last = self.bands.len() - 1;
+        let (first, end) = match comparator {
+            // Values just below the bound lie in the first band reaching up to it.
+            Comparator::Below => (0, self.position(|to, _| bound <= to)),
+            Comparator::AtMost => (0, self.band_index(bound)),
+            // Values just above the bound lie in the first band reaching beyond it.
+            Comparator::Above => (self.position(|to, _| bound < to), last),
+            Comparator::AtLeast => (self.band_index(bound), last),
+        };
+        &self.bands[first..=end.max(first)]
+    }
+
+    fn rounded(&self, value: f64) -> f64 {
+        self.precision
+            .map_or(value, |scale| (value * scale).round() / scale)
+    }
+
+    /// The first band whose upper limit (`to`, whether it is inclusive) passes
+    /// `reaches`; the last band has no upper limit. Bands are contiguous.
+    fn position(&self, reaches: impl Fn(f64, bool) -> bool) -> usize {
         self.bands
             .iter()
-            .position(|b| match b.to {
-                None => true,
-                Some(to) if b.to_inclusive => value <= to,
-                Some(to) => value < to,
-            })
+            .position(|b| b.to.is_none_or(|to| reaches(to, b.to_inclusive)))
             .unwrap_or(self.bands.len() - 1)
     }
 
@@ -657,6 +681,7 @@ kobalt_contract::closed_set!(
         IndeterminatePregnancy = "indeterminate_pregnancy",
         IndeterminateNitrousOxide = "indeterminate_nitrous_oxide",
         IndeterminateRenalMma = "indeterminate_renal_mma",
+        IndeterminateReportedAsBound = "indeterminate_reported_as_bound",
         UnlikelyNormalB12 = "unlikely_normal_b12",
         UnlikelyGreyZoneMmaNormal = "unlikely_grey_zone_mma_normal",
         UnlikelyFunctionalNormal = "unlikely_functional_normal",

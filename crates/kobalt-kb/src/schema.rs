@@ -618,6 +618,9 @@ pub(crate) struct OutcomeFile {
     pub sources: Vec<String>,
     #[serde(default)]
     pub claims: Vec<String>,
+    /// A reading of its sources, not their words (unverified, like a derived rule).
+    #[serde(default)]
+    pub derived: bool,
 }
 
 #[derive(Debug, Deserialize)]

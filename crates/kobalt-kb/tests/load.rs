@@ -421,3 +421,34 @@ fn derived_rules_and_rules_citing_weak_sources_are_unverified() {
         );
     }
 }
+
+/// interop.md B.2: a result reported only as a bound is an interval; it lies in
+/// one band when the bound settles every limit. NHG total B12 (nhg.toml): low
+/// below 148, grey zone 148 to 260 inclusive, normal up to 1000, high from 1000.
+#[test]
+fn a_bound_lies_in_the_bands_its_interval_reaches() {
+    use kobalt_contract::{Comparator::*, Guideline, Sex};
+    let kb = bundled();
+    let b12 = kb.analyte("b12_total").expect("b12_total") as usize;
+    let limits = kb.profile(Guideline::Nhg).limits[b12]
+        .as_ref()
+        .expect("NHG limits for B12")
+        .for_sex(Sex::Unknown)
+        .0;
+    let names = |c, v| -> Vec<String> {
+        limits
+            .bands_within(c, v)
+            .iter()
+            .map(|b| b.band.clone())
+            .collect()
+    };
+    assert_eq!(names(Below, 111.0), ["low"]);
+    assert_eq!(names(Below, 148.0), ["low"]);
+    assert_eq!(names(AtMost, 148.0), ["low", "low_normal"]);
+    assert_eq!(names(Below, 300.0), ["low", "low_normal", "normal"]);
+    assert_eq!(names(Above, 260.0), ["normal", "high"]);
+    assert_eq!(names(AtLeast, 260.0), ["low_normal", "normal", "high"]);
+    assert_eq!(names(Above, 1476.0), ["high"]);
+    assert_eq!(names(AtLeast, 1000.0), ["high"]);
+    assert_eq!(names(Below, 0.0), ["low"]);
+}

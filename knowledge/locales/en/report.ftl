@@ -36,6 +36,7 @@ band-equivocal = equivocal
 band-no_limits = no decision limits in this guideline
 band-not_judged_in_pregnancy = not judged here in pregnancy (see the warning)
 band-not_judged_for_age = not judged here for a child (adult limits)
+band-not_settled = not settled: the result is only a bound
 band-unknown = not known
 cb12-probable_deficiency = probable deficiency
 cb12-possible_deficiency = possible deficiency

@@ -36,6 +36,7 @@ band-equivocal = twijfelachtig
 band-no_limits = geen beslisgrenzen in deze richtlijn
 band-not_judged_in_pregnancy = hier niet beoordeeld in de zwangerschap (zie de waarschuwing)
 band-not_judged_for_age = hier niet beoordeeld bij een kind (grenzen voor volwassenen)
+band-not_settled = niet te beoordelen: de uitslag is alleen een grens
 band-unknown = onbekend
 cb12-probable_deficiency = waarschijnlijk tekort
 cb12-possible_deficiency = mogelijk tekort

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use kobalt_contract::{Band, LabReference, Marker, ReportedValue};
+use kobalt_contract::{Band, Comparator, LabReference, Marker, ReportedValue};
 use kobalt_kb::{Analyte, Knowledge, Limits, Status};
 
 use super::{Out, round4};
@@ -13,6 +13,18 @@ use crate::case::{Case, LabFact};
 pub(crate) struct Labs<'a> {
     pub(crate) bands: Vec<Option<&'a kobalt_kb::Band>>,
     pub(crate) markers: Vec<Marker>,
+    /// For a result reported as a bound that does not settle its band: the
+    /// bands it can lie in (indexed by analyte; empty otherwise).
+    pub(crate) between: Vec<Vec<&'a kobalt_kb::Band>>,
+}
+
+/// The bands a value can lie in: its own band, or for a result reported
+/// only as a bound, every band its interval reaches (interop.md B.2).
+fn candidates(limits: &Limits, value: f64, bound: Option<Comparator>) -> &[kobalt_kb::Band] {
+    match bound {
+        None => std::slice::from_ref(limits.band_of(value)),
+        Some(c) => limits.bands_within(c, value),
+    }
 }
 
 /// How one lab was read against the profile's limits.
@@ -32,6 +44,7 @@ pub(crate) fn labs<'a>(kb: &'a Knowledge, case: &Case, out: &mut Out<'a>) -> Lab
     let child = crate::eval::is_child(kb, case);
     let mut bands: Vec<Option<&kobalt_kb::Band>> = vec![None; kb.analytes.len()];
     let mut markers = Vec::new();
+    let mut between = vec![Vec::new(); kb.analytes.len()];
     for (idx, lab) in case.labs.iter().enumerate() {
         let Some(lab) = lab else { continue };
         let analyte = &kb.analytes[idx];
@@ -53,25 +66,49 @@ pub(crate) fn labs<'a>(kb: &'a Knowledge, case: &Case, out: &mut Out<'a>) -> Lab
         let reading = match (lab.value, limits, lab_limit) {
             (Some(v), _, Some(high)) => {
                 let range = &kb.lab_reference_range;
-                let band = if v > high {
-                    &range.raised
-                } else {
-                    &range.normal
-                };
-                bands[idx] = Some(band);
-                in_lab_range(analyte, high, band, out)
+                match above_lab_limit(v, lab.comparator, high) {
+                    Some(raised) => {
+                        let band = if raised { &range.raised } else { &range.normal };
+                        bands[idx] = Some(band);
+                        in_lab_range(analyte, high, Some(band), out)
+                    }
+                    None => {
+                        between[idx] = vec![&range.normal, &range.raised];
+                        in_lab_range(analyte, high, None, out)
+                    }
+                }
             }
-            (Some(v), Some((limits, _)), None) => {
-                let band = limits.band_of(v);
-                bands[idx] = Some(band);
-                in_band(analyte, limits, band, out)
-            }
+            (Some(v), Some((limits, _)), None) => match candidates(limits, v, lab.comparator) {
+                [band] => {
+                    bands[idx] = Some(band);
+                    in_band(analyte, limits, band, out)
+                }
+                several => {
+                    between[idx] = several.iter().collect();
+                    not_settled(analyte, limits, out)
+                }
+            },
             (Some(_), None, None) => unread("no_limits".to_owned()),
             (None, ..) => unread(lab.result.map_or("unknown", |r| r.as_str()).to_owned()),
         };
         markers.push(marker(analyte, lab, case, reading, out));
     }
-    Labs { bands, markers }
+    Labs {
+        bands,
+        markers,
+        between,
+    }
+}
+
+/// Whether a value is above the laboratory's upper limit; for a bound, `None`
+/// when the interval reaches both sides of it.
+fn above_lab_limit(value: f64, bound: Option<Comparator>, high: f64) -> Option<bool> {
+    match bound {
+        None => Some(value > high),
+        Some(Comparator::Below | Comparator::AtMost) => (value <= high).then_some(false),
+        Some(Comparator::Above) => (value >= high).then_some(true),
+        Some(Comparator::AtLeast) => (value > high).then_some(true),
+    }
 }
 
 /// Haemoglobin in pregnancy (G19, clinical review F20): the profile's limits
@@ -95,8 +132,10 @@ fn haemoglobin_in_pregnancy<'a>(
         .zip(case.gestation_weeks)
         .and_then(|(p, weeks)| p.haemoglobin_at(weeks));
     if let Some(limits) = trimester {
-        let band = limits.band_of(v);
-        return (Some(band), in_band(analyte, limits, band, out));
+        return match candidates(limits, v, lab.comparator) {
+            [band] => (Some(band), in_band(analyte, limits, band, out)),
+            _ => (None, not_settled(analyte, limits, out)),
+        };
     }
     only_severe(analyte, adult, lab, "not_judged_in_pregnancy", out)
 }
@@ -110,9 +149,11 @@ fn only_severe<'a>(
     not_judged: &str,
     out: &mut Out<'a>,
 ) -> (Option<&'a kobalt_kb::Band>, Reading) {
-    let band = adult.zip(lab.value).map(|(l, v)| (l, l.band_of(v)));
+    let band = adult
+        .zip(lab.value)
+        .map(|(l, v)| (l, candidates(l, v, lab.comparator)));
     match band {
-        Some((l, band)) if band.kind == Some(kobalt_kb::BandKind::SevereLow) => {
+        Some((l, [band])) if band.kind == Some(kobalt_kb::BandKind::SevereLow) => {
             (Some(band), in_band(analyte, l, band, out))
         }
         _ => (None, unread(not_judged.to_owned())),
@@ -130,18 +171,21 @@ fn lab_reference_limit(kb: &Knowledge, idx: usize, lab: &LabFact) -> Option<f64>
         .flatten()
 }
 
-/// A value read against the laboratory's own upper reference limit.
+/// A value read against the laboratory's own upper reference limit; `band`
+/// is `None` for a bound on both sides of it.
 fn in_lab_range<'a>(
     analyte: &Analyte,
     high: f64,
-    band: &'a kobalt_kb::Band,
+    band: Option<&'a kobalt_kb::Band>,
     out: &mut Out<'a>,
 ) -> Reading {
     let range_id = "lab_reference_range".to_owned();
     out.trace.push(range_id.clone());
-    let (sources, unverified) = cite_band(out, &range_id, band, analyte);
+    // A bound on both sides cites what either band would: the range's rule.
+    let cited = band.unwrap_or(&out.kb.lab_reference_range.normal);
+    let (sources, unverified) = cite_band(out, &range_id, cited, analyte);
     Reading {
-        interpretation: band.band.clone(),
+        interpretation: band.map_or(NOT_SETTLED, |b| b.band.as_str()).to_owned(),
         rule: range_id,
         sources,
         decision_limits: BTreeMap::from([("high".to_owned(), high)]),
@@ -193,7 +237,19 @@ fn in_band<'a>(
         band,
         analyte,
     );
-    let shown = limits
+    Reading {
+        interpretation: band.band.clone(),
+        rule: limits.rule_id.clone(),
+        sources,
+        decision_limits: limits.named_limits(),
+        bands: shown_bands(limits),
+        unverified,
+    }
+}
+
+/// The profile's bands as the marker shows them.
+fn shown_bands(limits: &Limits) -> Vec<Band> {
+    limits
         .bands
         .iter()
         .map(|b| Band {
@@ -202,14 +258,31 @@ fn in_band<'a>(
             to: b.to,
             to_inclusive: b.to_inclusive,
         })
-        .collect();
+        .collect()
+}
+
+/// The interpretation of a result reported as a bound whose interval reaches
+/// more than one band (interop.md B.2: "unknown", not a number).
+const NOT_SETTLED: &str = "not_settled";
+
+/// A bound that does not settle its band: the limits are shown and cited, the
+/// band is not known.
+fn not_settled<'a>(analyte: &Analyte, limits: &'a Limits, out: &mut Out<'a>) -> Reading {
+    out.trace.push(limits.rule_id.clone());
+    let status = if analyte.conversion_unverified {
+        Status::Unverified
+    } else {
+        limits.status
+    };
+    let before = out.unverified.len();
+    let sources = out.cite(&limits.rule_id, &limits.sources, status);
     Reading {
-        interpretation: band.band.clone(),
+        interpretation: NOT_SETTLED.to_owned(),
         rule: limits.rule_id.clone(),
         sources,
         decision_limits: limits.named_limits(),
-        bands: shown,
-        unverified,
+        bands: shown_bands(limits),
+        unverified: out.unverified.len() > before,
     }
 }
 
@@ -242,6 +315,7 @@ fn marker(
         analyte: analyte.id.clone(),
         name: analyte.name.get(out.language, out.audience).to_owned(),
         value: lab.value.map(round4),
+        comparator: lab.comparator,
         unit: lab.value.and(analyte.canonical_unit.clone()),
         reported: lab
             .reported

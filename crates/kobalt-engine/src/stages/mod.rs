@@ -25,7 +25,7 @@ pub(crate) mod warnings;
 /// What the stages collect besides their outputs: the trace (rules in firing
 /// order), the sources cited and the unverified values used.
 pub(crate) struct Out<'a> {
-    kb: &'a Knowledge,
+    pub(crate) kb: &'a Knowledge,
     guideline: Guideline,
     pub(crate) language: Language,
     pub(crate) audience: Audience,
@@ -152,7 +152,8 @@ pub(crate) mod testing {
         let mut out = Out::new(kb, case);
         let labs = super::labs::labs(kb, case, &mut out);
         let mut ctx = Ctx::new(kb, case, kb.profile(case.guideline), labs.bands);
-        let status = super::status::status(kb, case, &mut ctx, &mut out, labs.markers);
+        let status =
+            super::status::status(kb, case, &mut ctx, &mut out, labs.markers, &labs.between);
         (out, ctx, status)
     }
 

@@ -2,11 +2,12 @@
 //! over the bands of the labs stage, and the combined indicator (4cB12).
 
 use kobalt_contract::{B12Status, CombinedIndicator, Marker};
-use kobalt_kb::{AnalyteId, FindingId, Knowledge, StatusOutcome};
+use kobalt_kb::{AnalyteId, BandKind, FindingId, Knowledge, StatusOutcome};
 
 use super::{Out, round4};
 use crate::case::Case;
 use crate::eval::{Ctx, Tri};
+use crate::status::{StatusInputs, combine};
 
 /// The B12 status of the case; records the category in `ctx.derived` for the later stages.
 pub(crate) fn status<'a>(
@@ -15,9 +16,12 @@ pub(crate) fn status<'a>(
     ctx: &mut Ctx<'a>,
     out: &mut Out<'a>,
     markers: Vec<Marker>,
+    between: &[Vec<&kobalt_kb::Band>],
 ) -> B12Status {
-    let outcome = kb.outcome(status_outcome(ctx));
+    let which = status_outcome(ctx, between);
+    let outcome = kb.outcome(which);
     ctx.derived.category = Some(outcome.category);
+    ctx.derived.outcome = Some(which);
     let (text, sources) = out.fire(&outcome.meta);
     let combined_indicator = combined_indicator(kb, case, out);
     B12Status {
@@ -31,15 +35,23 @@ pub(crate) fn status<'a>(
 }
 
 /// How the markers combine (see rules/status.toml and ARCHITECTURE.md): the
-/// bands of the profile, and the findings that qualify them.
-fn status_outcome(ctx: &mut Ctx<'_>) -> StatusOutcome {
+/// bands of the profile, and the findings that qualify them. A result
+/// reported as a bound that does not settle its band is combined in each band
+/// it can lie in: one outcome for all is that outcome; otherwise the bound
+/// decides and the status is indeterminate (interop.md B.2).
+fn status_outcome(ctx: &mut Ctx<'_>, between: &[Vec<&kobalt_kb::Band>]) -> StatusOutcome {
     let ids = ctx.kb.ids;
-    let band = |a: AnalyteId| ctx.bands[a as usize].and_then(|b| b.kind);
-    let (total, holo, mma, hcy) = (
-        band(ids.b12_total),
-        band(ids.holotranscobalamin),
-        band(ids.mma),
-        band(ids.homocysteine),
+    let kinds = |a: AnalyteId| -> Vec<Option<BandKind>> {
+        match (ctx.bands[a as usize], between[a as usize].as_slice()) {
+            (None, several @ [_, ..]) => several.iter().map(|b| b.kind).collect(),
+            (band, _) => vec![band.and_then(|b| b.kind)],
+        }
+    };
+    let (totals, holos, mmas, hcys) = (
+        kinds(ids.b12_total),
+        kinds(ids.holotranscobalamin),
+        kinds(ids.mma),
+        kinds(ids.homocysteine),
     );
     // A B12 result dated before the treatment started is read as measured without B12.
     let b12_before_treatment = [ids.b12_total, ids.holotranscobalamin].iter().any(|a| {
@@ -48,17 +60,35 @@ fn status_outcome(ctx: &mut Ctx<'_>) -> StatusOutcome {
             .is_some_and(|lab| super::labs::before_treatment(lab, ctx.case))
     });
     let mut finding = |f: FindingId| ctx.finding(f) == Tri::True;
-    crate::status::combine(&crate::status::StatusInputs {
-        total,
-        holo,
-        mma,
-        hcy,
+    let findings = StatusInputs {
         nitrous_oxide: finding(ids.nitrous_oxide_use),
         pregnant: finding(ids.pregnant),
         renal: finding(ids.kidney_disease),
         ifab_positive: finding(ids.ifab_positive),
         on_b12: finding(ids.on_b12_replacement) && !b12_before_treatment,
-    })
+        ..StatusInputs::default()
+    };
+    let mut outcomes = Vec::new();
+    for &total in &totals {
+        for &holo in &holos {
+            for &mma in &mmas {
+                for &hcy in &hcys {
+                    let inputs = StatusInputs {
+                        total,
+                        holo,
+                        mma,
+                        hcy,
+                        ..findings
+                    };
+                    outcomes.push(combine(&inputs));
+                }
+            }
+        }
+    }
+    match outcomes.as_slice() {
+        [first, rest @ ..] if rest.iter().all(|o| o == first) => *first,
+        _ => StatusOutcome::IndeterminateReportedAsBound,
+    }
 }
 
 /// 4cB12 when holoTC, total B12, MMA and homocysteine are all measured (unverified formula).
@@ -67,7 +97,7 @@ fn combined_indicator<'a>(
     case: &Case,
     out: &mut Out<'a>,
 ) -> Option<CombinedIndicator> {
-    let value = |a: AnalyteId| case.labs[a as usize].as_ref().and_then(|l| l.value);
+    let value = |a: AnalyteId| case.labs[a as usize].as_ref().and_then(|l| l.exact());
     let ids = kb.ids;
     let (holo, b12, mma, hcy) = (
         value(ids.holotranscobalamin)?,

@@ -3,7 +3,7 @@
 //! and the advice.
 
 use kobalt_contract::{B12Category, Lifelong, Reason, Regimen, TreatmentPlan, TriageLevel};
-use kobalt_kb::{Knowledge, PlanPurpose, Status};
+use kobalt_kb::{Knowledge, PlanPurpose, Status, StatusOutcome};
 
 use super::{Out, fire_rules, reason};
 use crate::case::Case;
@@ -27,6 +27,7 @@ pub(crate) fn treatment<'a>(
     let under_way = case.treatment.is_some();
     let start_before_results =
         start_rule.is_some() && category != B12Category::Unlikely && !under_way;
+    let bound_open = ctx.derived.outcome == Some(StatusOutcome::IndeterminateReportedAsBound);
     let mut holds = |f| ctx.finding(f) == Tri::True;
     // No trial and no new course for someone already taking B12 (re-review).
     let on_b12 = holds(kb.ids.on_b12_replacement);
@@ -35,7 +36,8 @@ pub(crate) fn treatment<'a>(
     let indication = Indication {
         treat_anyway: start_before_results || autoimmune,
         // A trial with symptoms, and in pregnancy without them (F04; G2: MMA or a trial).
-        trial: (holds(kb.ids.any_b12_symptom) || holds(kb.ids.pregnant)) && !on_b12,
+        // Not when a bound left the status open: the value decides, not a trial (interop.md B.2).
+        trial: (holds(kb.ids.any_b12_symptom) || holds(kb.ids.pregnant)) && !on_b12 && !bound_open,
         // Plant-based without a supplement and an unclear status: prevention (F04).
         prevention: holds(kb.ids.plant_based_no_supplement),
     };

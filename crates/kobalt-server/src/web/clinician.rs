@@ -395,15 +395,20 @@ pub(crate) fn limits_text(page: &Page, mk: &kobalt_contract::Marker) -> String {
 
 /// A marker's value as reported, in the page's number format.
 pub(crate) fn value_text(page: &Page, mk: &kobalt_contract::Marker) -> String {
+    let sign = kobalt_contract::Comparator::sign_of(mk.comparator);
     match (mk.value, &mk.reported) {
         (Some(v), Some(r)) => format!(
-            "{} {} ({} {})",
+            "{sign}{} {} ({sign}{} {})",
             num(r.value, page.lang),
             r.unit,
             num(v, page.lang),
             mk.unit.as_deref().unwrap_or("")
         ),
-        (Some(v), None) => format!("{} {}", num(v, page.lang), mk.unit.as_deref().unwrap_or("")),
+        (Some(v), None) => format!(
+            "{sign}{} {}",
+            num(v, page.lang),
+            mk.unit.as_deref().unwrap_or("")
+        ),
         (None, _) => mk
             .result
             .map(|r| page.m(&format!("band-{r}")))

@@ -589,7 +589,8 @@ fn marker(page: &Page, mk: &Marker) -> Markup {
                 " " (rule(page, None, &mk.rule))
             }
         }
-        @if let Some(v) = mk.value.filter(|_| !mk.bands.is_empty()) {
+        // A bound ("<150") has no place on the bar (interop.md B.2).
+        @if let Some(v) = mk.value.filter(|_| !mk.bands.is_empty() && mk.comparator.is_none()) {
             // The lab's own range is labelled as the lab's (F09, issue 13 item 4).
             @if mk.rule == page.kb.lab_reference_range.meta.id { p class="lab-limits" { (page.m("web-lab-limits")) } }
             (PreEscaped(bar(page, mk, v)))

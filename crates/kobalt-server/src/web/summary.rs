@@ -124,15 +124,16 @@ fn limits(page: &Page, mk: &Marker) -> String {
 }
 
 fn marker_line(page: &Page, mk: &Marker) -> Item {
+    let sign = kobalt_contract::Comparator::sign_of(mk.comparator);
     let value = match (mk.value, &mk.reported) {
         (Some(v), Some(r)) => format!(
-            "{} {} ({} {})",
+            "{sign}{} {} ({sign}{} {})",
             short(r.value),
             r.unit,
             short(v),
             mk.unit.as_deref().unwrap_or("")
         ),
-        (Some(v), None) => format!("{} {}", short(v), mk.unit.as_deref().unwrap_or("")),
+        (Some(v), None) => format!("{sign}{} {}", short(v), mk.unit.as_deref().unwrap_or("")),
         (None, _) => mk
             .result
             .map(|r| page.m(&format!("band-{r}")))
