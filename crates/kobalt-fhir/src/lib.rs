@@ -197,12 +197,15 @@ impl<'a> Mapper<'a> {
                 .map(|a| ("analyte", (*c).to_owned(), a))
         });
         let Some((key, code, idx)) = by_loinc.or(by_id) else {
-            self.issue(
-                "information",
-                name,
-                "Observation.code",
-                "no LOINC code Kobalt uses: skipped",
-            );
+            match self.unmapped_table(&r["code"], "a LOINC code") {
+                Some(text) => self.issue("warning", name, "Observation.code", text),
+                None => self.issue(
+                    "information",
+                    name,
+                    "Observation.code",
+                    "no LOINC code Kobalt uses: skipped",
+                ),
+            }
             return;
         };
         let analyte = self.kb.analytes[idx as usize].id.clone();
@@ -434,17 +437,40 @@ impl<'a> Mapper<'a> {
         let found = CodeMaps::find(rules, &codings(concept));
         self.lists.entry(kind).or_default();
         if found.is_none() {
-            self.issue(
-                "information",
-                name,
-                element,
-                format!(
-                    "{} not used by Kobalt",
-                    r["resourceType"].as_str().unwrap_or("resource")
+            match self.unmapped_table(concept, "an ATC code") {
+                Some(text) => self.issue("warning", name, element, text),
+                None => self.issue(
+                    "information",
+                    name,
+                    element,
+                    format!(
+                        "{} not used by Kobalt",
+                        r["resourceType"].as_str().unwrap_or("resource")
+                    ),
                 ),
-            );
+            }
         }
         found
+    }
+
+    /// For a concept coded only in a table Kobalt recognises but does not
+    /// carry (NHG Tabel 45, G-Standaard: fhir.toml `[unmapped_system]`), what
+    /// to tell the integrator: which table, and what to send as well.
+    fn unmapped_table(&self, concept: &Value, instead: &str) -> Option<String> {
+        let (table, code) = self.kb.fhir.unmapped(&codings(concept))?;
+        let display = concept["coding"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["code"] == code)
+            .and_then(|c| c["display"].as_str())
+            .or(concept["text"].as_str())
+            .map(|d| format!(" '{d}'"))
+            .unwrap_or_default();
+        Some(format!(
+            "coded only in {table} ({code}{display}), a licensed table Kobalt does not carry: \
+             not used; send {instead} as well"
+        ))
     }
 
     fn condition(&mut self, r: &Value, name: &str) {

@@ -771,3 +771,34 @@ fn dutch_icpc_problems_are_read() {
         );
     }
 }
+
+/// Issue 16 items 2 and 5 (EHR review item 8): Dutch practice systems code
+/// labs in NHG Tabel 45 and medicines in the G-Standaard (PRK, HPK, GPK),
+/// licensed tables Kobalt does not carry. A result or medicine coded only so
+/// is clinically relevant: it is named with a warning that says which table
+/// and what to send instead, never skipped as mere information.
+#[test]
+fn dutch_codes_kobalt_cannot_map_are_warnings_that_name_the_table() {
+    let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+        { "resource": { "resourceType": "Patient", "id": "p1", "birthDate": "1950-01-01", "gender": "female" } },
+        { "resource": { "resourceType": "Observation", "id": "o1", "status": "final",
+            "subject": { "reference": "Patient/p1" }, "effectiveDateTime": "2026-11-01",
+            "code": { "coding": [{ "system": "urn:oid:2.16.840.1.113883.2.4.4.30.45", "code": "1234", "display": "Vitamine B12" }] },
+            "valueQuantity": { "value": 120, "unit": "pmol/L" } } },
+        { "resource": { "resourceType": "MedicationStatement", "id": "m2", "status": "active",
+            "subject": { "reference": "Patient/p1" },
+            "medicationCodeableConcept": { "coding": [{ "system": "urn:oid:2.16.840.1.113883.2.4.4.7", "code": "999" }] } } }
+    ]});
+    let (_, issues) = mapped(&bundle);
+    for (resource, table) in [
+        ("Observation/o1", "NHG Tabel 45"),
+        ("MedicationStatement/m2", "G-Standaard HPK"),
+    ] {
+        assert!(
+            issues.iter().any(|i| i.severity == "warning"
+                && i.resource == resource
+                && i.text.contains(table)),
+            "{resource}: {issues:?}"
+        );
+    }
+}

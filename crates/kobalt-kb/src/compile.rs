@@ -1034,6 +1034,15 @@ impl<'a> Compiler<'a> {
             self.supplements.clone(),
             self.procedures.clone(),
         );
+        for uri in f.unmapped_system.keys() {
+            if f.system.values().any(|s| s == uri) || f.system_synonym.contains_key(uri) {
+                self.problem(
+                    file,
+                    format!("unmapped_system.{uri}"),
+                    "a system Kobalt maps cannot also be unmapped",
+                );
+            }
+        }
         for (uri, alias) in &f.system_synonym {
             if !f.system.contains_key(alias) {
                 self.problem(
@@ -1135,6 +1144,7 @@ impl<'a> Compiler<'a> {
             conditions,
             medications,
             medication_names,
+            unmapped_systems: f.unmapped_system.clone(),
             supplements,
             procedures,
             results,

@@ -876,9 +876,20 @@ pub struct CodeMaps {
     pub results: Vec<CodeRule>,
     /// `id` is a regimen's substance: the codings of an order for it.
     pub orders: Vec<CodeRule>,
+    /// System URI → name of coding systems recognised but not mapped
+    /// (licensed tables: NHG Tabel 45, G-Standaard).
+    pub unmapped_systems: BTreeMap<String, String>,
 }
 
 impl CodeMaps {
+    /// The first coding of `concept` (system, code) in a system Kobalt
+    /// recognises but does not map, with the system's name.
+    pub fn unmapped<'c>(&self, codings: &[(&'c str, &'c str)]) -> Option<(&str, &'c str)> {
+        codings
+            .iter()
+            .find_map(|(system, code)| Some((self.unmapped_systems.get(*system)?.as_str(), *code)))
+    }
+
     /// The medication whose substance `text` names as a whole word
     /// ("24 HR Metformin hydrochloride 500 MG ..." names metformin).
     pub fn medication_named(&self, text: &str) -> Option<(&str, &str)> {

@@ -708,6 +708,9 @@ pub(crate) struct FhirFile {
     /// The codes a suggested order for a regimen's substance carries.
     #[serde(default)]
     pub order: Vec<CodeEntryFile>,
+    /// System URI → name: systems recognised but not mapped (licensed tables).
+    #[serde(default)]
+    pub unmapped_system: BTreeMap<String, String>,
 }
 
 /// What the CDS Hooks `labs` prefetch template asks for.
