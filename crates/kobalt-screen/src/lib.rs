@@ -50,6 +50,17 @@ pub enum ScreenError {
     Mapping(String),
     #[error("the input has no header row")]
     NoHeader,
+    #[error("the header line is longer than {} MB: not a CSV export Kobalt reads", MAX_HEADER >> 20)]
+    HeaderTooLong,
+    #[error("{path} is {encoding}: save it as UTF-8 CSV (Excel: \"CSV UTF-8\")")]
+    Encoding {
+        path: String,
+        encoding: &'static str,
+    },
+    #[error(
+        "column '{0}' is in the header twice: the mapping cannot tell which to read (rename one)"
+    )]
+    DuplicateColumn(String),
     #[error("column '{column}' ({what}) is not in the header: {header}")]
     MissingColumn {
         column: String,
@@ -62,6 +73,10 @@ pub enum ScreenError {
     UnsupportedInput(String),
     #[error("unsupported output {0}: use .csv or .parquet")]
     UnsupportedOutput(String),
+    #[error("{what} {path} is the input file: refusing to overwrite the export")]
+    OutputIsInput { what: &'static str, path: String },
+    #[error("the output and the rejects are the same file ({0}): give them different names")]
+    OutputsCollide(String),
 }
 
 /// What the progress display is told.
@@ -79,6 +94,7 @@ impl Progress for Silent {
     fn advance(&self, _: u64, _: u64) {}
 }
 
+#[derive(Clone, Debug)]
 pub struct Options {
     pub input: PathBuf,
     pub out: PathBuf,
@@ -146,6 +162,13 @@ pub fn run(
     opts: &Options,
     progress: &dyn Progress,
 ) -> Result<Outcome, ScreenError> {
+    check_paths(opts)?;
+    // More workers than cores only adds threads (B56b: 100,000 failed to spawn).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let opts = &Options {
+        threads: opts.threads.clamp(1, cores),
+        ..opts.clone()
+    };
     let Input {
         reader,
         size,
@@ -176,24 +199,101 @@ pub fn run(
             opts.input.display().to_string(),
         ));
     };
-    out.finish()?;
-    rejects.finish()?;
+    // Both files complete and on disk before either is published (B53r: a
+    // full disk published the output and lost the rejects).
+    let out = out.complete()?;
+    rejects.complete()?;
+    out.publish()?;
+    rejects.publish()?;
     Ok(outcome)
 }
 
-/// Reads the header line; gives it (without the line end), the bytes read past
-/// it, and where the data starts in the input.
-fn header_line(reader: &mut dyn Read, path: &Path) -> Result<(Vec<u8>, Vec<u8>, u64), ScreenError> {
+/// Refuses outputs that would overwrite the input or each other (B48-B50),
+/// before anything is written: the same path by any spelling, or the same file.
+fn check_paths(opts: &Options) -> Result<(), ScreenError> {
+    let input = identity(&opts.input);
+    for (what, path) in [("the output", &opts.out), ("the rejects file", &opts.rejects)] {
+        if identity(path) == input {
+            return Err(ScreenError::OutputIsInput {
+                what,
+                path: path.display().to_string(),
+            });
+        }
+    }
+    if identity(&opts.out) == identity(&opts.rejects) {
+        return Err(ScreenError::OutputsCollide(opts.out.display().to_string()));
+    }
+    Ok(())
+}
+
+/// What names a file: device and inode when it exists (hard links, symbolic
+/// links), otherwise its absolute path with the folder resolved.
+#[derive(PartialEq)]
+enum FileIdentity {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+fn identity(path: &Path) -> FileIdentity {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(m) = std::fs::metadata(path) {
+        return FileIdentity::Inode(m.dev(), m.ino());
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_owned());
+    FileIdentity::Path(folder.join(path.file_name().unwrap_or_default()))
+}
+
+/// The longest header line Kobalt reads (B12: a gzip bomb's 1 GB "header").
+pub(crate) const MAX_HEADER: usize = 1 << 20;
+
+/// How the export ends its lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LineEnd {
+    /// `\n` (or `\r\n`).
+    Lf,
+    /// `\r` alone: an old Mac "Macintosh CSV" (B69).
+    Cr,
+}
+
+/// The header line as read: the line (without its end), the bytes read past
+/// it, where the data starts, and the line-end style.
+struct HeaderLine {
+    line: Vec<u8>,
+    rest: Vec<u8>,
+    data_start: u64,
+    line_end: LineEnd,
+}
+
+/// Reads the header line, at most `MAX_HEADER` bytes; refuses UTF-16.
+fn header_line(reader: &mut dyn Read, path: &Path) -> Result<HeaderLine, ScreenError> {
     let mut buf = vec![0u8; 1 << 16];
     let mut filled = 0;
     loop {
-        if let Some(nl) = memchr::memchr(b'\n', &buf[..filled]) {
-            let rest = buf[nl + 1..filled].to_vec();
-            buf.truncate(nl);
-            if buf.last() == Some(&b'\r') {
-                buf.pop();
-            }
-            return Ok((buf, rest, nl as u64 + 1));
+        check_encoding(&buf[..filled], path)?;
+        let end = memchr::memchr2(b'\n', b'\r', &buf[..filled]);
+        // A `\r` at the end of what was read: the next byte tells `\r\n` from `\r`.
+        let undecided = end.is_some_and(|at| buf[at] == b'\r' && at + 1 == filled);
+        if let Some(at) = end.filter(|_| !undecided) {
+            let (skip, line_end) = match (buf[at], buf.get(at + 1)) {
+                (b'\r', Some(b'\n')) => (2, LineEnd::Lf),
+                (b'\r', _) => (1, LineEnd::Cr),
+                _ => (1, LineEnd::Lf),
+            };
+            let rest = buf[at + skip..filled].to_vec();
+            buf.truncate(at);
+            return Ok(HeaderLine {
+                line: buf,
+                rest,
+                data_start: (at + skip) as u64,
+                line_end,
+            });
+        }
+        if filled > MAX_HEADER {
+            return Err(ScreenError::HeaderTooLong);
         }
         if filled == buf.len() {
             buf.resize(buf.len() * 2, 0);
@@ -209,9 +309,53 @@ fn header_line(reader: &mut dyn Read, path: &Path) -> Result<(Vec<u8>, Vec<u8>, 
                 return Err(ScreenError::NoHeader);
             }
             buf.truncate(filled);
-            return Ok((buf, Vec::new(), filled as u64));
+            // A lone `\r` at the very end is the header's line end.
+            let line_end = if buf.last() == Some(&b'\r') {
+                buf.pop();
+                LineEnd::Cr
+            } else {
+                LineEnd::Lf
+            };
+            return Ok(HeaderLine {
+                line: buf,
+                rest: Vec::new(),
+                data_start: filled as u64,
+                line_end,
+            });
         }
         filled += n;
+    }
+}
+
+/// UTF-16 (Excel "Unicode text", B07) by its byte-order mark or by the zero
+/// bytes of ASCII text in it: named, not read as garbage column names.
+fn check_encoding(start: &[u8], path: &Path) -> Result<(), ScreenError> {
+    let encoding = match start {
+        [0xFF, 0xFE, ..] => "UTF-16 (little-endian)",
+        [0xFE, 0xFF, ..] => "UTF-16 (big-endian)",
+        [a, 0, b, 0, ..] if a.is_ascii() && b.is_ascii() => "UTF-16 (little-endian)",
+        [0, a, 0, b, ..] if a.is_ascii() && b.is_ascii() => "UTF-16 (big-endian)",
+        _ => return Ok(()),
+    };
+    Err(ScreenError::Encoding {
+        path: path.display().to_string(),
+        encoding,
+    })
+}
+
+/// A reader of an old-Mac export that ends lines with `\r` alone: each `\r`
+/// becomes `\n`, so the rest of the reading is the same (B69).
+struct CrAsLf<R>(R);
+
+impl<R: Read> Read for CrAsLf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        for b in &mut buf[..n] {
+            if *b == b'\r' {
+                *b = b'\n';
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -222,17 +366,38 @@ pub(crate) struct Header {
     pub rest: Vec<u8>,
     /// Where the first data line starts in the input.
     pub data_start: u64,
+    pub line_end: LineEnd,
 }
 
 pub(crate) fn read_header(reader: &mut dyn Read, opts: &Options) -> Result<Header, ScreenError> {
-    let (header, rest, data_start) = header_line(reader, &opts.input)?;
-    let delim = delimiter(&opts.mapping, &header);
+    let HeaderLine {
+        line,
+        mut rest,
+        data_start,
+        line_end,
+    } = header_line(reader, &opts.input)?;
+    if line_end == LineEnd::Cr {
+        rest.iter_mut().filter(|b| **b == b'\r').for_each(|b| *b = b'\n');
+    }
+    let delim = delimiter(&opts.mapping, &line);
     Ok(Header {
-        columns: split_header(&header, delim),
+        columns: split_header(&line, delim),
         delim,
         rest,
         data_start,
+        line_end,
     })
+}
+
+/// The rest of an export after its header, with `\r` line ends read as `\n`.
+pub(crate) fn data_reader(
+    reader: Box<dyn Read + Send>,
+    line_end: LineEnd,
+) -> Box<dyn Read + Send> {
+    match line_end {
+        LineEnd::Lf => reader,
+        LineEnd::Cr => Box::new(CrAsLf(reader)),
+    }
 }
 
 /// The delimiter: the mapping's, or the most frequent of , ; tab | in the header.
@@ -266,6 +431,23 @@ fn split_header(header: &[u8], delim: u8) -> Vec<String> {
     }
 }
 
+/// The header's names as an error shows them: at most 30 names of at most
+/// 40 characters (B18: a 20 MB header was echoed whole).
+pub(crate) fn shown_header(columns: &[String]) -> String {
+    let mut names: Vec<String> = columns
+        .iter()
+        .take(30)
+        .map(|c| match c.char_indices().nth(40) {
+            Some((cut, _)) => format!("{}…", &c[..cut]),
+            None => c.clone(),
+        })
+        .collect();
+    if columns.len() > 30 {
+        names.push(format!("… ({} columns)", columns.len()));
+    }
+    names.join(", ")
+}
+
 /// Where a run's results go.
 pub(crate) struct Sink<'a> {
     out: &'a mut Output,
@@ -286,8 +468,12 @@ fn run_wide(
         delim,
         rest,
         data_start,
+        line_end,
     } = read_header(&mut *reader, opts)?;
-    let plan = RowPlan::new(kb, &opts.mapping, &columns)?;
+    let plan = RowPlan::new(kb, &opts.mapping, &columns)?.with_delimiter(&opts.mapping, delim);
+    // Positional reads cut at `\n`: an old-Mac export is read as a stream.
+    let plain_size = plain_size.filter(|_| line_end == LineEnd::Lf);
+    let mut reader = data_reader(reader, line_end);
     let threads = opts.threads.max(1);
     let block_bytes = opts.block_bytes.max(1 << 12);
     let expected_rows = plain_size.map_or(0, |b| (b / 48).min(1 << 26) as usize);

@@ -204,13 +204,42 @@ fn when(text: &str, format: Option<&str>) -> Result<Option<When>, String> {
     .map_err(|e| e.to_string())
 }
 
-fn lines(
-    reader: Box<dyn Read + Send>,
-) -> impl Iterator<Item = (u64, Result<String, std::io::Error>)> {
-    BufReader::with_capacity(1 << 20, reader)
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i as u64 + 1, l))
+/// One line of NDJSON as read: its bytes, or the input ending inside it.
+enum Line {
+    Whole(Vec<u8>),
+    /// The input ended (an error, a truncated gzip) inside this line: why, and what was read.
+    Cut(String, Vec<u8>),
+}
+
+/// The lines of `reader`, numbered from 1, as bytes: a line that is not UTF-8
+/// is that line's problem, not the end of the file (N04).
+/// Why the last, partial line of a cut input is rejected.
+const TRUNCATED: &str = "the input ends inside this row (truncated file)";
+
+fn lines(reader: Box<dyn Read + Send>) -> impl Iterator<Item = (u64, Line)> {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut number = 0u64;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let mut buf = Vec::new();
+        number += 1;
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => None,
+            Ok(_) => {
+                if buf.last() == Some(&b'\n') {
+                    buf.pop();
+                }
+                Some((number, Line::Whole(buf)))
+            }
+            Err(e) => {
+                done = true;
+                Some((number, Line::Cut(e.to_string(), buf)))
+            }
+        }
+    })
 }
 
 pub(crate) fn run_fhir(
@@ -223,20 +252,29 @@ pub(crate) fn run_fhir(
     let progress = sink.progress;
     let mut pivot = Pivot::new(kb, &Default::default());
     let mut truncated = None;
-    for (line, text) in lines(reader) {
-        let text = match text {
-            Ok(t) => t,
-            Err(e) => {
-                truncated = Some(format!("{}: {e}", opts.input.display()));
+    for (line, read) in lines(reader) {
+        let bytes = match read {
+            Line::Whole(bytes) => bytes,
+            Line::Cut(why, partial) => {
+                truncated = Some(format!("{}: {why}", opts.input.display()));
+                // The partial line is in the rejects, as the message says (N05).
+                if !partial.trim_ascii().is_empty() {
+                    pivot.summary.rows_in += 1;
+                    pivot.reject(line, TRUNCATED, &partial);
+                }
                 break;
             }
         };
-        if text.trim().is_empty() {
+        if bytes.trim_ascii().is_empty() {
             continue;
         }
         pivot.summary.rows_in += 1;
-        progress.advance(text.len() as u64 + 1, 1);
-        let v: Value = match serde_json::from_str(&text) {
+        progress.advance(bytes.len() as u64 + 1, 1);
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            pivot.reject(line, "the line is not UTF-8 text", &bytes);
+            continue;
+        };
+        let v: Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
                 pivot.reject(line, &format!("not JSON: {e}"), text.as_bytes());
@@ -304,6 +342,29 @@ fn fhir_observation(pivot: &mut Pivot, v: &Value) -> Result<(), String> {
     pivot.observe(&id, &code, &value, &unit, date)
 }
 
+/// A long row's age and sex, checked: a number within the plausible ages, a
+/// sex code the mapping knows; empty is not known.
+fn person(
+    age: Option<&str>,
+    sex: Option<&str>,
+    sex_codes: &[(Vec<u8>, Sex)],
+    ages: kobalt_kb::Range,
+) -> Result<(Option<f64>, Option<Sex>), String> {
+    let age = match age.map(|a| number(a.as_bytes())) {
+        None | Some(Ok(None)) => None,
+        Some(Ok(Some(a))) if ages.contains(a) => Some(a),
+        Some(Ok(Some(a))) => {
+            return Err(format!("age: {a} is not between {} and {}", ages.min, ages.max));
+        }
+        Some(Err(t)) => return Err(format!("age: '{t}' is not a number")),
+    };
+    let sex = match sex {
+        Some(s) => crate::row::sex_code(sex_codes, s.as_bytes())?,
+        None => None,
+    };
+    Ok((age, sex))
+}
+
 pub(crate) fn run_long_csv(
     kb: &Knowledge,
     screener: &Screener<'_>,
@@ -322,8 +383,10 @@ pub(crate) fn run_long_csv(
         columns,
         delim,
         rest,
+        line_end,
         ..
     } = crate::read_header(&mut *reader, opts)?;
+    let reader = crate::data_reader(reader, line_end);
     let col = |name: &str, what: &str| crate::row::column(&columns, name, what);
     let (id_c, code_c, value_c, unit_c) = (
         col(&m.patient_id, "patient id")?,
@@ -335,6 +398,7 @@ pub(crate) fn run_long_csv(
     let age_c = m.age.as_deref().map(|a| col(a, "age")).transpose()?;
     let sex_c = m.sex.as_deref().map(|s| col(s, "sex")).transpose()?;
     let mut pivot = Pivot::new(kb, &cols.codes);
+    let sex_codes = crate::row::sex_values(m);
     let chained = std::io::Cursor::new(rest).chain(reader);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -375,19 +439,16 @@ pub(crate) fn run_long_csv(
         }
         let f = |i: usize| rec.get(i).unwrap_or_default().trim();
         let id = f(id_c).to_owned();
-        let result = when(date_c.map_or("", f), cols.date_format.as_deref())
-            .and_then(|date| pivot.observe(&id, f(code_c), f(value_c), f(unit_c), date));
+        // Age and sex are checked like wide CSV's (L02: "abc" and "Q" were taken).
+        let person = person(age_c.map(f), sex_c.map(f), &sex_codes, kb.plausible.age_years);
+        let result = person.and_then(|person| {
+            let date = when(date_c.map_or("", f), cols.date_format.as_deref())?;
+            pivot.observe(&id, f(code_c), f(value_c), f(unit_c), date)?;
+            Ok(person)
+        });
         match result {
-            Ok(()) => {
+            Ok((age, sex)) => {
                 pivot.summary.rows_out += 1;
-                let (age, sex) = (age_c.map(f).and_then(|a| a.parse().ok()), sex_c.map(f));
-                let sex = sex.and_then(|s| {
-                    m.sex_values
-                        .get(s)
-                        .map(String::as_str)
-                        .or(Some(s))
-                        .and_then(Sex::parse)
-                });
                 let p = pivot.patient(&id);
                 p.age = p.age.or(age);
                 p.sex = p.sex.or(sex);

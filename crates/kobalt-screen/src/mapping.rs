@@ -60,6 +60,11 @@ pub struct Mapping {
     /// The field delimiter; sniffed from the header row when absent.
     #[serde(default)]
     pub delimiter: Option<String>,
+    /// The decimal separator of the file's numbers, `"."` or `","`; when
+    /// absent, a `,` file writes points and a `;` file commas (otherwise a
+    /// value such as "1.234" that could be either is rejected).
+    #[serde(default)]
+    pub decimal: Option<String>,
     pub patient_id: String,
     #[serde(default)]
     pub age: Option<String>,
@@ -95,10 +100,25 @@ impl Mapping {
                 )));
             }
         }
+        for (code, sex) in &m.sex_values {
+            if kobalt_contract::Sex::parse(sex).is_none() {
+                return Err(ScreenError::Mapping(format!(
+                    "sex_values.{code}: '{sex}' is not female, male, other or unknown"
+                )));
+            }
+        }
         if m.format == Format::Long && m.long.is_none() {
             return Err(ScreenError::Mapping(
                 "format = \"long\" needs a [long] table (code, value, unit)".into(),
             ));
+        }
+        if let Some(d) = m.decimal.as_deref()
+            && d != "."
+            && d != ","
+        {
+            return Err(ScreenError::Mapping(format!(
+                "decimal must be \".\" or \",\", not {d:?}"
+            )));
         }
         if let Some(d) = &m.delimiter
             && d.len() != 1
@@ -115,6 +135,7 @@ impl Mapping {
         Mapping::parse(BUILTIN).unwrap_or(Mapping {
             format: Format::Wide,
             delimiter: None,
+            decimal: None,
             patient_id: "patient_id".into(),
             age: None,
             sex: None,

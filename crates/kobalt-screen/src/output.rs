@@ -78,13 +78,23 @@ impl AtomicFile {
         Ok(self.writer.get_ref())
     }
 
-    pub(crate) fn finish(mut self) -> Result<(), ScreenError> {
+    /// Flushed and synced: every byte is on disk (a full disk fails here,
+    /// before anything is published).
+    pub(crate) fn complete(&mut self) -> Result<(), ScreenError> {
         let err = |source| ScreenError::Write {
             path: self.path.display().to_string(),
             source,
         };
         self.writer.flush().map_err(err)?;
-        std::fs::rename(&self.tmp, &self.path).map_err(err)
+        self.writer.get_ref().sync_all().map_err(err)
+    }
+
+    /// Renamed into place (after `complete`).
+    pub(crate) fn publish(self) -> Result<(), ScreenError> {
+        std::fs::rename(&self.tmp, &self.path).map_err(|source| ScreenError::Write {
+            path: self.path.display().to_string(),
+            source,
+        })
     }
 }
 
@@ -145,11 +155,14 @@ impl Output {
         }
     }
 
-    pub(crate) fn finish(self) -> Result<(), ScreenError> {
-        match self {
-            Output::Csv(file, _) => file.finish(),
-            Output::Parquet(p) => p.finish(),
-        }
+    /// Everything written and synced; the file, ready to publish.
+    pub(crate) fn complete(self) -> Result<AtomicFile, ScreenError> {
+        let mut file = match self {
+            Output::Csv(file, _) => file,
+            Output::Parquet(p) => p.finish()?,
+        };
+        file.complete()?;
+        Ok(file)
     }
 }
 
@@ -266,12 +279,13 @@ impl ParquetOutput {
         result.map_err(|e| self.file.error(std::io::Error::other(e)))
     }
 
-    fn finish(mut self) -> Result<(), ScreenError> {
+    /// Every row encoded and the footer written: the file, not yet synced.
+    fn finish(mut self) -> Result<AtomicFile, ScreenError> {
         if self.rows.len() > 0 {
             self.send()?;
         }
         self.join()?;
-        self.file.finish()
+        Ok(self.file)
     }
 }
 
@@ -359,13 +373,19 @@ fn write_rules(out: &mut Vec<u8>, bits: u8) {
     }
 }
 
-/// A CSV field, quoted when it has to be.
+/// A CSV field, quoted when it has to be. A cell a spreadsheet would run as a
+/// formula (starting with `= + - @`, a tab or a carriage return) starts with
+/// an apostrophe instead (B24; OWASP "CSV injection").
 pub(crate) fn csv_field(out: &mut Vec<u8>, bytes: &[u8]) {
+    let formula = matches!(bytes.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
     if bytes
         .iter()
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
     {
         out.push(b'"');
+        if formula {
+            out.push(b'\'');
+        }
         for &b in bytes {
             if b == b'"' {
                 out.push(b'"');
@@ -374,6 +394,9 @@ pub(crate) fn csv_field(out: &mut Vec<u8>, bytes: &[u8]) {
         }
         out.push(b'"');
     } else {
+        if formula {
+            out.push(b'\'');
+        }
         out.extend_from_slice(bytes);
     }
 }
@@ -431,11 +454,24 @@ impl Suffixes {
 }
 
 /// A rejects row: the input line (or row) number, why, and the row as read.
+/// Bytes that are not UTF-8 are written as `\xNN`, so that the rejects file
+/// stays readable text (N04, B32) and the bytes can still be told.
 pub(crate) fn reject_line(out: &mut Vec<u8>, line: u64, reason: &str, raw: &[u8]) {
     out.extend_from_slice(itoa::Buffer::new().format(line).as_bytes());
     out.push(b',');
     csv_field(out, reason.as_bytes());
     out.push(b',');
-    csv_field(out, raw);
+    if std::str::from_utf8(raw).is_ok() {
+        csv_field(out, raw);
+    } else {
+        let mut shown = Vec::with_capacity(raw.len() + 8);
+        for chunk in raw.utf8_chunks() {
+            shown.extend_from_slice(chunk.valid().as_bytes());
+            for b in chunk.invalid() {
+                shown.extend_from_slice(format!("\\x{b:02X}").as_bytes());
+            }
+        }
+        csv_field(out, &shown);
+    }
     out.push(b'\n');
 }

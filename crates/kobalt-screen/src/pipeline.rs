@@ -59,6 +59,7 @@ pub(crate) fn ordered<J: Send>(
     let mut summary = Summary::default();
     let mut failure = None;
     std::thread::scope(|scope| {
+        let mut started = 0;
         for _ in 0..threads {
             let (jobs, tx, writes) = (jobs.clone(), result_tx.clone(), write_rx.clone());
             let (pool_rx, pool_tx, keys_rx, write_failed) = (
@@ -67,7 +68,8 @@ pub(crate) fn ordered<J: Send>(
                 keys_rx.clone(),
                 &write_failed,
             );
-            scope.spawn(move || {
+            // A thread the system refuses is one worker less, not a panic (B56b).
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                 let write = |job: WriteJob| {
                     if let Some(f) = out_file
                         && let Err(e) = f.write_all_at(&job.data, job.offset)
@@ -105,6 +107,17 @@ pub(crate) fn ordered<J: Send>(
                     }
                 }
             });
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) if started == 0 => {
+                    failure = Some(ScreenError::Write {
+                        path: out_path.to_owned(),
+                        source: e,
+                    });
+                    break;
+                }
+                Err(_) => break,
+            }
         }
         drop(jobs);
         drop(result_tx);

@@ -19,6 +19,11 @@ pub(crate) trait Fields<'r> {
     fn text(&self, i: usize) -> &'r [u8];
     /// The field as a number: `Ok(None)` when empty, `Err(text)` when not a number.
     fn number(&self, i: usize) -> Result<Option<f64>, String>;
+
+    /// The field as a number written in the file's locale (text formats).
+    fn number_in(&self, i: usize, _decimal: Decimal) -> Result<Option<f64>, BadNumber> {
+        self.number(i).map_err(BadNumber::NotANumber)
+    }
 }
 
 impl<'r> Fields<'r> for [&'r [u8]] {
@@ -35,6 +40,11 @@ impl<'r> Fields<'r> for [&'r [u8]] {
     #[inline]
     fn number(&self, i: usize) -> Result<Option<f64>, String> {
         number(self.get(i).copied().unwrap_or_default().trim_ascii())
+    }
+
+    #[inline]
+    fn number_in(&self, i: usize, decimal: Decimal) -> Result<Option<f64>, BadNumber> {
+        number_in(self.get(i).copied().unwrap_or_default().trim_ascii(), decimal)
     }
 }
 
@@ -178,17 +188,23 @@ pub(crate) struct RowPlan {
     labs: Vec<LabPlan>,
     /// The knowledge base's plausibility policy, the one `validate` applies.
     plausible: kobalt_kb::Plausible,
+    /// How the file writes numbers (B23).
+    decimal: Decimal,
 }
 
+/// The position of a mapped column; a name that is missing or in the header
+/// twice (B13: the second `b12_value` was silently ignored) is an error.
 pub(crate) fn column(columns: &[String], name: &str, what: &str) -> Result<usize, ScreenError> {
-    columns
-        .iter()
-        .position(|c| c == name)
-        .ok_or_else(|| ScreenError::MissingColumn {
+    let mut found = columns.iter().enumerate().filter(|(_, c)| *c == name);
+    match (found.next(), found.next()) {
+        (Some((i, _)), None) => Ok(i),
+        (Some(_), Some(_)) => Err(ScreenError::DuplicateColumn(name.to_owned())),
+        (None, _) => Err(ScreenError::MissingColumn {
             column: name.to_owned(),
             what: what.to_owned(),
-            header: columns.join(", "),
-        })
+            header: crate::shown_header(columns),
+        }),
+    }
 }
 
 /// Every spelling of the analyte's units a row may use, with its factor.
@@ -295,14 +311,7 @@ impl RowPlan {
                 plausible: analyte.plausible,
             });
         }
-        let mut sex_values: Vec<(Vec<u8>, Sex)> = m
-            .sex_values
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_bytes().to_vec(), Sex::parse(v)?)))
-            .collect();
-        for s in Sex::ALL {
-            sex_values.push((s.as_str().as_bytes().to_vec(), *s));
-        }
+        let sex_values = sex_values(m);
         Ok(RowPlan {
             columns: columns.len(),
             id: column(columns, &m.patient_id, "patient id")?,
@@ -314,7 +323,15 @@ impl RowPlan {
             acid: opt(&m.acid_suppressant_years, "acid suppressant years")?,
             labs,
             plausible: kb.plausible,
+            // Typed columns (Parquet) have no locale; text ones read points.
+            decimal: Decimal::of(m, b','),
         })
+    }
+
+    /// Numbers read in the locale of a text file with this delimiter.
+    pub(crate) fn with_delimiter(mut self, m: &Mapping, delim: u8) -> RowPlan {
+        self.decimal = Decimal::of(m, delim);
+        self
     }
 
     /// Screens a block into recycled `buffers`; gives the block's data back.
@@ -506,8 +523,8 @@ impl RowPlan {
         }
         let num = |i: Option<usize>, name: &str| -> Result<Option<f64>, String> {
             let Some(i) = i else { return Ok(None) };
-            rec.number(i)
-                .map_err(|t| format!("{name}: '{t}' is not a number"))
+            rec.number_in(i, self.decimal)
+                .map_err(|e| format!("{name}: {e}"))
         };
         let (ages, durations) = (self.plausible.age_years, self.plausible.years);
         let age = num(self.age, "age")?;
@@ -536,24 +553,22 @@ impl RowPlan {
         // Filled in place: the struct is too big to move around per row.
         *data = PatientData {
             age_years: age,
-            sex: self.sex.and_then(|i| {
-                let v = field(i);
-                self.sex_values
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(v))
-                    .map(|(_, s)| *s)
-            }),
-            pregnant: self
-                .pregnant
-                .is_some_and(|i| matches!(field(i), b"1" | b"true" | b"yes" | b"y" | b"ja")),
+            sex: match self.sex {
+                Some(i) => sex_code(&self.sex_values, field(i))?,
+                None => None,
+            },
+            pregnant: match self.pregnant {
+                Some(i) => pregnant_code(field(i))?,
+                None => false,
+            },
             metformin_years: years(self.metformin, "metformin years")?,
             acid_suppressant_years: years(self.acid, "acid suppressant years")?,
             ..PatientData::default()
         };
         for lab in &self.labs {
             let Some(v) = rec
-                .number(lab.value)
-                .map_err(|t| format!("{}: '{t}' is not a number", lab.value_name))?
+                .number_in(lab.value, self.decimal)
+                .map_err(|e| format!("{}: {e}", lab.value_name))?
             else {
                 continue;
             };
@@ -597,33 +612,194 @@ impl RowPlan {
     }
 }
 
-/// A number, or `None` for an empty field; a decimal comma is accepted.
+/// The sex codes a row may use: the mapping's `[sex_values]` (`V = "female"`)
+/// and the contract's own spellings.
+pub(crate) fn sex_values(m: &Mapping) -> Vec<(Vec<u8>, Sex)> {
+    let mut values: Vec<(Vec<u8>, Sex)> = m
+        .sex_values
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_bytes().to_vec(), Sex::parse(v)?)))
+        .collect();
+    for s in Sex::ALL {
+        values.push((s.as_str().as_bytes().to_vec(), *s));
+    }
+    values
+}
+
+/// A sex code (any case); empty is not known. A code the mapping does not
+/// know is an error, never silently "unknown" (B28).
+pub(crate) fn sex_code(values: &[(Vec<u8>, Sex)], v: &[u8]) -> Result<Option<Sex>, String> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    values
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(v))
+        .map(|(_, s)| Some(*s))
+        .ok_or_else(|| {
+            format!(
+                "sex: '{}' is not a code the mapping knows (female, male, other, unknown, or add it under [sex_values])",
+                String::from_utf8_lossy(v)
+            )
+        })
+}
+
+/// A pregnancy answer: yes (1, true, yes, y, ja, j) or no (0, false, no, n,
+/// nee); empty is not known (read as not pregnant). Anything else is an
+/// error, never silently "not pregnant" (M08: a column of F/M).
+pub(crate) fn pregnant_code(v: &[u8]) -> Result<bool, String> {
+    const YES: [&[u8]; 6] = [b"1", b"true", b"yes", b"y", b"ja", b"j"];
+    const NO: [&[u8]; 6] = [b"0", b"false", b"no", b"n", b"nee", b""];
+    if YES.iter().any(|y| y.eq_ignore_ascii_case(v)) {
+        Ok(true)
+    } else if NO.iter().any(|n| n.eq_ignore_ascii_case(v)) {
+        Ok(false)
+    } else {
+        Err(format!(
+            "pregnant: '{}' is not yes or no (1/0, true/false, yes/no, ja/nee)",
+            String::from_utf8_lossy(v)
+        ))
+    }
+}
+
+/// How a file writes the decimal separator (B23, B65): the mapping's
+/// `decimal`, or what the delimiter implies: a `,` file cannot write a
+/// decimal comma unquoted, so it uses points; a `;` file is what Excel
+/// writes where the decimal separator is a comma. Other delimiters: unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decimal {
+    Point,
+    Comma,
+    Unknown,
+}
+
+impl Decimal {
+    pub(crate) fn of(m: &Mapping, delim: u8) -> Decimal {
+        match (m.decimal.as_deref(), delim) {
+            (Some("."), _) => Decimal::Point,
+            (Some(","), _) => Decimal::Comma,
+            (_, b',') => Decimal::Point,
+            (_, b';') => Decimal::Comma,
+            _ => Decimal::Unknown,
+        }
+    }
+
+    fn separator(self) -> Option<u8> {
+        match self {
+            Decimal::Point => Some(b'.'),
+            Decimal::Comma => Some(b','),
+            Decimal::Unknown => None,
+        }
+    }
+}
+
+/// Why a field is not a number.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum BadNumber {
+    NotANumber(String),
+    /// "1.234": 1.234 or 1234; the file does not say which.
+    Ambiguous(String),
+    /// A separator used against the file's locale ("1,234.5" in a decimal-comma file).
+    AgainstLocale(String),
+}
+
+impl std::fmt::Display for BadNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadNumber::NotANumber(t) => write!(f, "'{t}' is not a number"),
+            BadNumber::Ambiguous(t) => write!(
+                f,
+                "'{t}' is ambiguous: a decimal or a thousands separator? Set decimal = \".\" or \",\" in the mapping"
+            ),
+            BadNumber::AgainstLocale(t) => {
+                write!(f, "'{t}' does not match the file's decimal separator")
+            }
+        }
+    }
+}
+
+/// A number, or `None` for an empty field, in a file that writes decimal
+/// points (a decimal comma that cannot be a thousands group is read too).
 #[inline]
 pub(crate) fn number(text: &[u8]) -> Result<Option<f64>, String> {
+    number_in(text, Decimal::Point).map_err(|e| match e {
+        BadNumber::NotANumber(t) | BadNumber::Ambiguous(t) | BadNumber::AgainstLocale(t) => t,
+    })
+}
+
+/// A number written in the file's locale; `None` for an empty field.
+#[inline]
+pub(crate) fn number_in(text: &[u8], decimal: Decimal) -> Result<Option<f64>, BadNumber> {
     if text.is_empty() {
         return Ok(None);
     }
     match plain_decimal(text) {
-        Some(v) => Ok(Some(v)),
-        None => any_number(text),
+        // "1.234" in a file that is not known to write points: see `localized`.
+        Some(v) if decimal == Decimal::Point || !thousands_group(text, b'.') => Ok(Some(v)),
+        _ => localized(text, decimal).map(Some),
     }
 }
 
-/// What `plain_decimal` leaves: exponents, signs, decimal commas, long numbers.
+/// `d{1,3}(<sep>ddd)+` without a leading zero: what a thousands separator
+/// writes, and so what a decimal separator followed by three digits looks like.
+fn thousands_group(text: &[u8], sep: u8) -> bool {
+    let mut groups = text.split(|b| *b == sep);
+    let first = groups.next().unwrap_or_default();
+    let mut rest = groups.peekable();
+    rest.peek().is_some()
+        && (1..=3).contains(&first.len())
+        && first[0] != b'0'
+        && first.iter().all(u8::is_ascii_digit)
+        && rest.all(|g| g.len() == 3 && g.iter().all(u8::is_ascii_digit))
+}
+
+/// What `plain_decimal` leaves: signs, exponents, separators by locale.
 #[cold]
-fn any_number(text: &[u8]) -> Result<Option<f64>, String> {
-    let s = std::str::from_utf8(text).map_err(|_| String::from_utf8_lossy(text).into_owned())?;
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(Some(v)),
-        Ok(_) => Err(s.to_owned()),
-        Err(_) => s
-            .replace(',', ".")
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .map(Some)
-            .ok_or_else(|| s.to_owned()),
-    }
+fn localized(text: &[u8], decimal: Decimal) -> Result<f64, BadNumber> {
+    let s = std::str::from_utf8(text)
+        .map_err(|_| BadNumber::NotANumber(String::from_utf8_lossy(text).into_owned()))?;
+    let bad = || BadNumber::NotANumber(s.to_owned());
+    let (sign, digits) = match s.strip_prefix('-') {
+        Some(rest) => (-1.0, rest),
+        None => (1.0, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let bytes = digits.as_bytes();
+    let (dots, commas) = (
+        bytes.iter().filter(|b| **b == b'.').count(),
+        bytes.iter().filter(|b| **b == b',').count(),
+    );
+    let plain = |t: &str| t.parse::<f64>().ok().filter(|v| v.is_finite());
+    let value = match (dots, commas) {
+        (0, 0) => plain(digits).ok_or_else(bad)?,
+        // One kind of separator.
+        (n, 0) | (0, n) => {
+            let sep = if dots > 0 { b'.' } else { b',' };
+            let group = thousands_group(bytes, sep);
+            match (group, decimal.separator()) {
+                // Several separators, or one the locale says groups thousands.
+                (true, Some(d)) if d != sep => plain(&digits.replace(sep as char, "")).ok_or_else(bad)?,
+                (true, None) if n > 1 => plain(&digits.replace(sep as char, "")).ok_or_else(bad)?,
+                (true, None) => return Err(BadNumber::Ambiguous(s.to_owned())),
+                // A decimal separator (also one that cannot group thousands).
+                _ if n == 1 => plain(&digits.replace(',', ".")).ok_or_else(bad)?,
+                _ => return Err(bad()),
+            }
+        }
+        // Both: the last is the decimal separator, the other groups thousands.
+        _ => {
+            let last = bytes.iter().rposition(|b| *b == b'.' || *b == b',').unwrap_or(0);
+            let (point, group) = if bytes[last] == b'.' { (b'.', b',') } else { (b',', b'.') };
+            if decimal.separator().is_some_and(|d| d != point) {
+                return Err(BadNumber::AgainstLocale(s.to_owned()));
+            }
+            if !thousands_group(&bytes[..last], group) {
+                return Err(bad());
+            }
+            let whole: String = digits[..last].chars().filter(|c| c.is_ascii_digit()).collect();
+            plain(&format!("{whole}.{}", &digits[last + 1..])).ok_or_else(bad)?
+        }
+    };
+    Ok(sign * value)
 }
 
 /// The common case of lab exports, `123` or `12.5`: at most 15 digits, so the
@@ -676,6 +852,32 @@ mod tests {
         #[test]
         fn any_text_is_a_number_or_an_error_never_a_panic(text in "\\PC{0,20}") {
             let _ = number(text.as_bytes());
+        }
+    }
+
+    /// B23, B65: separators by the file's locale; what the locale cannot
+    /// settle is rejected, never guessed.
+    #[test]
+    fn numbers_follow_the_files_decimal_separator() {
+        use super::{BadNumber::*, Decimal::*, number_in};
+        let cases: [(&str, super::Decimal, Result<Option<f64>, super::BadNumber>); 14] = [
+            ("1.234", Comma, Ok(Some(1234.0))),
+            ("1.234", Point, Ok(Some(1.234))),
+            ("1.234", Unknown, Err(Ambiguous("1.234".into()))),
+            ("1,234", Point, Ok(Some(1234.0))),
+            ("1,234", Comma, Ok(Some(1.234))),
+            ("1,234", Unknown, Err(Ambiguous("1,234".into()))),
+            ("1.234,5", Comma, Ok(Some(1234.5))),
+            ("1.234,5", Unknown, Ok(Some(1234.5))),
+            ("1,234.5", Comma, Err(AgainstLocale("1,234.5".into()))),
+            ("1.234.567", Unknown, Ok(Some(1234567.0))),
+            ("0.234", Comma, Ok(Some(0.234))),
+            ("474,0", Point, Ok(Some(474.0))),
+            ("12,5", Unknown, Ok(Some(12.5))),
+            ("-1.234", Comma, Ok(Some(-1234.0))),
+        ];
+        for (text, decimal, want) in cases {
+            assert_eq!(number_in(text.as_bytes(), decimal), want, "{text} {decimal:?}");
         }
     }
 
