@@ -13,6 +13,7 @@ use std::os::unix::fs::FileExt;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::row::Block;
+use crate::split::last_record_end;
 
 /// The byte range of a plain file whose lines one block holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +169,7 @@ fn fill(reader: &mut dyn Read, block: &mut Vec<u8>, want: usize) -> std::io::Res
 pub(crate) fn stream(
     reader: &mut dyn Read,
     rest: Vec<u8>,
+    delim: u8,
     block_bytes: usize,
     blocks: &Sender<Block>,
     pool: &Receiver<Vec<u8>>,
@@ -185,7 +187,7 @@ pub(crate) fn stream(
         let eof = match fill(reader, &mut block, block_bytes) {
             Ok(n) => n == 0,
             Err(e) => {
-                let cut = memchr::memrchr(b'\n', &block).map_or(0, |l| l + 1);
+                let cut = last_record_end(&block, delim).unwrap_or(0);
                 let partial = block.split_off(cut);
                 let _ = blocks.send(Block::lines(index, block));
                 if !partial.is_empty() {
@@ -200,9 +202,10 @@ pub(crate) fn stream(
             }
             return None;
         }
-        match memchr::memrchr(b'\n', &block) {
-            Some(last) => {
-                carry = block.split_off(last + 1);
+        // Cut after the last whole record: a quoted field may hold line breaks (B03).
+        match last_record_end(&block, delim) {
+            Some(end) => {
+                carry = block.split_off(end);
                 if blocks.send(Block::lines(index, block)).is_err() {
                     return None;
                 }

@@ -50,6 +50,10 @@ pub enum ScreenError {
     Mapping(String),
     #[error("the input has no header row")]
     NoHeader,
+    /// A record holds a line break (a quoted field): internal, the export is
+    /// read again cut after whole records.
+    #[error("a quoted field holds a line break")]
+    LineBreakInQuotedField,
     #[error("the header line is longer than {} MB: not a CSV export Kobalt reads", MAX_HEADER >> 20)]
     HeaderTooLong,
     #[error("{path} is {encoding}: save it as UTF-8 CSV (Excel: \"CSV UTF-8\")")]
@@ -169,11 +173,38 @@ pub fn run(
         threads: opts.threads.clamp(1, cores),
         ..opts.clone()
     };
+    // A quoted field with a line break cannot be found in blocks cut at line
+    // ends; such an export is read again, cut after whole records (B03).
+    match attempt(kb, opts, progress, Cutting::AtLineEnds) {
+        Err(ScreenError::LineBreakInQuotedField) => {
+            attempt(kb, opts, progress, Cutting::AfterRecords)
+        }
+        other => other,
+    }
+}
+
+/// How a wide CSV is cut into blocks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cutting {
+    /// By byte ranges at line ends, read by every worker (plain files).
+    AtLineEnds,
+    /// By one reader, after whole records (quoted line breaks, streams).
+    AfterRecords,
+}
+
+/// One reading of the input into fresh outputs.
+fn attempt(
+    kb: &Knowledge,
+    opts: &Options,
+    progress: &dyn Progress,
+    cutting: Cutting,
+) -> Result<Outcome, ScreenError> {
     let Input {
         reader,
         size,
         name: inner,
     } = open(&opts.input)?;
+    let size = size.filter(|_| cutting == Cutting::AtLineEnds);
     progress.start(size);
     let screener = Screener::new(kb, opts.guideline);
     let mut out = Output::create(&opts.out)?;
@@ -212,7 +243,10 @@ pub fn run(
 /// before anything is written: the same path by any spelling, or the same file.
 fn check_paths(opts: &Options) -> Result<(), ScreenError> {
     let input = identity(&opts.input);
-    for (what, path) in [("the output", &opts.out), ("the rejects file", &opts.rejects)] {
+    for (what, path) in [
+        ("the output", &opts.out),
+        ("the rejects file", &opts.rejects),
+    ] {
         if identity(path) == input {
             return Err(ScreenError::OutputIsInput {
                 what,
@@ -377,7 +411,9 @@ pub(crate) fn read_header(reader: &mut dyn Read, opts: &Options) -> Result<Heade
         line_end,
     } = header_line(reader, &opts.input)?;
     if line_end == LineEnd::Cr {
-        rest.iter_mut().filter(|b| **b == b'\r').for_each(|b| *b = b'\n');
+        rest.iter_mut()
+            .filter(|b| **b == b'\r')
+            .for_each(|b| *b = b'\n');
     }
     let delim = delimiter(&opts.mapping, &line);
     Ok(Header {
@@ -390,10 +426,7 @@ pub(crate) fn read_header(reader: &mut dyn Read, opts: &Options) -> Result<Heade
 }
 
 /// The rest of an export after its header, with `\r` line ends read as `\n`.
-pub(crate) fn data_reader(
-    reader: Box<dyn Read + Send>,
-    line_end: LineEnd,
-) -> Box<dyn Read + Send> {
+pub(crate) fn data_reader(reader: Box<dyn Read + Send>, line_end: LineEnd) -> Box<dyn Read + Send> {
     match line_end {
         LineEnd::Lf => reader,
         LineEnd::Cr => Box::new(CrAsLf(reader)),
@@ -510,6 +543,9 @@ fn run_wide(
                 }
             })?;
             let mut result = screen(Block::lines(range.index, data), buffers);
+            if result.line_break_in_record {
+                return Err(ScreenError::LineBreakInQuotedField);
+            }
             // Progress counts the range, not the lines read past it.
             result.bytes = range.end - range.start;
             Ok(result)
@@ -535,6 +571,7 @@ fn run_wide(
             blocks::stream(
                 &mut *reader,
                 rest,
+                delim,
                 block_bytes,
                 &block_tx,
                 &pool_rx,

@@ -354,7 +354,10 @@ fn person(
         None | Some(Ok(None)) => None,
         Some(Ok(Some(a))) if ages.contains(a) => Some(a),
         Some(Ok(Some(a))) => {
-            return Err(format!("age: {a} is not between {} and {}", ages.min, ages.max));
+            return Err(format!(
+                "age: {a} is not between {} and {}",
+                ages.min, ages.max
+            ));
         }
         Some(Err(t)) => return Err(format!("age: '{t}' is not a number")),
     };
@@ -440,7 +443,12 @@ pub(crate) fn run_long_csv(
         let f = |i: usize| rec.get(i).unwrap_or_default().trim();
         let id = f(id_c).to_owned();
         // Age and sex are checked like wide CSV's (L02: "abc" and "Q" were taken).
-        let person = person(age_c.map(f), sex_c.map(f), &sex_codes, kb.plausible.age_years);
+        let person = person(
+            age_c.map(f),
+            sex_c.map(f),
+            &sex_codes,
+            kb.plausible.age_years,
+        );
         let result = person.and_then(|person| {
             let date = when(date_c.map_or("", f), cols.date_format.as_deref())?;
             pivot.observe(&id, f(code_c), f(value_c), f(unit_c), date)?;

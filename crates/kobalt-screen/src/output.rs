@@ -377,7 +377,10 @@ fn write_rules(out: &mut Vec<u8>, bits: u8) {
 /// formula (starting with `= + - @`, a tab or a carriage return) starts with
 /// an apostrophe instead (B24; OWASP "CSV injection").
 pub(crate) fn csv_field(out: &mut Vec<u8>, bytes: &[u8]) {
-    let formula = matches!(bytes.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
+    let formula = matches!(
+        bytes.first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
     if bytes
         .iter()
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))

@@ -44,7 +44,10 @@ impl<'r> Fields<'r> for [&'r [u8]] {
 
     #[inline]
     fn number_in(&self, i: usize, decimal: Decimal) -> Result<Option<f64>, BadNumber> {
-        number_in(self.get(i).copied().unwrap_or_default().trim_ascii(), decimal)
+        number_in(
+            self.get(i).copied().unwrap_or_default().trim_ascii(),
+            decimal,
+        )
     }
 }
 
@@ -107,6 +110,10 @@ pub(crate) struct BlockResult {
     pub summary: Summary,
     /// Every id is greater than the one before (shorter first, then bytewise).
     pub ascending: bool,
+    /// A record of the block holds a line break (in a quoted field): blocks
+    /// cut at line ends may have split such a record, so the export is read
+    /// again with record-aware cutting (B03).
+    pub line_break_in_record: bool,
     suffixes: Suffixes,
 }
 
@@ -142,6 +149,7 @@ impl BlockResult {
             keys,
             summary: Summary::default(),
             ascending: true,
+            line_break_in_record: false,
             suffixes: Suffixes::default(),
         }
     }
@@ -335,6 +343,9 @@ impl RowPlan {
     }
 
     /// Screens a block into recycled `buffers`; gives the block's data back.
+    /// A block without quotes and without a lone `\r` is cut into fields by
+    /// the vector splitter; any other is parsed by the `csv` crate (RFC 4180:
+    /// quoted delimiters, quotes and line breaks).
     pub(crate) fn process(
         &self,
         screener: &Screener<'_>,
@@ -350,63 +361,23 @@ impl RowPlan {
             buffers,
             block.data.len() / 48,
         );
-        let data = &block.data[..];
-        let block_quoted = memchr::memchr(b'"', data).is_some();
-        let mut fields: Vec<&[u8]> = Vec::with_capacity(self.columns + 1);
-        // Quotes only need looking for when the block has any.
-        let (mut line_start, mut field_start) = (0, 0);
-        let mut line_end = |end: usize, fields: &mut Vec<&'_ [u8]>, line_start: usize| {
-            let line = result.lines;
-            result.lines += 1;
-            let cr = usize::from(end > line_start && data[end - 1] == b'\r');
-            let text = &data[line_start..end - cr];
-            if text.is_empty() {
-                return;
-            }
-            if let Some(last) = fields.last_mut() {
-                *last = &last[..last.len() - cr.min(last.len())];
-            }
-            let quoted = block_quoted && memchr::memchr(b'"', text).is_some();
-            self.line(
-                screener,
-                &mut result,
-                line,
-                fields,
-                text,
-                quoted,
-                delim,
-                block.truncated,
-            );
-        };
-        for crate::split::Separator { at, line_end: ends } in
-            crate::split::Separators::new(data, delim)
-        {
-            fields.push(&data[field_start..at]);
-            field_start = at + 1;
-            if ends {
-                line_end(at, &mut fields, line_start);
-                fields.clear();
-                line_start = at + 1;
-            }
-        }
-        if line_start < data.len() {
-            fields.push(&data[field_start..]);
-            line_end(data.len(), &mut fields, line_start);
-        }
-        drop(fields);
+        let truncated = block.truncated;
+        let (lines, line_break) = records(&block.data, delim, self.columns, |line, fields, raw| {
+            self.record(screener, &mut result, line, fields, raw, truncated);
+        });
+        result.lines = lines;
+        result.line_break_in_record = line_break;
         (result, block.data)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn line(
+    /// One record: rejected whole when the input ends inside its block, else screened.
+    fn record(
         &self,
         screener: &Screener<'_>,
         result: &mut BlockResult,
         line: u64,
         fields: &[&[u8]],
-        text: &[u8],
-        quoted: bool,
-        delim: u8,
+        raw: &[u8],
         truncated: bool,
     ) {
         result.summary.rows_in += 1;
@@ -415,26 +386,10 @@ impl RowPlan {
                 result,
                 line,
                 "the input ends inside this row (truncated file)",
-                text,
+                raw,
             );
-        } else if !quoted {
-            self.screen_row(screener, result, line, fields, text);
         } else {
-            // Quoted fields: the csv crate parses the line.
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .delimiter(delim)
-                .flexible(true)
-                .from_reader(text);
-            let mut rec = csv::ByteRecord::new();
-            match rdr.read_byte_record(&mut rec) {
-                Ok(true) => {
-                    let unquoted: Vec<&[u8]> = rec.iter().collect();
-                    self.screen_row(screener, result, line, unquoted.as_slice(), text);
-                }
-                Ok(false) => self.reject(result, line, "unreadable row", text),
-                Err(e) => self.reject(result, line, &format!("unreadable row: {e}"), text),
-            }
+            self.screen_row(screener, result, line, fields, raw);
         }
     }
 
@@ -612,6 +567,122 @@ impl RowPlan {
     }
 }
 
+/// Calls `each(line, fields, text)` for every record of a block of whole
+/// records (`line` within the block, from 0). A block without quotes and
+/// without a lone `\r` is cut by the vector splitter; any other is read by
+/// the `csv` crate (RFC 4180: quoted delimiters, quotes and line breaks).
+/// Gives the block's physical lines, and whether a record holds a line break
+/// (blocks cut at line ends may then have split one).
+pub(crate) fn records(
+    data: &[u8],
+    delim: u8,
+    columns: usize,
+    each: impl FnMut(u64, &[&[u8]], &[u8]),
+) -> (u64, bool) {
+    if memchr::memchr(b'"', data).is_some() || crate::split::has_lone_cr(data) {
+        quoted_records(data, delim, each)
+    } else {
+        (plain_records(data, delim, columns, each), false)
+    }
+}
+
+/// The common case: no quotes, lines end with `\n` (or `\r\n`).
+fn plain_records(
+    data: &[u8],
+    delim: u8,
+    columns: usize,
+    mut each: impl FnMut(u64, &[&[u8]], &[u8]),
+) -> u64 {
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(columns + 1);
+    let (mut line_start, mut field_start, mut lines) = (0, 0, 0u64);
+    let mut line_end = |end: usize, fields: &mut Vec<&'_ [u8]>, line_start: usize| {
+        let line = lines;
+        lines += 1;
+        let cr = usize::from(end > line_start && data[end - 1] == b'\r');
+        let text = &data[line_start..end - cr];
+        if text.is_empty() {
+            return;
+        }
+        if let Some(last) = fields.last_mut() {
+            *last = &last[..last.len() - cr.min(last.len())];
+        }
+        each(line, fields, text);
+    };
+    for crate::split::Separator { at, line_end: ends } in crate::split::Separators::new(data, delim)
+    {
+        fields.push(&data[field_start..at]);
+        field_start = at + 1;
+        if ends {
+            line_end(at, &mut fields, line_start);
+            fields.clear();
+            line_start = at + 1;
+        }
+    }
+    if line_start < data.len() {
+        fields.push(&data[field_start..]);
+        line_end(data.len(), &mut fields, line_start);
+    }
+    lines
+}
+
+/// Quoted fields or lone `\r` line ends: the `csv` crate reads the records.
+fn quoted_records(
+    data: &[u8],
+    delim: u8,
+    mut each: impl FnMut(u64, &[&[u8]], &[u8]),
+) -> (u64, bool) {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delim)
+        .flexible(true)
+        .from_reader(data);
+    let mut rec = csv::ByteRecord::new();
+    let mut line_break = false;
+    loop {
+        let before = rdr.position().byte() as usize;
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
+                // Where the record itself starts (after any blank lines).
+                let (start, line) = rec.position().map_or((before, 0), |p| {
+                    (p.byte() as usize, p.line().saturating_sub(1))
+                });
+                let end = (rdr.position().byte() as usize).min(data.len());
+                let raw = trim_line_ends(&data[start.min(end)..end]);
+                // A line end inside a field: a quoted line break (also one
+                // left open at the end of the block).
+                line_break |= rec
+                    .iter()
+                    .any(|f| memchr::memchr2(b'\n', b'\r', f).is_some());
+                let fields: Vec<&[u8]> = rec.iter().collect();
+                each(line, &fields, raw);
+            }
+            // A byte slice has no I/O errors and byte records no UTF-8 checks:
+            // what is left is shown as a row without fields (rejected).
+            Err(_) => {
+                each(0, &[], trim_line_ends(&data[before.min(data.len())..]));
+                break;
+            }
+        }
+    }
+    (lines_in(data), line_break)
+}
+
+/// A record's text without the line ends (and blank lines) after it.
+fn trim_line_ends(raw: &[u8]) -> &[u8] {
+    let end = raw
+        .iter()
+        .rposition(|b| !matches!(b, b'\n' | b'\r'))
+        .map_or(0, |i| i + 1);
+    &raw[..end]
+}
+
+/// The physical lines of a block (`\n`-ended; a last line without one counts).
+fn lines_in(data: &[u8]) -> u64 {
+    let ends = memchr::memchr_iter(b'\n', data).count() as u64;
+    ends + u64::from(data.last().is_some_and(|b| *b != b'\n'))
+}
+
 /// The sex codes a row may use: the mapping's `[sex_values]` (`V = "female"`)
 /// and the contract's own spellings.
 pub(crate) fn sex_values(m: &Mapping) -> Vec<(Vec<u8>, Sex)> {
@@ -777,7 +848,9 @@ fn localized(text: &[u8], decimal: Decimal) -> Result<f64, BadNumber> {
             let group = thousands_group(bytes, sep);
             match (group, decimal.separator()) {
                 // Several separators, or one the locale says groups thousands.
-                (true, Some(d)) if d != sep => plain(&digits.replace(sep as char, "")).ok_or_else(bad)?,
+                (true, Some(d)) if d != sep => {
+                    plain(&digits.replace(sep as char, "")).ok_or_else(bad)?
+                }
                 (true, None) if n > 1 => plain(&digits.replace(sep as char, "")).ok_or_else(bad)?,
                 (true, None) => return Err(BadNumber::Ambiguous(s.to_owned())),
                 // A decimal separator (also one that cannot group thousands).
@@ -787,15 +860,25 @@ fn localized(text: &[u8], decimal: Decimal) -> Result<f64, BadNumber> {
         }
         // Both: the last is the decimal separator, the other groups thousands.
         _ => {
-            let last = bytes.iter().rposition(|b| *b == b'.' || *b == b',').unwrap_or(0);
-            let (point, group) = if bytes[last] == b'.' { (b'.', b',') } else { (b',', b'.') };
+            let last = bytes
+                .iter()
+                .rposition(|b| *b == b'.' || *b == b',')
+                .unwrap_or(0);
+            let (point, group) = if bytes[last] == b'.' {
+                (b'.', b',')
+            } else {
+                (b',', b'.')
+            };
             if decimal.separator().is_some_and(|d| d != point) {
                 return Err(BadNumber::AgainstLocale(s.to_owned()));
             }
             if !thousands_group(&bytes[..last], group) {
                 return Err(bad());
             }
-            let whole: String = digits[..last].chars().filter(|c| c.is_ascii_digit()).collect();
+            let whole: String = digits[..last]
+                .chars()
+                .filter(|c| c.is_ascii_digit())
+                .collect();
             plain(&format!("{whole}.{}", &digits[last + 1..])).ok_or_else(bad)?
         }
     };
@@ -855,6 +938,89 @@ mod tests {
         }
     }
 
+    /// The records of `data` as the `csv` crate reads the whole input.
+    fn csv_records(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(data);
+        rdr.byte_records()
+            .map_while(Result::ok)
+            .map(|r| r.iter().map(<[u8]>::to_vec).collect())
+            .collect()
+    }
+
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(b'a'),
+                Just(b','),
+                Just(b'"'),
+                Just(b'\n'),
+                Just(b'\r'),
+                Just(b' '),
+                any::<u8>()
+            ],
+            0..300,
+        )
+    }
+
+    proptest! {
+        /// B03, issue 17: on any bytes, the stream cutter (after whole
+        /// records) and the splitter (vector or `csv` crate per block) give
+        /// the records the `csv` crate reads from the whole input.
+        #[test]
+        fn cut_and_split_read_any_bytes_as_the_csv_crate(data in bytes(), block in 1usize..64) {
+            let mut got: Vec<Vec<Vec<u8>>> = Vec::new();
+            let mut push = |b: &[u8]| {
+                super::records(b, b',', 4, |_, f, _| got.push(f.iter().map(|x| x.to_vec()).collect()));
+            };
+            let (mut carry, mut pos) = (Vec::new(), 0);
+            loop {
+                let mut b = std::mem::take(&mut carry);
+                let end = (pos + block).min(data.len());
+                b.extend_from_slice(&data[pos..end]);
+                pos = end;
+                if pos == data.len() {
+                    push(&b);
+                    break;
+                }
+                match crate::split::last_record_end(&b, b',') {
+                    Some(cut) => {
+                        carry = b.split_off(cut);
+                        push(&b);
+                    }
+                    None => carry = b,
+                }
+            }
+            prop_assert_eq!(got, csv_records(&data));
+        }
+
+        /// Blocks cut at every line end (the workers' byte ranges) read any
+        /// bytes as the `csv` crate does, unless a block says a record held a
+        /// line break (then the export is read again, cut after records).
+        #[test]
+        fn line_end_blocks_are_right_or_say_so(data in bytes(), lines_per_block in 1usize..6) {
+            let mut got: Vec<Vec<Vec<u8>>> = Vec::new();
+            let mut any_break = false;
+            let mut rest = &data[..];
+            while !rest.is_empty() {
+                let cut = memchr::memchr_iter(b'\n', rest)
+                    .nth(lines_per_block - 1)
+                    .map_or(rest.len(), |at| at + 1);
+                let (lines, line_break) = super::records(&rest[..cut], b',', 4, |_, f, _| {
+                    got.push(f.iter().map(|x| x.to_vec()).collect())
+                });
+                let _ = lines;
+                any_break |= line_break;
+                rest = &rest[cut..];
+            }
+            if !any_break {
+                prop_assert_eq!(got, csv_records(&data));
+            }
+        }
+    }
+
     /// B23, B65: separators by the file's locale; what the locale cannot
     /// settle is rejected, never guessed.
     #[test]
@@ -877,7 +1043,11 @@ mod tests {
             ("-1.234", Comma, Ok(Some(-1234.0))),
         ];
         for (text, decimal, want) in cases {
-            assert_eq!(number_in(text.as_bytes(), decimal), want, "{text} {decimal:?}");
+            assert_eq!(
+                number_in(text.as_bytes(), decimal),
+                want,
+                "{text} {decimal:?}"
+            );
         }
     }
 

@@ -80,6 +80,47 @@ impl Iterator for Separators<'_> {
     }
 }
 
+/// Whether `data` has a `\r` that is not followed by `\n`: a line end the
+/// `csv` crate honours and the vector splitter does not.
+pub(crate) fn has_lone_cr(data: &[u8]) -> bool {
+    memchr::memchr_iter(b'\r', data).any(|at| data.get(at + 1) != Some(&b'\n'))
+}
+
+/// Where the last complete record of `data` ends (just past its `\n`),
+/// reading as the `csv` crate does (RFC 4180): a quote opens a quoted field
+/// only at the start of a field, `""` inside one is a quote, and a line end
+/// inside one is part of the field. `data` starts at a record's start.
+pub(crate) fn last_record_end(data: &[u8], delim: u8) -> Option<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    // Cuts are made at `\n` only: a `\r\n` is never split in two.
+    if memchr::memchr(b'"', data).is_none() {
+        return memchr::memrchr(b'\n', data).map(|at| at + 1);
+    }
+    let mut state = State::FieldStart;
+    let mut last = None;
+    for (at, &b) in data.iter().enumerate() {
+        state = match (state, b) {
+            (State::Quoted, b'"') => State::QuoteInQuoted,
+            (State::Quoted, _) => State::Quoted,
+            (State::QuoteInQuoted, b'"') | (State::FieldStart, b'"') => State::Quoted,
+            (_, b'\n') => {
+                last = Some(at + 1);
+                State::FieldStart
+            }
+            (_, b'\r') => State::FieldStart,
+            (_, b) if b == delim => State::FieldStart,
+            _ => State::Unquoted,
+        };
+    }
+    last
+}
+
 /// Bit masks of the bytes equal to `delim` and to `\n` in `chunk` (vector
 /// compares: SSE2 on x86-64, NEON on ARM, plain code elsewhere).
 #[inline]

@@ -100,7 +100,13 @@ fn error(d: &Path, opts: &Options) -> String {
 /// `n` ordinary patients: ids 1..=n, B12 from 100 to 400 pmol/L.
 fn rows(n: usize) -> Vec<String> {
     (1..=n)
-        .map(|i| format!("{i},{},F,,,{},pmol/L,2025-01-01,,,,,,,", 30 + i % 50, 100 + i % 300))
+        .map(|i| {
+            format!(
+                "{i},{},F,,,{},pmol/L,2025-01-01,,,,,,,",
+                30 + i % 50,
+                100 + i % 300
+            )
+        })
         .collect()
 }
 
@@ -113,7 +119,9 @@ fn write(path: &Path, bytes: &[u8]) {
 #[test]
 fn b69_every_line_end_gives_the_same_rows() {
     let d = dir("b69");
-    let lines: Vec<String> = std::iter::once(HEADER.to_owned()).chain(rows(1000)).collect();
+    let lines: Vec<String> = std::iter::once(HEADER.to_owned())
+        .chain(rows(1000))
+        .collect();
     let mut statuses = Vec::new();
     for (name, end) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
         let input = d.join(format!("{name}.csv"));
@@ -155,7 +163,11 @@ unit_column = "b12_unit"
 "#,
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(records(&input).len(), 1000, "the csv crate reads 1000 records");
+    assert_eq!(
+        records(&input).len(),
+        1000,
+        "the csv crate reads 1000 records"
+    );
     let s = screen(&d, &input, mapping, 1000);
     assert!(s.rejects.is_empty(), "{:?}", s.rejects);
     for id in ["100", "101", "200", "1000"] {
@@ -198,7 +210,11 @@ fn b23_b65_thousands_separators_follow_the_files_locale() {
     let s = screen(&d, &semi, Mapping::builtin(), 5);
     for id in ["1", "2", "3"] {
         assert_ne!(s.status(id), "deficient", "patient {id}: {:?}", s.out);
-        assert!(!s.status(id).is_empty(), "patient {id} screened: {:?}", s.rejects);
+        assert!(
+            !s.status(id).is_empty(),
+            "patient {id} screened: {:?}",
+            s.rejects
+        );
     }
     assert_eq!(s.status("4"), "deficient", "120,5 pmol/L");
     assert!(
@@ -248,7 +264,12 @@ fn b24_formula_cells_are_neutralised_in_output_and_rejects() {
         .as_bytes(),
     );
     let s = screen(&d, &input, Mapping::builtin(), 3);
-    for cell in s.out.iter().map(|r| &r[0]).chain(s.rejects.iter().map(|r| &r[2])) {
+    for cell in s
+        .out
+        .iter()
+        .map(|r| &r[0])
+        .chain(s.rejects.iter().map(|r| &r[2]))
+    {
         assert!(
             !cell.starts_with(['=', '+', '-', '@']),
             "a cell a spreadsheet would execute: {cell:?}"
@@ -275,7 +296,10 @@ fn b26_duplicates_are_decided_on_the_ids() {
         .iter()
         .map(|id| format!("{id},50,F,,,300,pmol/L,2025-01-01,,,,,,,"))
         .collect();
-    write(&input, format!("{HEADER}\n{}\n", body.join("\n")).as_bytes());
+    write(
+        &input,
+        format!("{HEADER}\n{}\n", body.join("\n")).as_bytes(),
+    );
     let s = screen(&d, &input, Mapping::builtin(), 20_002);
     assert_eq!(s.out.len(), 20_000);
     assert_eq!(s.rejects.len(), 2, "{:?}", s.rejects);
@@ -313,8 +337,14 @@ unit_column = "b12_unit"
     let s = screen(&d, &input, mapping, 7);
     let ok: Vec<&str> = s.out.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(ok, ["1", "2", "3", "5", "7"], "{:?}", s.rejects);
-    assert!(s.reason("x").is_some_and(|r| r.contains("sex") && r.contains("'x'")));
-    assert!(s.reason(",F,").is_some_and(|r| r.contains("pregnant") && r.contains("'F'")));
+    assert!(
+        s.reason("x")
+            .is_some_and(|r| r.contains("sex") && r.contains("'x'"))
+    );
+    assert!(
+        s.reason(",F,")
+            .is_some_and(|r| r.contains("pregnant") && r.contains("'F'"))
+    );
 }
 
 /// B07: a UTF-16 export (Excel "Unicode text") is named as such, not echoed
@@ -374,7 +404,10 @@ fn b48_b49_b50_outputs_never_overwrite_the_input_or_each_other() {
 fn b56b_more_threads_than_the_machine_has_is_capped() {
     let d = dir("b56");
     let input = d.join("export.csv");
-    write(&input, format!("{HEADER}\n{}\n", rows(100).join("\n")).as_bytes());
+    write(
+        &input,
+        format!("{HEADER}\n{}\n", rows(100).join("\n")).as_bytes(),
+    );
     let mut o = options(&d, &input, Mapping::builtin());
     o.threads = 100_000;
     run(&KB, &o, &Silent).unwrap_or_else(|e| panic!("{e}"));
@@ -405,7 +438,11 @@ fn n04_n05_ndjson_lines_are_rejected_one_by_one() {
     write(&input, &bytes);
     let s = screen(&d, &input, Mapping::builtin(), 51);
     assert_eq!(s.out.len(), 50, "every patient after the bad line too");
-    assert!(s.reason("caf").is_some_and(|r| r.contains("UTF-8")), "{:?}", s.rejects);
+    assert!(
+        s.reason("caf").is_some_and(|r| r.contains("UTF-8")),
+        "{:?}",
+        s.rejects
+    );
     // Truncated gzip: the complete lines are used, the partial one rejected.
     let gz = d.join("cut.ndjson.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -455,7 +492,10 @@ date = "date"
     assert_eq!(ids, ["4"], "{rejects:?}");
     let reasons: Vec<&str> = rejects.iter().map(|r| r[1].as_str()).collect();
     assert!(reasons.iter().any(|r| r.contains("age")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("2025-02-30")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("2025-02-30")),
+        "{reasons:?}"
+    );
     assert!(reasons.iter().any(|r| r.contains("'Q'")), "{reasons:?}");
 }
 
@@ -481,7 +521,10 @@ fn b53r_a_full_disk_publishes_neither_file() {
     let input = d.join("mixed.csv");
     let mut text = format!("{HEADER}\n{}\n", rows(3000).join("\n"));
     for i in 0..3000 {
-        text.push_str(&format!("x{i},50,F,,,abc{},pmol/L,,,,,,,,\n", "z".repeat(60)));
+        text.push_str(&format!(
+            "x{i},50,F,,,abc{},pmol/L,,,,,,,,\n",
+            "z".repeat(60)
+        ));
     }
     write(&input, text.as_bytes());
     let mut o = options(&d, &input, Mapping::builtin());
@@ -489,9 +532,16 @@ fn b53r_a_full_disk_publishes_neither_file() {
     o.rejects = full.join("flagged.rejects.csv");
     let result = run(&KB, &o, &Silent);
     let left: Vec<String> = std::fs::read_dir(&full)
-        .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|r| {
+            r.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     let _ = std::process::Command::new("umount").arg(&full).status();
     assert!(result.is_err(), "the disk is full");
-    assert!(left.is_empty(), "nothing published, no temporary files: {left:?}");
+    assert!(
+        left.is_empty(),
+        "nothing published, no temporary files: {left:?}"
+    );
 }
