@@ -1026,7 +1026,12 @@ mod tests {
     #[test]
     fn numbers_follow_the_files_decimal_separator() {
         use super::{BadNumber::*, Decimal::*, number_in};
-        let cases: [(&str, super::Decimal, Result<Option<f64>, super::BadNumber>); 14] = [
+        type Case = (
+            &'static str,
+            super::Decimal,
+            Result<Option<f64>, super::BadNumber>,
+        );
+        let cases: [Case; 14] = [
             ("1.234", Comma, Ok(Some(1234.0))),
             ("1.234", Point, Ok(Some(1.234))),
             ("1.234", Unknown, Err(Ambiguous("1.234".into()))),
