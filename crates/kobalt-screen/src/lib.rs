@@ -15,6 +15,7 @@ mod output;
 mod parquet;
 mod pipeline;
 mod row;
+mod seen;
 mod split;
 pub mod summary;
 
@@ -25,7 +26,6 @@ use std::path::{Path, PathBuf};
 use kobalt_contract::Guideline;
 use kobalt_engine::screen::Screener;
 use kobalt_kb::Knowledge;
-use rustc_hash::FxHashSet;
 
 pub use mapping::{Format, Mapping};
 pub use output::OUTPUT_COLUMNS;
@@ -33,6 +33,7 @@ pub use summary::Summary;
 
 use output::{AtomicFile, Output, RowBytes};
 use row::{Block, BlockResult, Buffers, Key, RowPlan};
+pub(crate) use seen::Seen;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScreenError {
@@ -625,13 +626,17 @@ pub(crate) fn write_block(
     let mut duplicate = Vec::new();
     if r.ascending
         && let (Some(first), Some(last)) = (r.keys.first(), r.keys.last())
-        && seen.append_ascending(id(first), id(last), r.keys.iter().map(|k| k.id_hash))
+        && seen.append_ascending(
+            id(first),
+            id(last),
+            r.keys.iter().map(|k| (id(k), k.id_key)),
+        )
     {
         // Sorted input: no id of the block can have been seen.
     } else {
         duplicate = vec![false; r.keys.len()];
         for (i, k) in r.keys.iter().enumerate() {
-            if !seen.insert(id(k), k.id_hash) {
+            if !seen.insert(id(k), k.id_key) {
                 duplicate[i] = true;
                 let row = match r.row_bytes {
                     RowBytes::Csv => r.out[k.out_start as usize..k.out_end as usize].to_vec(),
@@ -714,74 +719,6 @@ pub(crate) fn id_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
             a.cmp(b)
         }
     })
-}
-
-/// The duplicate-patient check. Exports are usually sorted by patient: while
-/// every id is greater than the one before (shorter first, then bytewise), a
-/// repeat can only be the previous id, and the ids' hashes are just appended.
-/// At the first id out of order the hashes go into a hash set, which takes
-/// over for the rest of the file.
-pub(crate) enum Seen {
-    Sorted { last: Vec<u8>, hashes: Vec<u64> },
-    Hashed(FxHashSet<u64>),
-}
-
-impl Seen {
-    pub(crate) fn new(expected_rows: usize) -> Seen {
-        Seen::Sorted {
-            last: Vec::new(),
-            hashes: Vec::with_capacity(expected_rows),
-        }
-    }
-
-    /// A block of ids in ascending order from `first` to `last`: appended
-    /// at once when the ids so far are sorted and all below `first`; false
-    /// (nothing done) otherwise.
-    fn append_ascending(
-        &mut self,
-        first: &[u8],
-        last_of_block: &[u8],
-        block: impl Iterator<Item = u64>,
-    ) -> bool {
-        match self {
-            Seen::Sorted { last, hashes } if hashes.is_empty() || id_order(first, last).is_gt() => {
-                hashes.extend(block);
-                last.clear();
-                last.extend_from_slice(last_of_block);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// False when the patient was seen before.
-    fn insert(&mut self, id: &[u8], hash: u64) -> bool {
-        match self {
-            Seen::Sorted { last, hashes } => {
-                let order = id_order(id, last);
-                match order {
-                    std::cmp::Ordering::Greater => {
-                        last.clear();
-                        last.extend_from_slice(id);
-                        hashes.push(hash);
-                        true
-                    }
-                    std::cmp::Ordering::Equal if !hashes.is_empty() => false,
-                    _ => {
-                        let mut set: FxHashSet<u64> = FxHashSet::with_capacity_and_hasher(
-                            hashes.len() * 2,
-                            Default::default(),
-                        );
-                        set.extend(hashes.iter().copied());
-                        let fresh = set.insert(hash);
-                        *self = Seen::Hashed(set);
-                        fresh
-                    }
-                }
-            }
-            Seen::Hashed(set) => set.insert(hash),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,6 @@
 //! One row of a wide export: find the mapped columns, check and convert the
 //! values, screen the patient, format the output or the reject.
 
-use std::hash::Hasher;
-
 use kobalt_contract::Sex;
 use kobalt_engine::screen::{PatientData, Screened, Screener};
 use kobalt_kb::Knowledge;
@@ -79,7 +77,8 @@ impl Block {
 
 /// What the writer needs to drop a duplicate patient again.
 pub(crate) struct Key {
-    pub id_hash: u64,
+    /// The id as a number, or its hash (`seen::IdKey`).
+    pub id_key: crate::seen::IdKey,
     /// Line within the block (0-based); the writer knows where the block starts.
     pub line: u32,
     pub out_start: u32,
@@ -434,10 +433,9 @@ impl RowPlan {
                     let id = &result.out[start..id_end];
                     result.ascending &= crate::id_order(id, prev).is_gt();
                 }
-                let mut h = rustc_hash::FxHasher::default();
-                h.write(id);
+                let id_key = crate::seen::IdKey::of(&result.out[start..id_end]);
                 result.keys.push(Key {
-                    id_hash: h.finish(),
+                    id_key,
                     line: line as u32,
                     out_start: start as u32,
                     id_end: id_end as u32,
