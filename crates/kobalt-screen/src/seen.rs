@@ -175,7 +175,7 @@ impl Seen {
                 std::cmp::Ordering::Equal if !Self::sorted_is_empty(numbers, texts) => {
                     return false;
                 }
-                _ => self.to_hashed(),
+                _ => self.switch_to_hashing(),
             }
         }
         match self {
@@ -183,13 +183,13 @@ impl Seen {
                 IdKey::Number(n) => numbers.insert(n),
                 IdKey::Hash(h) => texts.insert(id, h),
             },
-            // `to_hashed` ran above.
+            // `switch_to_hashing` ran above.
             Seen::Sorted { .. } => true,
         }
     }
 
     /// The first id out of order: the ids kept so far go into hash sets.
-    fn to_hashed(&mut self) {
+    fn switch_to_hashing(&mut self) {
         let Seen::Sorted {
             numbers,
             texts,
