@@ -79,6 +79,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         rows: Default::default(),
         started: Instant::now(),
     };
+    remove_temporaries_on_signal()?;
     let started = Instant::now();
     let outcome = kobalt_screen::run(
         &kb,
@@ -135,4 +136,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM during a run: the temporary files are removed and the
+/// process exits as the signal would (128 + its number); nothing half-written
+/// is left behind (B55, B55t). SIGKILL cannot be caught.
+fn remove_temporaries_on_signal() -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            kobalt_screen::remove_temporary_files();
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
 }

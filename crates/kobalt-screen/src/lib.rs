@@ -28,7 +28,7 @@ use kobalt_engine::screen::Screener;
 use kobalt_kb::Knowledge;
 
 pub use mapping::{Format, Mapping};
-pub use output::OUTPUT_COLUMNS;
+pub use output::{OUTPUT_COLUMNS, remove_temporary_files};
 pub use summary::Summary;
 
 use output::{AtomicFile, Output, RowBytes};

@@ -35,6 +35,31 @@ pub const OUTPUT_COLUMNS: [&str; 6] = [
 /// Rows per Parquet record batch (and at most per row group).
 const BATCH_ROWS: usize = 1 << 16;
 
+/// The temporary files being written, for `remove_temporary_files`: a
+/// signal ends the process without running destructors (B55).
+static TEMPORARY: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn temporary(add: Option<&Path>, remove: Option<&Path>) {
+    if let Ok(mut files) = TEMPORARY.lock() {
+        if let Some(p) = remove {
+            files.retain(|f| f != p);
+        }
+        if let Some(p) = add {
+            files.push(p.to_owned());
+        }
+    }
+}
+
+/// Removes the temporary files of the runs under way. For a signal handler
+/// (SIGINT, SIGTERM) just before the process exits: nothing half-written stays.
+pub fn remove_temporary_files() {
+    if let Ok(files) = TEMPORARY.lock() {
+        for f in files.iter() {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
 /// A file written under a temporary name and renamed when complete.
 pub(crate) struct AtomicFile {
     tmp: PathBuf,
@@ -53,6 +78,7 @@ impl AtomicFile {
             path: tmp.display().to_string(),
             source,
         })?;
+        temporary(Some(&tmp), None);
         Ok(AtomicFile {
             tmp,
             path: path.to_owned(),
@@ -94,7 +120,9 @@ impl AtomicFile {
         std::fs::rename(&self.tmp, &self.path).map_err(|source| ScreenError::Write {
             path: self.path.display().to_string(),
             source,
-        })
+        })?;
+        temporary(None, Some(&self.tmp));
+        Ok(())
     }
 }
 
@@ -102,6 +130,7 @@ impl Drop for AtomicFile {
     fn drop(&mut self) {
         // Not renamed (an error or an interruption): leave no half file.
         let _ = std::fs::remove_file(&self.tmp);
+        temporary(None, Some(&self.tmp));
     }
 }
 
