@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Batch screening benchmark (run by hand, not in CI): Kobalt against DuckDB on the same export.
+# Batch screening benchmark (run by hand, not in CI): Kobalt against DuckDB and polars (streaming) on the same export.
 #   bench/screen.sh [rows]          default 10,000,000
 # Generates the export with bench/gen_b12.py (and an --only-b12-mma one), converts to Parquet,
 # runs Kobalt and DuckDB (bench/rules-nhg-2026-12.sql: the vendored bench/rules-nhg.sql with the review's two corrections; DuckDB from PyPI in a venv made here) alternating,
@@ -16,6 +16,7 @@ if [ ! -x "$work/venv/bin/python" ]; then
   python3 -m venv "$work/venv"
   "$work/venv/bin/pip" install -q duckdb
 fi
+"$work/venv/bin/python" -c "import polars" 2>/dev/null || "$work/venv/bin/pip" install -q polars
 py="$work/venv/bin/python"
 cargo build -q --release -p kobalt-cli
 kobalt="./target/release/kobalt"
@@ -39,6 +40,29 @@ con.execute(f"COPY ({sql}) TO '{out}' {fmt}")
 PY
 duck() { "$py" "$work/duck.py" "$1" "$2"; }
 
+# The same rules with polars' streaming engine (lazy scan, sink), 2 threads.
+cat > "$work/polars_rules.py" <<'PY'
+import sys, polars as pl
+src, out = sys.argv[1], sys.argv[2]
+lf = pl.scan_parquet(src) if src.endswith(".parquet") else pl.scan_csv(src, schema_overrides={"patient_id": pl.Utf8})
+b12 = (pl.when(pl.col("b12_unit").is_in(["pg/mL", "ng/L"]))
+         .then((pl.col("b12_value") * 0.7378).round(0)).otherwise(pl.col("b12_value")))
+mma = pl.col("mma_umol")
+status = (pl.when(b12.is_null()).then(pl.lit("not_tested"))
+          .when(b12 < 148).then(pl.lit("deficient"))
+          .when(b12 <= 260).then(pl.when(mma > 0.45).then(pl.lit("deficient"))
+                                   .when(mma >= 0.28).then(pl.lit("indeterminate"))
+                                   .when(mma.is_not_null()).then(pl.lit("unlikely"))
+                                   .otherwise(pl.lit("indeterminate")))
+          .when(mma >= 0.28).then(pl.lit("indeterminate"))
+          .otherwise(pl.lit("unlikely")))
+at_risk = (pl.col("metformin_years").fill_null(0) > 4) | (pl.col("ppi_years").fill_null(0) > 4)
+q = lf.select(pl.col("patient_id"), b12.alias("b12_pmol"), at_risk.alias("at_risk"),
+              (pl.col("mcv_fl") > 100).fill_null(False).alias("macrocytosis"), status.alias("status"))
+q.sink_parquet(out) if out.endswith(".parquet") else q.sink_csv(out)
+PY
+polars_run() { POLARS_MAX_THREADS=2 "$py" "$work/polars_rules.py" "$1" "$2"; }
+
 peak() { /usr/bin/time -f "%M" -o "$work/time.txt" "$@" >/dev/null; cat "$work/time.txt"; }
 
 report() { # name seconds... : median, with a leading zero
@@ -48,7 +72,7 @@ report() { # name seconds... : median, with a leading zero
 echo "rows: $rows"
 for job in "$csv csv" "$parquet csv" "$parquet parquet"; do
   read -r input out <<<"$job"
-  k=(); d=()
+  k=(); d=(); p=()
   for run in 1 2 3; do
     start=$(date +%s.%N)
     kmem=$(peak $kobalt screen "$input" --out "$work/kobalt.$out" --threads 2)
@@ -57,9 +81,12 @@ for job in "$csv csv" "$parquet csv" "$parquet parquet"; do
     start=$(date +%s.%N)
     dmem=$(peak "$py" "$work/duck.py" "$src" "$work/duck.$out")
     d+=("$(echo "$(date +%s.%N) - $start" | bc)")
+    start=$(date +%s.%N)
+    pmem=$(peak env POLARS_MAX_THREADS=2 "$py" "$work/polars_rules.py" "$input" "$work/polars.$out")
+    p+=("$(echo "$(date +%s.%N) - $start" | bc)")
   done
-  km=$(report k "${k[@]}"); dm=$(report d "${d[@]}")
-  echo "${input##*.} -> $out: kobalt ${km}s ($(echo "$rows / $km" | bc) rows/s, peak ${kmem} KB); duckdb ${dm}s ($(echo "$rows / $dm" | bc) rows/s, peak ${dmem} KB); ratio $(echo "scale=2; $dm / $km" | bc)x"
+  km=$(report k "${k[@]}"); dm=$(report d "${d[@]}"); pm=$(report p "${p[@]}")
+  echo "${input##*.} -> $out: kobalt ${km}s ($(echo "$rows / $km" | bc) rows/s, peak ${kmem} KB); duckdb ${dm}s (peak ${dmem} KB; kobalt $(echo "scale=2; $dm / $km" | bc)x); polars streaming ${pm}s (peak ${pmem} KB; kobalt $(echo "scale=2; $pm / $km" | bc)x)"
 done
 
 # Same status for every patient on the B12 + MMA export.
