@@ -19,6 +19,7 @@ pub(crate) trait Fields<'r> {
     fn number(&self, i: usize) -> Result<Option<f64>, String>;
 
     /// The field as a number written in the file's locale (text formats).
+    #[inline]
     fn number_in(&self, i: usize, _decimal: Decimal) -> Result<Option<f64>, BadNumber> {
         self.number(i).map_err(BadNumber::NotANumber)
     }
@@ -797,7 +798,7 @@ pub(crate) fn number(text: &[u8]) -> Result<Option<f64>, String> {
 }
 
 /// A number written in the file's locale; `None` for an empty field.
-#[inline]
+#[inline(always)]
 pub(crate) fn number_in(text: &[u8], decimal: Decimal) -> Result<Option<f64>, BadNumber> {
     if text.is_empty() {
         return Ok(None);
