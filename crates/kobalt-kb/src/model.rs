@@ -236,7 +236,8 @@ impl Limits {
 
     #[inline]
     fn rounded(&self, value: f64) -> f64 {
-        self.precision.map_or(value, |scale| round_half_away(value * scale) / scale)
+        self.precision
+            .map_or(value, |scale| round_half_away(value * scale) / scale)
     }
 
     /// The first band whose upper limit (`to`, whether it is inclusive) passes
@@ -262,7 +263,7 @@ impl Limits {
 /// except at x = 0.5 - 2^-54 (which `round` takes to 0 as well, handled).
 #[inline]
 fn round_half_away(x: f64) -> f64 {
-    if !(x.abs() < 4_503_599_627_370_496.0) {
+    if x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
         return x.round();
     }
     let t = (x.abs() + 0.5).trunc_fast();

@@ -8,6 +8,7 @@
 //! by the blocks in flight (plus 8 bytes per patient for the duplicate check).
 //! Output goes to a temporary name and is renamed at the end.
 
+mod batches;
 mod blocks;
 mod long;
 pub mod mapping;
@@ -27,6 +28,7 @@ use kobalt_contract::Guideline;
 use kobalt_engine::screen::Screener;
 use kobalt_kb::Knowledge;
 
+pub use batches::{BatchScreen, output_schema};
 pub use mapping::{Format, Mapping};
 pub use output::{OUTPUT_COLUMNS, remove_temporary_files};
 pub use summary::Summary;

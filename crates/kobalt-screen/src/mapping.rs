@@ -92,6 +92,20 @@ impl Mapping {
     pub fn parse(text: &str) -> Result<Mapping, ScreenError> {
         let m: Mapping =
             toml::from_str(text).map_err(|e| ScreenError::Mapping(e.message().to_owned()))?;
+        m.checked()
+    }
+
+    /// The same mapping as JSON (the Python package passes a dict).
+    pub fn from_json(text: &str) -> Result<Mapping, ScreenError> {
+        let m: Mapping =
+            serde_json::from_str(text).map_err(|e| ScreenError::Mapping(e.to_string()))?;
+        m.checked()
+    }
+
+    /// What TOML's types cannot say: one unit source per lab, a known sex
+    /// code, a long table for the long format, one-byte delimiters.
+    fn checked(self) -> Result<Mapping, ScreenError> {
+        let m = self;
         for lab in &m.lab {
             if lab.unit.is_none() == lab.unit_column.is_none() {
                 return Err(ScreenError::Mapping(format!(

@@ -326,21 +326,7 @@ fn encode(
     schema: &Arc<Schema>,
     rx: &crossbeam_channel::Receiver<Rows>,
 ) -> Result<(), String> {
-    let every_flags = || 0..1u8 << Flag::ALL.len();
-    let text = |write: fn(&mut Vec<u8>, u8), bits: u8| {
-        let mut out = Vec::new();
-        write(&mut out, bits);
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    let values = |texts: Vec<String>| Arc::new(StringArray::from(texts)) as ArrayRef;
-    // Values of status, risk_group, flags, reflex_test and rules; keys index them.
-    let dictionaries = [
-        values(CATEGORIES.iter().map(|c| c.as_str().to_owned()).collect()),
-        values(RISKS.iter().map(|r| r.as_str().to_owned()).collect()),
-        values(every_flags().map(|bits| text(write_flags, bits)).collect()),
-        values(vec!["mma".to_owned()]),
-        values(every_flags().map(|bits| text(write_rules, bits)).collect()),
-    ];
+    let dictionaries = dictionaries();
     let mut ids = StringBuilder::with_capacity(BATCH_ROWS, 1 << 20);
     let mut keys: [Vec<Option<i8>>; 5] = std::array::from_fn(|_| Vec::with_capacity(BATCH_ROWS));
     let mut flush =
@@ -362,13 +348,9 @@ fn encode(
             start = *end as usize;
             // Ids were checked to be UTF-8 when read.
             ids.append_value(std::str::from_utf8(id).map_err(|e| e.to_string())?);
-            let flags = s.flag_bits() as i8;
-            let [status, risk, flag, reflex, rules] = &mut keys;
-            status.push(Some(category_index(s.category) as i8));
-            risk.push(Some(risk_index(s.risk) as i8));
-            flag.push(Some(flags));
-            reflex.push(s.reflex().map(|_| 0));
-            rules.push(Some(flags));
+            for (column, key) in keys.iter_mut().zip(row_keys(s)) {
+                column.push(key);
+            }
             if ids.len() == BATCH_ROWS {
                 flush(&mut ids, &mut keys)?;
             }
@@ -382,8 +364,39 @@ fn encode(
     Ok(())
 }
 
+/// The values of status, risk_group, flags, reflex_test and rules: the keys
+/// of a screened row index them (`row_keys`).
+pub(crate) fn dictionaries() -> [ArrayRef; 5] {
+    let every_flags = || 0..1u8 << Flag::ALL.len();
+    let text = |write: fn(&mut Vec<u8>, u8), bits: u8| {
+        let mut out = Vec::new();
+        write(&mut out, bits);
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let values = |texts: Vec<String>| Arc::new(StringArray::from(texts)) as ArrayRef;
+    [
+        values(CATEGORIES.iter().map(|c| c.as_str().to_owned()).collect()),
+        values(RISKS.iter().map(|r| r.as_str().to_owned()).collect()),
+        values(every_flags().map(|bits| text(write_flags, bits)).collect()),
+        values(vec!["mma".to_owned()]),
+        values(every_flags().map(|bits| text(write_rules, bits)).collect()),
+    ]
+}
+
+/// A screened row's keys into `dictionaries` (reflex: none when there is no reflex test).
+pub(crate) fn row_keys(s: &Screened) -> [Option<i8>; 5] {
+    let flags = s.flag_bits() as i8;
+    [
+        Some(category_index(s.category) as i8),
+        Some(risk_index(s.risk) as i8),
+        Some(flags),
+        s.reflex().map(|_| 0),
+        Some(flags),
+    ]
+}
+
 /// The flags, joined with `|`.
-fn write_flags(out: &mut Vec<u8>, bits: u8) {
+pub(crate) fn write_flags(out: &mut Vec<u8>, bits: u8) {
     for (i, f) in Flag::of_bits(bits).enumerate() {
         if i > 0 {
             out.push(b'|');
@@ -393,7 +406,7 @@ fn write_flags(out: &mut Vec<u8>, bits: u8) {
 }
 
 /// The rules behind the flags, joined with `|`.
-fn write_rules(out: &mut Vec<u8>, bits: u8) {
+pub(crate) fn write_rules(out: &mut Vec<u8>, bits: u8) {
     for (i, r) in Flag::of_bits(bits).flat_map(|f| f.rules()).enumerate() {
         if i > 0 {
             out.push(b'|');

@@ -461,14 +461,14 @@ fn describe(columns: &[Col<'_>], projection: &Projection, row: usize) -> Vec<u8>
 }
 
 /// Where the mapped columns are, in the order the file has them.
-struct Projection {
-    names: Vec<String>,
+pub(crate) struct Projection {
+    pub(crate) names: Vec<String>,
     /// The patient id among `names`.
-    id: Option<usize>,
+    pub(crate) id: Option<usize>,
 }
 
 /// Screens the rows of one record batch, numbered from `line`.
-fn screen_batch(
+pub(crate) fn screen_batch(
     plan: &RowPlan,
     screener: &Screener<'_>,
     result: &mut BlockResult,
@@ -511,8 +511,7 @@ fn screen_batch(
 }
 
 /// The mapping's column names, in the order the file has them.
-fn mapped_columns(opts: &Options) -> Vec<String> {
-    let m = &opts.mapping;
+pub(crate) fn mapped_columns(m: &crate::Mapping) -> Vec<String> {
     let mut names = vec![m.patient_id.clone()];
     for c in [
         &m.age,
@@ -538,7 +537,11 @@ fn mapped_columns(opts: &Options) -> Vec<String> {
 /// A name the mapping uses must name one column: of two `patient_id`
 /// columns the first would be used silently, and the other may be the one
 /// meant. Refused before any row is screened.
-fn refuse_repeated(fields: &[String], mapped: &[String], path: &str) -> Result<(), ScreenError> {
+pub(crate) fn refuse_repeated(
+    fields: &[String],
+    mapped: &[String],
+    path: &str,
+) -> Result<(), ScreenError> {
     for name in mapped {
         let at: Vec<String> = fields
             .iter()
@@ -581,7 +584,7 @@ pub(crate) fn run_parquet(
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let mapped = mapped_columns(opts);
+    let mapped = mapped_columns(&opts.mapping);
     refuse_repeated(&fields, &mapped, &opts.input.display().to_string())?;
     let mut indices = Vec::new();
     for name in mapped {

@@ -1,0 +1,107 @@
+"""Kobalt: decision support for vitamin B12 deficiency, in Python.
+
+``assess`` gives the same assessment as ``kobalt assess --format json``;
+``screen`` and ``screen_batches`` screen lab exports held as Arrow data
+(a pyarrow Table, a polars or pandas DataFrame, a DuckDB relation, a
+RecordBatchReader: anything with ``__arrow_c_stream__``) as ``kobalt screen``
+does. Kobalt never diagnoses: it is decision support, checked against the
+guideline it cites.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterator, Mapping, Optional, Union
+
+from . import _kobalt
+
+__version__ = _kobalt.__version__
+__all__ = ["KobaltError", "assess", "screen", "screen_batches", "__version__"]
+
+
+class KobaltError(Exception):
+    """A request or input Kobalt cannot use.
+
+    ``error`` is the contract's error object (``{"error": {"code", "message",
+    "path"}}``) when the request was refused, else ``None``.
+    """
+
+    def __init__(self, message: str, error: Optional[dict] = None):
+        super().__init__(message)
+        self.error = error
+
+
+def _raise(e: Exception) -> None:
+    """The native error (message, contract error object as JSON) as a KobaltError."""
+    message = str(e.args[0]) if e.args else str(e)
+    document = e.args[1] if len(e.args) > 1 else ""
+    raise KobaltError(message, json.loads(document) if document else None) from None
+
+
+def assess(
+    request: Mapping[str, Any],
+    *,
+    guideline: Optional[str] = None,
+    language: Optional[str] = None,
+    audience: Optional[str] = None,
+    evaluation_date: Optional[str] = None,
+    projection: bool = True,
+) -> dict:
+    """Assess one person (a ``kobalt.request/v1`` dict); returns the assessment dict.
+
+    The keyword arguments override the request's ``guideline`` (``"nhg"`` or
+    ``"nice"``), ``language`` (``"nl"``, ``"en"``) and ``audience``
+    (``"patient"``, ``"clinician"``); ``evaluation_date`` (``"YYYY-MM-DD"``) is
+    used when the request has none (default: today). ``projection=False``
+    leaves out the projection of body B12 stores.
+    """
+    try:
+        text = _kobalt.assess_json(
+            json.dumps(request), guideline, language, audience, evaluation_date, projection
+        )
+    except _kobalt.NativeError as e:
+        _raise(e)
+    return json.loads(text)
+
+
+def _mapping(mapping: Union[None, str, "os.PathLike[str]", Mapping[str, Any]]):
+    """(TOML text, JSON text) of a mapping: a dict, a path to a TOML file, or TOML text."""
+    if mapping is None:
+        return None, None
+    if isinstance(mapping, Mapping):
+        return None, json.dumps(mapping)
+    if isinstance(mapping, os.PathLike) or (isinstance(mapping, str) and os.path.isfile(mapping)):
+        with open(mapping, encoding="utf-8") as f:
+            return f.read(), None
+    return str(mapping), None
+
+
+def screen(data: Any, *, mapping=None, guideline: str = "nhg"):
+    """Screen a lab export held as Arrow data; returns a ``pyarrow.Table``.
+
+    One output row per input row, in input order: ``row`` (from 1), the columns
+    of ``kobalt screen``'s output (``patient_id``, ``status``, ``risk_group``,
+    ``flags``, ``reflex_test``, ``rules``) and ``rejected``: why a row was not
+    screened (then the other columns are null). ``mapping`` says which column is
+    which: a dict, a TOML file or TOML text in the format of ``kobalt screen
+    --mapping``; without it, the benchmark export's columns.
+    """
+    toml, js = _mapping(mapping)
+    try:
+        return _kobalt.screen_table(data, toml, js, guideline)
+    except _kobalt.NativeError as e:
+        _raise(e)
+
+
+def screen_batches(data: Any, *, mapping=None, guideline: str = "nhg") -> Iterator[Any]:
+    """As ``screen``, batch by batch as the input is read (larger than memory).
+
+    Returns a ``pyarrow.RecordBatchReader``: iterate it, or pass it on to
+    anything that reads Arrow streams.
+    """
+    toml, js = _mapping(mapping)
+    try:
+        return _kobalt.screen_reader(data, toml, js, guideline)
+    except _kobalt.NativeError as e:
+        _raise(e)

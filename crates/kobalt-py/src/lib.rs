@@ -1,0 +1,230 @@
+//! The native part of the `kobalt` Python package (issue 18): the same
+//! assessment as `kobalt assess --format json`, and screening of Arrow data
+//! (anything with `__arrow_c_stream__`) as `kobalt screen` does, with the GIL
+//! released while it works. The Python layer (`python/kobalt`) gives these
+//! their documented signatures, stubs and exception type.
+
+use std::sync::LazyLock;
+
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_pyarrow::{FromPyArrow, IntoPyArrow};
+use arrow_schema::{ArrowError, SchemaRef};
+use kobalt_contract::{Audience, Guideline, Language};
+use kobalt_kb::Knowledge;
+use kobalt_screen::{BatchScreen, Mapping};
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+create_exception!(
+    _kobalt,
+    NativeError,
+    PyException,
+    "An error of Kobalt's native code."
+);
+
+/// The bundled knowledge base, validated once per process.
+static KB: LazyLock<Result<Knowledge, String>> =
+    LazyLock::new(|| kobalt_kb::bundled().map_err(|e| e.to_string()));
+
+fn kb() -> PyResult<&'static Knowledge> {
+    KB.as_ref()
+        .map_err(|e| NativeError::new_err((e.clone(), String::new())))
+}
+
+/// An error as Python sees it: the message, and the contract's error object
+/// as JSON (empty when there is none).
+fn error(message: impl ToString, document: String) -> PyErr {
+    NativeError::new_err((message.to_string(), document))
+}
+
+fn vocabulary<T>(
+    value: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+) -> PyResult<Option<T>> {
+    value
+        .map(|v| parse(v).ok_or_else(|| error(format!("unknown {what} '{v}'"), String::new())))
+        .transpose()
+}
+
+/// `kobalt assess --format json` for a request given as JSON text; the
+/// overrides as the CLI's flags. Returns the assessment as JSON text.
+#[pyfunction]
+#[pyo3(signature = (request, guideline=None, language=None, audience=None, evaluation_date=None, projection=true, draws=1000))]
+#[allow(clippy::too_many_arguments)]
+fn assess_json(
+    py: Python<'_>,
+    request: &str,
+    guideline: Option<&str>,
+    language: Option<&str>,
+    audience: Option<&str>,
+    evaluation_date: Option<&str>,
+    projection: bool,
+    draws: usize,
+) -> PyResult<String> {
+    let kb = kb()?;
+    let guideline = vocabulary(guideline, Guideline::parse, "guideline")?;
+    let language = vocabulary(language, Language::parse, "language")?;
+    let audience = vocabulary(audience, Audience::parse, "audience")?;
+    let today = match evaluation_date {
+        Some(d) => d
+            .parse::<jiff::civil::Date>()
+            .map_err(|e| error(format!("evaluation_date '{d}': {e}"), String::new()))?,
+        None => jiff::Zoned::now().date(),
+    };
+    let request = request.to_owned();
+    py.detach(move || {
+        let result = kobalt_contract::parse_request(&request).and_then(|mut req| {
+            req.guideline = guideline.or(req.guideline);
+            req.language = language.or(req.language);
+            req.audience = audience.or(req.audience);
+            if projection {
+                kobalt_engine::assess_with_projection(kb, &req, today, projection_options(draws))
+            } else {
+                kobalt_engine::assess(kb, &req, today)
+            }
+        });
+        match result {
+            Ok(a) => serde_json::to_string(&a).map_err(|e| error(e, String::new())),
+            Err(e) => {
+                let document = serde_json::to_string(&e.to_document()).unwrap_or_default();
+                Err(error(format!("invalid request: {e}"), document))
+            }
+        }
+    })
+}
+
+/// The CLI's projection settings (`kobalt assess`: 1000 draws, seed 1).
+fn projection_options(draws: usize) -> kobalt_kinetics::Options {
+    kobalt_kinetics::Options {
+        draws: draws.min(100_000),
+        seed: 1,
+        every_days: 7,
+        threads: std::thread::available_parallelism().map_or(1, usize::from),
+    }
+}
+
+/// A mapping: the built-in one, TOML text, or JSON text (a Python dict).
+fn mapping(toml: Option<&str>, json: Option<&str>) -> PyResult<Mapping> {
+    let parsed = match (toml, json) {
+        (Some(t), _) => Mapping::parse(t),
+        (None, Some(j)) => Mapping::from_json(j),
+        (None, None) => Ok(Mapping::builtin()),
+    };
+    parsed.map_err(|e| error(e, String::new()))
+}
+
+/// Screens a stream of record batches: a window of batches at a time on
+/// every core, one output batch per input batch, in order.
+struct Screening {
+    input: Box<dyn RecordBatchReader + Send>,
+    screen: BatchScreen<'static>,
+    threads: usize,
+    ready: std::collections::VecDeque<RecordBatch>,
+}
+
+impl Screening {
+    /// Screens the next window of input batches into `ready`.
+    fn fill(&mut self) -> Result<(), ArrowError> {
+        let mut window = Vec::with_capacity(self.threads * 2);
+        while window.len() < self.threads * 2 {
+            match self.input.next() {
+                Some(batch) => window.push(batch?),
+                None => break,
+            }
+        }
+        let out = self
+            .screen
+            .screen_many(&window, self.threads)
+            .map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
+        self.ready.extend(out);
+        Ok(())
+    }
+}
+
+impl Iterator for Screening {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ready.is_empty()
+            && let Err(e) = self.fill()
+        {
+            return Some(Err(e));
+        }
+        self.ready.pop_front().map(Ok)
+    }
+}
+
+impl RecordBatchReader for Screening {
+    fn schema(&self) -> SchemaRef {
+        kobalt_screen::output_schema()
+    }
+}
+
+fn screening(
+    data: &Bound<'_, PyAny>,
+    mapping_toml: Option<&str>,
+    mapping_json: Option<&str>,
+    guideline: &str,
+) -> PyResult<Screening> {
+    let kb = kb()?;
+    let guideline =
+        vocabulary(Some(guideline), Guideline::parse, "guideline")?.unwrap_or(Guideline::DEFAULT);
+    let mapping = mapping(mapping_toml, mapping_json)?;
+    let input = arrow_array::ffi_stream::RecordBatchStreamReader::from_pyarrow_bound(data)?;
+    let screen = BatchScreen::new(kb, &mapping, guideline, &input.schema())
+        .map_err(|e| error(e, String::new()))?;
+    Ok(Screening {
+        input: Box::new(input),
+        screen,
+        threads: std::thread::available_parallelism().map_or(1, usize::from),
+        ready: std::collections::VecDeque::new(),
+    })
+}
+
+/// Screens all of `data` (anything with `__arrow_c_stream__`) with the GIL
+/// released; returns a `pyarrow.Table`.
+#[pyfunction]
+#[pyo3(signature = (data, mapping_toml=None, mapping_json=None, guideline="nhg"))]
+fn screen_table(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    mapping_toml: Option<&str>,
+    mapping_json: Option<&str>,
+    guideline: &str,
+) -> PyResult<Py<PyAny>> {
+    let screening = screening(data, mapping_toml, mapping_json, guideline)?;
+    let batches = py
+        .detach(move || screening.collect::<Result<Vec<RecordBatch>, ArrowError>>())
+        .map_err(|e| error(e, String::new()))?;
+    let table = arrow_pyarrow::Table::try_new(batches, kobalt_screen::output_schema())
+        .map_err(|e| error(e, String::new()))?;
+    Ok(table.into_pyarrow(py)?.unbind())
+}
+
+/// Screens `data` batch by batch as it is read: a `pyarrow.RecordBatchReader`
+/// for inputs larger than memory.
+#[pyfunction]
+#[pyo3(signature = (data, mapping_toml=None, mapping_json=None, guideline="nhg"))]
+fn screen_reader(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    mapping_toml: Option<&str>,
+    mapping_json: Option<&str>,
+    guideline: &str,
+) -> PyResult<Py<PyAny>> {
+    let screening = screening(data, mapping_toml, mapping_json, guideline)?;
+    let reader: Box<dyn RecordBatchReader + Send> = Box::new(screening);
+    Ok(reader.into_pyarrow(py)?.unbind())
+}
+
+#[pymodule]
+fn _kobalt(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("NativeError", m.py().get_type::<NativeError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(assess_json, m)?)?;
+    m.add_function(wrap_pyfunction!(screen_table, m)?)?;
+    m.add_function(wrap_pyfunction!(screen_reader, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Issue 18: screening Arrow batches in memory gives what `kobalt screen`
+//! gives for the same rows: the same status for every screened patient, the
+//! same rows rejected, and one output row per input row.
+
+use std::sync::{Arc, LazyLock};
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use kobalt_contract::Guideline;
+use kobalt_screen::{BatchScreen, Mapping, Options, Silent, run};
+
+static KB: LazyLock<kobalt_kb::Knowledge> =
+    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+
+const HEADER: &str = "patient_id,age,sex,metformin_years,ppi_years,b12_value,b12_unit,b12_date,holotc_pmol,mma_umol,hcy_umol,hb_gdl,mcv_fl,folate_ngml,ferritin_ngml";
+
+fn records(path: &std::path::Path) -> Vec<Vec<String>> {
+    let mut rdr = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{e}"));
+    rdr.records()
+        .map(|r| {
+            r.unwrap_or_else(|e| panic!("{e}"))
+                .iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn batches_screen_as_the_cli_does() {
+    let d = std::env::temp_dir().join(format!("kobalt-batches-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
+    let mut lines = vec![HEADER.to_owned()];
+    for i in 1..=60 {
+        lines.push(format!(
+            "{i},{},F,{},,{},pmol/L,2025-01-01,,{},,{},{},,",
+            30 + i,
+            i % 9,
+            90 + i * 5,
+            if i % 4 == 0 { "0.5" } else { "" },
+            if i % 5 == 0 { "9.5" } else { "13.0" },
+            if i % 7 == 0 { "104" } else { "90" },
+        ));
+    }
+    lines.push("61,50,F,,,abc,pmol/L,2025-01-01,,,,,,,".into());
+    lines.push("7,50,F,,,300,pmol/L,2025-01-01,,,,,,,".into());
+    let input = d.join("export.csv");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+    let opts = Options {
+        input: input.clone(),
+        out: d.join("out.csv"),
+        rejects: d.join("rejects.csv"),
+        guideline: Guideline::Nhg,
+        mapping: Mapping::builtin(),
+        threads: 1,
+        block_bytes: 4096,
+    };
+    run(&KB, &opts, &Silent).unwrap_or_else(|e| panic!("{e}"));
+    let cli = records(&opts.out);
+    let cli_rejects = records(&opts.rejects);
+
+    // The same rows as text columns, in two batches.
+    let rows = records(&input);
+    let names: Vec<&str> = HEADER.split(',').collect();
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .map(|n| Field::new(*n, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let batch = |rows: &[Vec<String>]| {
+        let columns: Vec<ArrayRef> = (0..names.len())
+            .map(|c| {
+                Arc::new(StringArray::from_iter(
+                    rows.iter()
+                        .map(|r| Some(r[c].as_str()).filter(|v| !v.is_empty())),
+                )) as ArrayRef
+            })
+            .collect();
+        RecordBatch::try_new(schema.clone(), columns).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let mut screen = BatchScreen::new(&KB, &Mapping::builtin(), Guideline::Nhg, &schema)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    for part in [&rows[..25], &rows[25..]] {
+        out.push(
+            screen
+                .screen(&batch(part))
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    let n: usize = out.iter().map(RecordBatch::num_rows).sum();
+    assert_eq!(n, rows.len(), "one output row per input row");
+    let mut screened = Vec::new();
+    let mut rejected = 0;
+    for b in &out {
+        let col = |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+        let (id, why) = (col("patient_id"), col("rejected"));
+        let status = b
+            .column_by_name("status")
+            .map(|c| c.as_dictionary::<arrow_array::types::Int8Type>().clone());
+        let (Some(id), Some(status), Some(why)) = (id, status, why) else {
+            panic!("columns missing: {:?}", b.schema());
+        };
+        let values = status.values().as_string::<i32>().clone();
+        for r in 0..b.num_rows() {
+            if why.is_null(r) {
+                let key = status.keys().value(r) as usize;
+                screened.push((id.value(r).to_owned(), values.value(key).to_owned()));
+            } else {
+                rejected += 1;
+            }
+        }
+    }
+    let cli_status: Vec<(String, String)> =
+        cli.iter().map(|r| (r[0].clone(), r[1].clone())).collect();
+    assert_eq!(screened, cli_status);
+    assert_eq!(rejected, cli_rejects.len(), "{cli_rejects:?}");
+}
