@@ -4,7 +4,8 @@
 # there), Lighthouse (accessibility and best practices) and schemathesis against the running server.
 # Installs what the browser and API checks need when it is missing: Debian's chromium and chromium-driver
 # (apt, as root or with sudo), axe-core, lighthouse and puppeteer-core (npm) into target/e2e (no browser
-# download: they use Debian's chromium), schemathesis (pip) into a virtual environment in target/venv.
+# download: they use Debian's chromium), schemathesis (pip) into a virtual environment in target/venv, and
+# the Python package with pyarrow, polars, pandas, DuckDB and pytest into target/py.
 set -euo pipefail
 cd "$(dirname "$0")"
 target="${CARGO_TARGET_DIR:-target}"
@@ -72,6 +73,17 @@ cargo clippy --workspace --all-targets -- -D warnings
 stage tests
 # --include-ignored: the browser tests are ignored in a plain `cargo test` (they need Chromium).
 cargo test --workspace --no-fail-fast -- --include-ignored
+
+stage python
+# The Python package (crates/kobalt-py: PyO3, built by pip with maturin from PyPI) in a virtual environment,
+# tested against the CLI (tests/python): the same assessment on every case and vignette, the same
+# screening of an export, from pyarrow, polars, pandas and DuckDB.
+pyvenv=target/py
+[ -x "$pyvenv/bin/python" ] || python3 -m venv "$pyvenv"
+"$pyvenv/bin/python" -m pip install -q pyarrow pytest polars pandas duckdb >/dev/null
+"$pyvenv/bin/python" -m pip install -q ./crates/kobalt-py >/dev/null
+cargo build -q -p kobalt-cli
+KOBALT_BIN="$target/debug/kobalt" "$pyvenv/bin/python" -m pytest -q tests/python
 
 stage server
 cargo build -q -p kobalt-cli
