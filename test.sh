@@ -77,10 +77,11 @@ cargo test --workspace --no-fail-fast -- --include-ignored
 stage python
 # The Python package (crates/kobalt-py: PyO3, built by pip with maturin from PyPI) in a virtual environment,
 # tested against the CLI (tests/python): the same assessment on every case and vignette, the same
-# screening of an export, from pyarrow, polars, pandas and DuckDB.
+# screening of an export, from pyarrow, polars, pandas and DuckDB, and on pyspark in local mode (Java is on the
+# machine).
 pyvenv=target/py
 [ -x "$pyvenv/bin/python" ] || python3 -m venv "$pyvenv"
-"$pyvenv/bin/python" -m pip install -q pyarrow pytest polars pandas duckdb >/dev/null
+"$pyvenv/bin/python" -m pip install -q pyarrow pytest polars "pandas<3" duckdb pyspark >/dev/null
 "$pyvenv/bin/python" -m pip install -q ./crates/kobalt-py >/dev/null
 cargo build -q -p kobalt-cli
 KOBALT_BIN="$target/debug/kobalt" "$pyvenv/bin/python" -m pytest -q tests/python

@@ -219,8 +219,17 @@ fn screen_reader(
     Ok(reader.into_pyarrow(py)?.unbind())
 }
 
+/// The patient-id column a mapping names (Spark partitions by it, so that a
+/// patient's rows meet in one partition and repeats are found).
+#[pyfunction]
+#[pyo3(signature = (mapping_toml=None, mapping_json=None))]
+fn mapping_patient_id(mapping_toml: Option<&str>, mapping_json: Option<&str>) -> PyResult<String> {
+    Ok(mapping(mapping_toml, mapping_json)?.patient_id)
+}
+
 #[pymodule]
 fn _kobalt(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(mapping_patient_id, m)?)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(assess_json, m)?)?;
