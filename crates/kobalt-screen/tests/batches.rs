@@ -2,7 +2,10 @@
 //! gives for the same rows: the same status for every screened patient, the
 //! same rows rejected, and one output row per input row.
 
-use std::sync::{Arc, LazyLock};
+mod common;
+use common::{KB, read_csv};
+
+use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
@@ -10,22 +13,7 @@ use arrow_schema::{DataType, Field, Schema};
 use kobalt_contract::Guideline;
 use kobalt_screen::{BatchScreen, Mapping, Options, Silent, run};
 
-static KB: LazyLock<kobalt_kb::Knowledge> =
-    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
-
 const HEADER: &str = "patient_id,age,sex,metformin_years,ppi_years,b12_value,b12_unit,b12_date,holotc_pmol,mma_umol,hcy_umol,hb_gdl,mcv_fl,folate_ngml,ferritin_ngml";
-
-fn records(path: &std::path::Path) -> Vec<Vec<String>> {
-    let mut rdr = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{e}"));
-    rdr.records()
-        .map(|r| {
-            r.unwrap_or_else(|e| panic!("{e}"))
-                .iter()
-                .map(str::to_owned)
-                .collect()
-        })
-        .collect()
-}
 
 #[test]
 fn batches_screen_as_the_cli_does() {
@@ -57,11 +45,11 @@ fn batches_screen_as_the_cli_does() {
         block_bytes: 4096,
     };
     run(&KB, &opts, &Silent).unwrap_or_else(|e| panic!("{e}"));
-    let cli = records(&opts.out);
-    let cli_rejects = records(&opts.rejects);
+    let cli = read_csv(&opts.out);
+    let cli_rejects = read_csv(&opts.rejects);
 
     // The same rows as text columns, in two batches.
-    let rows = records(&input);
+    let rows = read_csv(&input);
     let names: Vec<&str> = HEADER.split(',').collect();
     let schema = Arc::new(Schema::new(
         names

@@ -5,8 +5,11 @@
 //! a reject names its row and carries its values; and every input row is in
 //! the output or the rejects, counted from the files themselves.
 
+mod common;
+use common::{KB, read_csv};
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use arrow_array::types::{
     ArrowDictionaryKeyType, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type,
@@ -21,9 +24,6 @@ use arrow_array::{
 use arrow_schema::{DataType, Field, Schema};
 use kobalt_contract::Guideline;
 use kobalt_screen::{Mapping, Options, Silent, run};
-
-static KB: LazyLock<kobalt_kb::Knowledge> =
-    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
 
 /// Rows of every test export: ids 1..=120 fit every integer width.
 const N: usize = 120;
@@ -187,19 +187,6 @@ fn stored_type(path: &Path, name: &str) -> DataType {
         .unwrap_or_else(|e| panic!("{e}"))
         .data_type()
         .clone()
-}
-
-fn read_csv(path: &Path) -> Vec<Vec<String>> {
-    let mut rdr =
-        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    rdr.records()
-        .map(|r| {
-            r.unwrap_or_else(|e| panic!("{e}"))
-                .iter()
-                .map(str::to_owned)
-                .collect()
-        })
-        .collect()
 }
 
 /// What a run wrote, read back from its files.

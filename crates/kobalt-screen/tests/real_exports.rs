@@ -4,13 +4,12 @@
 //! CSV holds: rows in = rows in the output + rows in the rejects.
 
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 
 use kobalt_contract::Guideline;
 use kobalt_screen::{Mapping, Options, Silent, run};
 
-static KB: LazyLock<kobalt_kb::Knowledge> =
-    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
+mod common;
+use common::KB;
 
 const HEADER: &str = "patient_id,age,sex,metformin_years,ppi_years,b12_value,b12_unit,b12_date,holotc_pmol,mma_umol,hcy_umol,hb_gdl,mcv_fl,folate_ngml,ferritin_ngml";
 

@@ -1,15 +1,14 @@
 //! Small exports with every kind of bad row, FHIR NDJSON with mixed units,
 //! long-format pivoting, gzip (whole and truncated) and row conservation.
 
+mod common;
+use common::{KB, read_csv};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 
 use kobalt_contract::Guideline;
 use kobalt_screen::{Mapping, Options, Silent, run};
-
-static KB: LazyLock<kobalt_kb::Knowledge> =
-    LazyLock::new(|| kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}")));
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("kobalt-screen-{name}-{}", std::process::id()));
@@ -34,19 +33,6 @@ impl Run {
             .cloned()
             .unwrap_or_default()
     }
-}
-
-fn read_csv(path: &Path) -> Vec<Vec<String>> {
-    let mut rdr =
-        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    rdr.records()
-        .map(|r| {
-            r.unwrap_or_else(|e| panic!("{e}"))
-                .iter()
-                .map(str::to_owned)
-                .collect()
-        })
-        .collect()
 }
 
 /// The rows of a Parquet output, as text (null as empty, like CSV).
