@@ -77,11 +77,17 @@ cargo test --workspace --no-fail-fast -- --include-ignored
 stage python
 # The Python package (crates/kobalt-py: PyO3, built by pip with maturin from PyPI) in a virtual environment,
 # tested against the CLI (tests/python): the same assessment on every case and vignette, the same
-# screening of an export, from pyarrow, polars, pandas and DuckDB, and on pyspark in local mode (Java is on the
-# machine).
+# screening of an export, from pyarrow, polars, pandas and DuckDB, on pyspark in local mode (Java is on the
+# machine), and of an OMOP CDM in DuckDB and in PostgreSQL.
 pyvenv=target/py
 [ -x "$pyvenv/bin/python" ] || python3 -m venv "$pyvenv"
-"$pyvenv/bin/python" -m pip install -q pyarrow pytest polars "pandas<3" duckdb pyspark >/dev/null
+"$pyvenv/bin/python" -m pip install -q pyarrow pytest polars "pandas<3" duckdb pyspark "psycopg[binary]" >/dev/null
+# The OMOP test starts a throwaway PostgreSQL cluster with Debian's postgresql.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v apt-get >/dev/null; then
+  echo "installing postgresql"
+  as_root apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q postgresql >/dev/null
+fi
 "$pyvenv/bin/python" -m pip install -q ./crates/kobalt-py >/dev/null
 cargo build -q -p kobalt-cli
 KOBALT_BIN="$target/debug/kobalt" "$pyvenv/bin/python" -m pytest -q tests/python

@@ -219,6 +219,50 @@ fn screen_reader(
     Ok(reader.into_pyarrow(py)?.unbind())
 }
 
+/// The codes an OMOP CDM is read by, from the knowledge base (as JSON): the
+/// LOINC codes of each screening analyte (analytes.toml) and the RxNorm
+/// ingredient codes of metformin and the acid blockers (fhir.toml), with their
+/// sources. `kobalt.omop` finds their concept ids in the CDM's own CONCEPT table.
+#[pyfunction]
+fn omop_codes() -> PyResult<String> {
+    let kb = kb()?;
+    let rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
+    let analytes: serde_json::Map<String, serde_json::Value> = [
+        "b12_total",
+        "holotranscobalamin",
+        "mma",
+        "homocysteine",
+        "haemoglobin",
+        "mcv",
+    ]
+    .iter()
+    .filter_map(|id| {
+        let a = &kb.analytes[kb.analyte(id)? as usize];
+        Some(((*id).to_owned(), serde_json::json!(a.loinc)))
+    })
+    .collect();
+    let medications: serde_json::Map<String, serde_json::Value> =
+        ["metformin", "proton_pump_inhibitor"]
+            .iter()
+            .map(|id| {
+                let codes: Vec<&str> = kb
+                    .fhir
+                    .medications
+                    .iter()
+                    .filter(|r| r.id == *id && r.system == rxnorm)
+                    .map(|r| r.code.as_str())
+                    .collect();
+                ((*id).to_owned(), serde_json::json!(codes))
+            })
+            .collect();
+    serde_json::to_string(&serde_json::json!({
+        "analytes": analytes,
+        "medications": medications,
+        "sources": { "analytes": "knowledge/analytes.toml (LOINC)", "medications": "knowledge/fhir.toml (RxNorm, NLM-RXNORM)" }
+    }))
+    .map_err(|e| error(e, String::new()))
+}
+
 /// The patient-id column a mapping names (Spark partitions by it, so that a
 /// patient's rows meet in one partition and repeats are found).
 #[pyfunction]
@@ -230,6 +274,7 @@ fn mapping_patient_id(mapping_toml: Option<&str>, mapping_json: Option<&str>) ->
 #[pymodule]
 fn _kobalt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mapping_patient_id, m)?)?;
+    m.add_function(wrap_pyfunction!(omop_codes, m)?)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(assess_json, m)?)?;

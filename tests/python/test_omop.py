@@ -1,0 +1,156 @@
+"""Issue 18 item 3: kobalt.omop.screen on an OMOP CDM (DuckDB) gives what the
+CLI gives for the same persons written as a wide export by hand: the latest
+result per analyte within the window, units from the CDM's UCUM concepts,
+drugs through CONCEPT_ANCESTOR, and the flags written back as a table."""
+
+import csv
+import datetime
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+import pytest
+
+duckdb = pytest.importorskip("duckdb")
+
+import kobalt.omop  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+KOBALT = os.environ.get("KOBALT_BIN", os.path.join(ROOT, "target", "debug", "kobalt"))
+
+CDM = """
+CREATE TABLE concept (concept_id INTEGER, concept_code VARCHAR, vocabulary_id VARCHAR);
+INSERT INTO concept VALUES
+  (3000593, '2132-9', 'LOINC'), (900001, '13964-2', 'LOINC'), (900002, '718-7', 'LOINC'),
+  (900003, '787-2', 'LOINC'), (900004, '1234-5', 'LOINC'),
+  (8845, 'pg/mL', 'UCUM'), (8749, 'umol/L', 'UCUM'), (8713, 'g/dL', 'UCUM'), (8583, 'fL', 'UCUM'),
+  (8729, 'pmol/L', 'UCUM'),
+  (8532, 'F', 'Gender'), (8507, 'M', 'Gender'),
+  (1503297, '6809', 'RxNorm'), (40163924, '861007', 'RxNorm'), (923645, '7646', 'RxNorm');
+CREATE TABLE concept_ancestor (ancestor_concept_id INTEGER, descendant_concept_id INTEGER);
+INSERT INTO concept_ancestor VALUES (1503297, 1503297), (1503297, 40163924), (923645, 923645);
+CREATE TABLE person (person_id INTEGER, gender_concept_id INTEGER, year_of_birth INTEGER);
+INSERT INTO person VALUES (1, 8532, 1950), (2, 8507, 1980), (3, 8532, 1990), (4, 8507, 1940);
+CREATE TABLE measurement (measurement_id INTEGER, person_id INTEGER, measurement_concept_id INTEGER,
+  measurement_date DATE, value_as_number DOUBLE PRECISION, unit_concept_id INTEGER);
+INSERT INTO measurement VALUES
+  (1, 1, 3000593, DATE '2026-06-01', 180, 8845),
+  (2, 1, 900002, DATE '2026-06-01', 11.0, 8713),
+  (3, 2, 3000593, DATE '2020-01-01', 400, 8729),
+  (4, 2, 3000593, DATE '2026-05-01', 250, 8729),
+  (5, 4, 3000593, DATE '2026-04-01', 200, 8729),
+  (6, 4, 900001, DATE '2026-04-01', 0.6, 8749),
+  (7, 4, 900004, DATE '2026-04-01', 99, 8749),
+  (8, 3, 3000593, DATE '2027-01-01', 90, 8729);
+CREATE TABLE drug_exposure (person_id INTEGER, drug_concept_id INTEGER,
+  drug_exposure_start_date DATE, drug_exposure_end_date DATE);
+INSERT INTO drug_exposure VALUES
+  (1, 40163924, DATE '2015-01-01', DATE '2026-06-01'),
+  (2, 923645, DATE '2019-01-01', DATE '2026-01-01');
+"""
+
+# The same persons as a wide export, written by hand from the CDM above (as of 2026-12-01, window 730 days):
+# person 2's result of 2020 is outside the window; person 3's of 2027 is after the day; the unknown LOINC is left out.
+WIDE = """patient_id,age,sex,metformin_years,acid_years,b12_total_value,b12_total_unit,mma_value,mma_unit,haemoglobin_value,haemoglobin_unit
+1,76,F,11.41,,180,pg/mL,,,11.0,g/dL
+2,46,M,,7.0,250,pmol/L,,,,
+3,36,F,,,,,,,,
+4,86,M,,,200,pmol/L,0.6,umol/L,,
+"""
+
+MAPPING = """patient_id = "patient_id"
+age = "age"
+sex = "sex"
+metformin_years = "metformin_years"
+acid_suppressant_years = "acid_years"
+[sex_values]
+F = "female"
+M = "male"
+[[lab]]
+analyte = "b12_total"
+value = "b12_total_value"
+unit_column = "b12_total_unit"
+[[lab]]
+analyte = "mma"
+value = "mma_value"
+unit_column = "mma_unit"
+[[lab]]
+analyte = "haemoglobin"
+value = "haemoglobin_value"
+unit_column = "haemoglobin_unit"
+"""
+
+
+def cli_flags(tmp_path):
+    """The CLI's flags for the hand-written wide export."""
+    (tmp_path / "wide.csv").write_text(WIDE)
+    (tmp_path / "mapping.toml").write_text(MAPPING)
+    subprocess.run([KOBALT, "screen", str(tmp_path / "wide.csv"), "--out", str(tmp_path / "out.csv"),
+                    "--mapping", str(tmp_path / "mapping.toml")], check=True, capture_output=True)
+    with open(tmp_path / "out.csv", encoding="utf-8") as f:
+        return {r["patient_id"]: r for r in csv.DictReader(f)}
+
+
+def assert_same(got, cli):
+    assert set(got) == set(cli) == {"1", "2", "3", "4"}
+    for pid, row in cli.items():
+        for column in ["status", "risk_group", "flags", "reflex_test", "rules"]:
+            assert (got[pid][column] or "") == row[column], (pid, column)
+    assert got["1"]["status"] == "deficient"
+    assert got["3"]["status"] == "not_tested", "a result after the day does not count"
+
+
+def test_omop_screen_equals_the_cli_on_the_same_persons(tmp_path):
+    con = duckdb.connect(str(tmp_path / "cdm.duckdb"))
+    con.execute(CDM)
+    flags = kobalt.omop.screen(con, as_of=datetime.date(2026, 12, 1), write_table="kobalt_b12_flags")
+    got = {r["patient_id"]: r for r in flags.to_pylist()}
+    assert_same(got, cli_flags(tmp_path))
+    written = con.execute("SELECT count(*), count(status) FROM kobalt_b12_flags").fetchone()
+    assert written == (4, 4)
+
+
+@pytest.fixture
+def postgres():
+    """A throwaway PostgreSQL cluster (Debian's postgresql), run as the postgres user."""
+    psycopg = pytest.importorskip("psycopg")
+    initdb = (sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or [shutil.which("initdb")])[-1]
+    if not initdb:
+        pytest.skip("no PostgreSQL here (test.sh installs it)")
+    bindir = os.path.dirname(initdb)
+    d = tempfile.mkdtemp(prefix="kobalt-pg-", dir="/tmp")
+    os.chmod(d, 0o755)
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_pg:
+        shutil.chown(d, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run(as_pg + [initdb, "-D", d + "/data", "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    subprocess.run(as_pg + [os.path.join(bindir, "pg_ctl"), "-D", d + "/data", "-w", "-l", d + "/log",
+                            "-o", f"-p {port} -k {d} -c listen_addresses=''", "start"],
+                   check=True, capture_output=True)
+    con = psycopg.connect(host=d, port=port, user="postgres", dbname="postgres")
+    try:
+        yield con
+    finally:
+        con.close()
+        subprocess.run(as_pg + [os.path.join(bindir, "pg_ctl"), "-D", d + "/data", "-m", "fast", "stop"],
+                       capture_output=True)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_omop_screen_on_postgresql(postgres, tmp_path):
+    with postgres.cursor() as cur:
+        cur.execute(CDM)
+    postgres.commit()
+    flags = kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1), write_table="kobalt_b12_flags")
+    assert_same({r["patient_id"]: r for r in flags.to_pylist()}, cli_flags(tmp_path))
+    with postgres.cursor() as cur:
+        cur.execute("SELECT count(*), count(status) FROM kobalt_b12_flags")
+        assert cur.fetchone() == (4, 4)
+
