@@ -642,10 +642,15 @@ fn quoted_records(
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {
-                // Where the record itself starts (after any blank lines).
-                let (start, line) = rec.position().map_or((before, 0), |p| {
+                // Where the record itself starts: the `csv` crate may place it on
+                // the `\n` of the `\r\n` before it (or on blank lines).
+                let (mut start, mut line) = rec.position().map_or((before, 0), |p| {
                     (p.byte() as usize, p.line().saturating_sub(1))
                 });
+                while let Some(b @ (b'\r' | b'\n')) = data.get(start) {
+                    line += u64::from(*b == b'\n');
+                    start += 1;
+                }
                 let end = (rdr.position().byte() as usize).min(data.len());
                 let raw = trim_line_ends(&data[start.min(end)..end]);
                 // A line end inside a field: a quoted line break (also one

@@ -544,3 +544,27 @@ fn b53r_a_full_disk_publishes_neither_file() {
         "nothing published, no temporary files: {left:?}"
     );
 }
+
+/// A CRLF export with a quoted field (Python's csv writer) went through the
+/// `csv` crate path: every reject's line was one too low and its row began
+/// with a line break (found by the review of the Python package). The line
+/// and the row are those of the input, as in an LF export.
+#[test]
+fn crlf_rejects_name_their_own_line_and_row() {
+    let d = dir("crlf");
+    let rows = [
+        HEADER,
+        "1,60,F,,,300,pmol/L,2025-01-01,,,,,,,",
+        "\"2\",60,F,,,300,pmol/L,2025-01-01,,,,,,,",
+        "3,abc,F,,,300,pmol/L,2025-01-01,,,,,,,",
+        "4,60,F,,,300,pmol/L,2025-01-01,,,,,,,",
+    ];
+    for (name, end) in [("lf", "\n"), ("crlf", "\r\n")] {
+        let input = d.join(format!("{name}.csv"));
+        write(&input, (rows.join(end) + end).as_bytes());
+        let s = screen(&d, &input, Mapping::builtin(), 4);
+        assert_eq!(s.rejects.len(), 1, "{name}");
+        assert_eq!(s.rejects[0][0], "4", "{name}: line of the reject");
+        assert_eq!(s.rejects[0][2], rows[3], "{name}: the row as read");
+    }
+}
