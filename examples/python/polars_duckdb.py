@@ -23,10 +23,12 @@ print(flagged.filter(pl.col("rejected").is_not_null()).select("row", "rejected")
 # DuckDB: screen the result of a query, then join the flags back to the lab values.
 con = duckdb.connect()
 relation = con.sql(f"SELECT * FROM read_csv('{path}', types={{'patient_id': 'VARCHAR'}}) WHERE age >= 65")
-older = kobalt.screen(relation.arrow())
+older = kobalt.screen(relation)  # the relation itself: a reader from .arrow() can be read only once
 con.register("older", older)
 print(con.sql("""
-    SELECT o.status, count(*) AS patients, round(avg(e.b12_value), 1) AS mean_b12
+    SELECT o.status, count(*) AS patients,
+           round(avg(CASE WHEN e.b12_unit = 'pmol/L' THEN e.b12_value ELSE e.b12_value * 0.738 END), 1)
+             AS mean_b12_pmol
     FROM older o JOIN read_csv(?, types={'patient_id': 'VARCHAR'}) e USING (patient_id)
     WHERE o.rejected IS NULL GROUP BY o.status ORDER BY patients DESC
 """, params=[path]))

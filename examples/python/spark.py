@@ -16,7 +16,7 @@ import kobalt.spark
 src, out = sys.argv[1], sys.argv[2]
 spark = SparkSession.builder.master("local[2]").appName("kobalt").getOrCreate()
 df = spark.read.csv(src, header=True)  # text columns, as `kobalt screen` reads them
-flagged = kobalt.spark.screen(df)
+flagged = kobalt.spark.screen(df).cache()  # used three times below: screened once
 flagged.write.mode("overwrite").parquet(out)
 flagged.groupBy("status").count().orderBy(F.desc("count")).show()
 flagged.where(F.col("rejected").isNotNull()).select("patient_id", "rejected").show(5, truncate=False)

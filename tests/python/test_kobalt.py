@@ -96,6 +96,8 @@ def test_screen_equals_the_cli_and_keeps_every_row(export):
     assert result.column("row").to_pylist() == list(range(1, table.num_rows + 1))
     screened, rejected = statuses(result)
     assert len(rejected) == len(cli_rejects)
+    # A rejected row keeps its patient id, so that it can be found again.
+    assert {r["patient_id"] for r in rejected} >= {"20001", "17"}, rejected
     assert set(screened) == set(cli)
     for pid, row in screened.items():
         for column in ["status", "risk_group", "flags", "reflex_test", "rules"]:
@@ -138,6 +140,23 @@ def test_a_mapping_as_dict_toml_or_file(tmp_path):
     assert all(r == results[0] for r in results)
     assert results[0][0]["status"] == "deficient"
     assert "sex" in results[0][1]["rejected"], "an unmapped sex code is a reject, not 'unknown'"
+
+
+def test_requests_from_dataframe_rows_and_a_mistyped_mapping_path(tmp_path):
+    np = pytest.importorskip("numpy")
+    import datetime
+
+    request = {"person": {"age_years": np.int64(50)},
+               "labs": [{"analyte": "b12_total", "value": np.float64(118.0), "unit": "pmol/L",
+                         "date": datetime.date(2026, 1, 1)}]}
+    a = kobalt.assess(request, evaluation_date=datetime.date(2026, 6, 1))
+    assert a["b12_status"]["category"] == "deficient"
+    with pytest.raises(kobalt.KobaltError) as e:
+        kobalt.assess({"person": {"age_years": 50},
+                       "labs": [{"analyte": "b12_total", "value": float("nan"), "unit": "pmol/L"}]})
+    assert e.value.error["error"]["path"] == "/labs/0/value"
+    with pytest.raises(kobalt.KobaltError, match="no such file"):
+        kobalt.screen(pa.table({"patient_id": ["1"]}), mapping=str(tmp_path / "nope" / "mapping.toml"))
 
 
 def test_errors_name_the_problem():

@@ -10,6 +10,7 @@ import pytest
 
 pyspark = pytest.importorskip("pyspark")
 
+import kobalt  # noqa: E402
 import kobalt.spark  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -55,3 +56,18 @@ def test_spark_screen_equals_the_cli(tmp_path):
 def df_rows(path):
     with open(path, encoding="utf-8") as f:
         return sum(1 for _ in csv.DictReader(f))
+
+
+def test_spark_checks_the_mapping_and_guideline_on_the_driver():
+    from pyspark.sql import SparkSession
+
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    spark = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
+    try:
+        df = spark.createDataFrame([("1", "50")], ["patient_id", "leeftijd"])
+        with pytest.raises(kobalt.KobaltError, match="age"):
+            kobalt.spark.screen(df)  # no action: the error comes at the call
+        with pytest.raises(kobalt.KobaltError, match="guideline"):
+            kobalt.spark.screen(df, mapping={"patient_id": "patient_id"}, guideline="who")
+    finally:
+        spark.stop()

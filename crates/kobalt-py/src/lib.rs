@@ -127,10 +127,19 @@ struct Screening {
 impl Screening {
     /// Screens the next window of input batches into `ready`.
     fn fill(&mut self) -> Result<(), ArrowError> {
+        // One big batch (a polars or pandas frame) is sliced, zero-copy, so
+        // that every core gets a share.
+        const SLICE: usize = 1 << 16;
         let mut window = Vec::with_capacity(self.threads * 2);
         while window.len() < self.threads * 2 {
             match self.input.next() {
-                Some(batch) => window.push(batch?),
+                Some(batch) => {
+                    let batch = batch?;
+                    let rows = batch.num_rows();
+                    for start in (0..rows.max(1)).step_by(SLICE) {
+                        window.push(batch.slice(start, SLICE.min(rows - start)));
+                    }
+                }
                 None => break,
             }
         }

@@ -16,7 +16,7 @@ use kobalt_engine::screen::Screener;
 use kobalt_kb::Knowledge;
 
 use crate::output::{OUTPUT_COLUMNS, RowBytes, dictionaries, row_keys};
-use crate::parquet::{Projection, mapped_columns, refuse_repeated, screen_batch};
+use crate::parquet::{Col, Projection, mapped_columns, refuse_repeated, screen_batch};
 use crate::row::{BlockResult, Buffers, RowPlan};
 use crate::{Mapping, ScreenError, Seen};
 
@@ -115,13 +115,40 @@ impl<'k> BatchScreen<'k> {
         let mut marked = Vec::with_capacity(screened.len());
         for (batch, result) in batches.iter().zip(screened) {
             let duplicates = self.duplicates(&result);
-            marked.push((self.rows, batch.num_rows(), result, duplicates));
+            let rejected_ids = self.rejected_ids(batch, &result);
+            marked.push(Marked {
+                first: self.rows,
+                n: batch.num_rows(),
+                result,
+                duplicates,
+                rejected_ids,
+            });
             self.rows += batch.num_rows() as u64;
         }
         let dictionaries = &self.dictionaries;
-        parallel(&marked, threads, |(first, n, result, duplicates)| {
-            build(*first, *n, result, duplicates, dictionaries)
-        })
+        parallel(&marked, threads, |m| build(m, dictionaries))
+    }
+
+    /// The patient id of each rejected row, as the input has it (rejects keep
+    /// it, so that they can be found again; empty when there is none).
+    fn rejected_ids(&self, batch: &RecordBatch, result: &BlockResult) -> Vec<Option<String>> {
+        let column = self
+            .projection
+            .id
+            .and_then(|i| self.indices.get(i))
+            .map(|i| batch.column(*i));
+        let Some(column) = column else {
+            return vec![None; result.rejects.len()];
+        };
+        let ids = Col::of(column);
+        result
+            .rejects
+            .iter()
+            .map(|r| {
+                let text = ids.text(r.line as usize);
+                (!text.is_empty()).then(|| String::from_utf8_lossy(text).into_owned())
+            })
+            .collect()
     }
 
     fn screen_rows(&self, batch: &RecordBatch) -> Result<BlockResult, ScreenError> {
@@ -154,6 +181,18 @@ impl<'k> BatchScreen<'k> {
     }
 }
 
+/// A screened batch after the duplicate check, ready to build.
+struct Marked {
+    /// Rows before it in the table.
+    first: u64,
+    n: usize,
+    result: BlockResult,
+    /// By key of `result`: the patient came before.
+    duplicates: Vec<bool>,
+    /// By reject of `result`: the row's patient id as the input has it.
+    rejected_ids: Vec<Option<String>>,
+}
+
 /// `f` over `items` on up to `threads` scoped threads, results in order.
 fn parallel<T: Sync, R: Send>(
     items: &[T],
@@ -182,29 +221,22 @@ fn parallel<T: Sync, R: Send>(
 
 /// The output batch of `n` input rows from row `first`: screened rows and
 /// rejects merged by row, repeated patients turned into rejects.
-fn build(
-    first: u64,
-    n: usize,
-    result: &BlockResult,
-    duplicates: &[bool],
-    dictionaries: &[ArrayRef; 5],
-) -> Result<RecordBatch, ScreenError> {
+fn build(m: &Marked, dictionaries: &[ArrayRef; 5]) -> Result<RecordBatch, ScreenError> {
+    let (first, n, result) = (m.first, m.n, &m.result);
     let mut ids = StringBuilder::with_capacity(n, n * 8);
     let mut keys: [Vec<Option<i8>>; 5] = std::array::from_fn(|_| Vec::with_capacity(n));
     let mut rejected = StringBuilder::with_capacity(n, 0);
-    let (mut screened, mut rejects) = (
-        result.keys.iter().zip(duplicates).peekable(),
-        result.rejects.iter().peekable(),
-    );
+    let mut screened = result.keys.iter().zip(&m.duplicates).peekable();
+    let mut rejects = result.rejects.iter().zip(&m.rejected_ids).peekable();
     for row in 0..n as u64 {
-        let reason = match (screened.peek(), rejects.peek()) {
+        let (reason, id) = match (screened.peek(), rejects.peek()) {
             (Some((k, dup)), _) if u64::from(k.line) == row => {
                 let (k, dup) = (*k, **dup);
                 screened.next();
+                let id = &result.out[k.out_start as usize..k.id_end as usize];
                 if dup {
-                    Some(DUPLICATE)
+                    (Some(DUPLICATE), Some(String::from_utf8_lossy(id)))
                 } else {
-                    let id = &result.out[k.out_start as usize..k.id_end as usize];
                     ids.append_value(String::from_utf8_lossy(id));
                     for (column, key) in keys.iter_mut().zip(row_keys(&k.screened)) {
                         column.push(key);
@@ -213,10 +245,13 @@ fn build(
                     continue;
                 }
             }
-            (_, Some(r)) if r.line == row => rejects.next().map(|r| r.reason.as_str()),
-            _ => Some("the row was not read"),
+            (_, Some((r, _))) if r.line == row => match rejects.next() {
+                Some((r, id)) => (Some(r.reason.as_str()), id.as_deref().map(Into::into)),
+                None => (None, None),
+            },
+            _ => (Some("the row was not read"), None),
         };
-        ids.append_null();
+        ids.append_option(id);
         for column in &mut keys {
             column.push(None);
         }

@@ -37,7 +37,7 @@ use crate::{Options, Outcome, ScreenError, Sink, pipeline};
 /// A column of a record batch, made ready for row access once per batch:
 /// numbers as one dense vector (a plain load per row instead of a type
 /// dispatch and a null-bitmap test), text as the array itself.
-enum Col<'a> {
+pub(crate) enum Col<'a> {
     /// Integers, decimals and floats of every width, as `f64`.
     Numbers {
         values: Vec<Option<f64>>,
@@ -68,7 +68,7 @@ enum Col<'a> {
 }
 
 /// A column's values as text, one after the other.
-struct Formatted {
+pub(crate) struct Formatted {
     bytes: Vec<u8>,
     /// Where row r ends in `bytes` (it starts where row r - 1 ends).
     ends: Vec<usize>,
@@ -267,7 +267,7 @@ fn decimal<T: DecimalType>(v: T::Native, integer: Option<i64>, precision: u8, sc
 }
 
 impl<'a> Col<'a> {
-    fn of(c: &'a ArrayRef) -> Col<'a> {
+    pub(crate) fn of(c: &'a ArrayRef) -> Col<'a> {
         if let Some(values) = numbers(c) {
             return Col::Numbers {
                 values,
@@ -338,7 +338,7 @@ impl<'a> Col<'a> {
 
     /// Row `r`'s text, trimmed; empty when null.
     #[inline]
-    fn text(&self, r: usize) -> &[u8] {
+    pub(crate) fn text(&self, r: usize) -> &[u8] {
         match self {
             Col::Numbers {
                 values,

@@ -10,9 +10,14 @@ guideline it cites.
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
 import os
-from typing import Any, Iterator, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
+
+if TYPE_CHECKING:
+    import pyarrow
 
 from . import _kobalt
 
@@ -39,6 +44,24 @@ def _raise(e: Exception) -> None:
     raise KobaltError(message, json.loads(document) if document else None) from None
 
 
+def _json_value(value: Any, path: str) -> Any:
+    """A request value as JSON takes it: NumPy scalars as numbers, dates as
+    YYYY-MM-DD; a NaN is refused with its JSON pointer (a missing value is an
+    absent field, not NaN)."""
+    if isinstance(value, Mapping):
+        return {k: _json_value(v, f"{path}/{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v, f"{path}/{i}") for i, v in enumerate(value)]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()[:10]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # a NumPy scalar
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        error = {"error": {"code": "invalid_value", "message": f"{value} is not a number", "path": path}}
+        raise KobaltError(f"invalid request: invalid_value at {path}: {value} is not a number", error)
+    return value
+
+
 def assess(
     request: Mapping[str, Any],
     *,
@@ -56,9 +79,11 @@ def assess(
     used when the request has none (default: today). ``projection=False``
     leaves out the projection of body B12 stores.
     """
+    if isinstance(evaluation_date, datetime.date):
+        evaluation_date = evaluation_date.isoformat()
     try:
         text = _kobalt.assess_json(
-            json.dumps(request), guideline, language, audience, evaluation_date, projection
+            json.dumps(_json_value(request, "")), guideline, language, audience, evaluation_date, projection
         )
     except _kobalt.NativeError as e:
         _raise(e)
@@ -71,10 +96,15 @@ def _mapping(mapping: Union[None, str, "os.PathLike[str]", Mapping[str, Any]]):
         return None, None
     if isinstance(mapping, Mapping):
         return None, json.dumps(mapping)
-    if isinstance(mapping, os.PathLike) or (isinstance(mapping, str) and os.path.isfile(mapping)):
-        with open(mapping, encoding="utf-8") as f:
-            return f.read(), None
-    return str(mapping), None
+    text = str(mapping)
+    looks_like_a_path = isinstance(mapping, os.PathLike) or ("\n" not in text and "=" not in text)
+    if looks_like_a_path:
+        try:
+            with open(mapping, encoding="utf-8") as f:
+                return f.read(), None
+        except OSError as e:
+            raise KobaltError(f"mapping {text}: {e.strerror.lower() if e.strerror else e}") from None
+    return text, None
 
 
 def screen(data: Any, *, mapping=None, guideline: str = "nhg"):
@@ -83,7 +113,8 @@ def screen(data: Any, *, mapping=None, guideline: str = "nhg"):
     One output row per input row, in input order: ``row`` (from 1), the columns
     of ``kobalt screen``'s output (``patient_id``, ``status``, ``risk_group``,
     ``flags``, ``reflex_test``, ``rules``) and ``rejected``: why a row was not
-    screened (then the other columns are null). ``mapping`` says which column is
+    screened (then the status columns are null; ``patient_id`` is kept when the
+    row has one). ``patient_id`` is text, whatever the input's type. ``mapping`` says which column is
     which: a dict, a TOML file or TOML text in the format of ``kobalt screen
     --mapping``; without it, the benchmark export's columns.
     """
@@ -94,7 +125,7 @@ def screen(data: Any, *, mapping=None, guideline: str = "nhg"):
         _raise(e)
 
 
-def screen_batches(data: Any, *, mapping=None, guideline: str = "nhg") -> Iterator[Any]:
+def screen_batches(data: Any, *, mapping=None, guideline: str = "nhg") -> "pyarrow.RecordBatchReader":
     """As ``screen``, batch by batch as the input is read (larger than memory).
 
     Returns a ``pyarrow.RecordBatchReader``: iterate it, or pass it on to

@@ -1,5 +1,6 @@
+import datetime
 import os
-from typing import Any, Iterator, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 import pyarrow
 
@@ -15,13 +16,13 @@ def assess(
     guideline: Optional[str] = ...,
     language: Optional[str] = ...,
     audience: Optional[str] = ...,
-    evaluation_date: Optional[str] = ...,
+    evaluation_date: Union[None, str, "datetime.date"] = ...,
     projection: bool = ...,
-) -> dict: ...
+) -> Dict[str, Any]: ...
 
-MappingLike = Union[None, str, "os.PathLike[str]", Mapping[str, Any]]
+_MappingLike = Union[None, str, "os.PathLike[str]", Mapping[str, Any]]
 
-def screen(data: Any, *, mapping: MappingLike = ..., guideline: str = ...) -> pyarrow.Table: ...
+def screen(data: Any, *, mapping: _MappingLike = ..., guideline: str = ...) -> pyarrow.Table: ...
 def screen_batches(
-    data: Any, *, mapping: MappingLike = ..., guideline: str = ...
+    data: Any, *, mapping: _MappingLike = ..., guideline: str = ...
 ) -> pyarrow.RecordBatchReader: ...

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from . import _kobalt, _mapping
+from . import _kobalt, _mapping, _raise
 
 OUTPUT = ["patient_id", "status", "risk_group", "flags", "reflex_test", "rules", "rejected"]
 
@@ -49,7 +49,16 @@ def screen(df: Any, *, mapping=None, guideline: str = "nhg"):
     the reason. ``mapping`` and ``guideline`` are those of ``kobalt.screen``.
     """
     toml, js = _mapping(mapping)
-    patient_id = _kobalt.mapping_patient_id(toml, js)
+    try:
+        patient_id = _kobalt.mapping_patient_id(toml, js)
+        # Checked here, on the driver, not at the first action on the executors:
+        # the mapped columns (an empty table of the DataFrame's columns) and the guideline.
+        import pyarrow as pa
+
+        empty = pa.table({c: pa.array([], pa.string()) for c in df.columns})
+        _kobalt.screen_table(empty, toml, js, guideline)
+    except _kobalt.NativeError as e:
+        _raise(e)
 
     def run(batches):
         import pyarrow as pa
