@@ -159,6 +159,27 @@ def test_requests_from_dataframe_rows_and_a_mistyped_mapping_path(tmp_path):
         kobalt.screen(pa.table({"patient_id": ["1"]}), mapping=str(tmp_path / "nope" / "mapping.toml"))
 
 
+def test_inputs_as_notebooks_give_them():
+    import polars as pl
+
+    table = pa.table({"patient_id": ["1"], "age": [60], "b12_value": [120.0], "b12_unit": ["pmol/L"]})
+    mapping = {"patient_id": "patient_id", "age": "age",
+               "lab": [{"analyte": "b12_total", "value": "b12_value", "unit_column": "b12_unit"},
+                       {"analyte": "mma", "value": "mma", "unit": "umol/L"}]}
+    # A missing column added as polars' untyped null column (pl.lit(None)).
+    frame = pl.from_arrow(table).with_columns(pl.lit(None).alias("mma"))
+    assert kobalt.screen(frame, mapping=mapping).column("status").to_pylist() == ["deficient"]
+    # A lazy frame is named, with what to do.
+    with pytest.raises(kobalt.KobaltError, match="collect"):
+        kobalt.screen(frame.lazy(), mapping=mapping)
+    with pytest.raises(kobalt.KobaltError, match="__arrow_c_stream__"):
+        kobalt.screen([1, 2, 3])
+    # Guideline names in any case, as people type them.
+    assert kobalt.screen(frame, mapping=mapping, guideline="NICE").num_rows == 1
+    assert kobalt.assess({"person": {"age_years": 40}}, guideline="NICE", language="EN",
+                         evaluation_date="2026-11-22")["guideline"] == "nice"
+
+
 def test_errors_name_the_problem():
     with pytest.raises(kobalt.KobaltError, match="column .age. .* not in the header"):
         kobalt.screen(pa.table({"patient_id": ["1"], "b12_value": [1.0]}))

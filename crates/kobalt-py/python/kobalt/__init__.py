@@ -81,6 +81,8 @@ def assess(
     """
     if isinstance(evaluation_date, datetime.date):
         evaluation_date = evaluation_date.isoformat()
+    guideline, language, audience = (v.lower() if isinstance(v, str) else v
+                                     for v in (guideline, language, audience))
     try:
         text = _kobalt.assess_json(
             json.dumps(_json_value(request, "")), guideline, language, audience, evaluation_date, projection
@@ -107,6 +109,26 @@ def _mapping(mapping: Union[None, str, "os.PathLike[str]", Mapping[str, Any]]):
     return text, None
 
 
+def _arrow_input(data: Any) -> Any:
+    """What the Arrow C stream interface can take: a lazy polars frame is named
+    (collect it first), an untyped polars null column becomes text."""
+    kind = type(data).__module__.split(".")[0] + "." + type(data).__name__
+    if kind == "polars.LazyFrame":
+        raise KobaltError("a polars LazyFrame: call .collect() first (or screen_batches on a collected frame)")
+    if kind == "polars.DataFrame":
+        import polars as pl
+
+        nulls = [c for c, t in data.schema.items() if t == pl.Null]
+        if nulls:
+            data = data.with_columns([pl.col(c).cast(pl.Utf8) for c in nulls])
+    if not hasattr(data, "__arrow_c_stream__"):
+        raise KobaltError(
+            f"cannot screen a {kind}: give a pyarrow Table or RecordBatchReader, a polars or pandas DataFrame, "
+            "a DuckDB relation, or anything else with __arrow_c_stream__"
+        )
+    return data
+
+
 def screen(data: Any, *, mapping=None, guideline: str = "nhg"):
     """Screen a lab export held as Arrow data; returns a ``pyarrow.Table``.
 
@@ -119,8 +141,9 @@ def screen(data: Any, *, mapping=None, guideline: str = "nhg"):
     --mapping``; without it, the benchmark export's columns.
     """
     toml, js = _mapping(mapping)
+    data = _arrow_input(data)
     try:
-        return _kobalt.screen_table(data, toml, js, guideline)
+        return _kobalt.screen_table(data, toml, js, guideline.lower())
     except _kobalt.NativeError as e:
         _raise(e)
 
@@ -132,7 +155,8 @@ def screen_batches(data: Any, *, mapping=None, guideline: str = "nhg") -> "pyarr
     anything that reads Arrow streams.
     """
     toml, js = _mapping(mapping)
+    data = _arrow_input(data)
     try:
-        return _kobalt.screen_reader(data, toml, js, guideline)
+        return _kobalt.screen_reader(data, toml, js, guideline.lower())
     except _kobalt.NativeError as e:
         _raise(e)

@@ -56,6 +56,7 @@ def screen(df: Any, *, mapping=None, guideline: str = "nhg"):
         import pyarrow as pa
 
         empty = pa.table({c: pa.array([], pa.string()) for c in df.columns})
+        guideline = guideline.lower()
         _kobalt.screen_table(empty, toml, js, guideline)
     except _kobalt.NativeError as e:
         _raise(e)
