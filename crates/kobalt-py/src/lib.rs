@@ -236,20 +236,13 @@ fn screen_reader(
 fn omop_codes() -> PyResult<String> {
     let kb = kb()?;
     let rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
-    let analytes: serde_json::Map<String, serde_json::Value> = [
-        "b12_total",
-        "holotranscobalamin",
-        "mma",
-        "homocysteine",
-        "haemoglobin",
-        "mcv",
-    ]
-    .iter()
-    .filter_map(|id| {
-        let a = &kb.analytes[kb.analyte(id)? as usize];
-        Some(((*id).to_owned(), serde_json::json!(a.loinc)))
-    })
-    .collect();
+    let analytes: serde_json::Map<String, serde_json::Value> = kobalt_screen::SCREENING_ANALYTES
+        .iter()
+        .filter_map(|id| {
+            let a = &kb.analytes[kb.analyte(id)? as usize];
+            Some(((*id).to_owned(), serde_json::json!(a.loinc)))
+        })
+        .collect();
     let medications: serde_json::Map<String, serde_json::Value> =
         ["metformin", "proton_pump_inhibitor"]
             .iter()

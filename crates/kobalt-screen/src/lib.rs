@@ -120,6 +120,17 @@ pub struct Outcome {
     pub truncated: Option<String>,
 }
 
+/// The analytes screening reads, in the order of its slots (wide mappings,
+/// long and FHIR pivots, the OMOP reader of the Python package).
+pub const SCREENING_ANALYTES: [&str; 6] = [
+    "b12_total",
+    "holotranscobalamin",
+    "mma",
+    "homocysteine",
+    "haemoglobin",
+    "mcv",
+];
+
 /// Rejects header: the input line number and why.
 pub const REJECTS_HEADER: &str = "line,reason,row\n";
 

@@ -16,14 +16,7 @@ use crate::row::{number, unit_factor, unit_table};
 use crate::summary::Summary;
 use crate::{Options, Outcome, ScreenError, Sink};
 
-const ANALYTES: [&str; 6] = [
-    "b12_total",
-    "holotranscobalamin",
-    "mma",
-    "homocysteine",
-    "haemoglobin",
-    "mcv",
-];
+use crate::SCREENING_ANALYTES as ANALYTES;
 
 #[derive(Default)]
 struct Patient {

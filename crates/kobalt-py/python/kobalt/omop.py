@@ -20,8 +20,11 @@ from typing import Any, Optional
 
 from . import _kobalt, screen as _screen
 
-# Wide columns per analyte: value and unit (UCUM code of the unit concept).
-_ANALYTES = ["b12_total", "holotranscobalamin", "mma", "homocysteine", "haemoglobin", "mcv"]
+
+def _analytes() -> list:
+    """The analytes screening reads (Kobalt's list, in its order): a value and a
+    unit (the UCUM code of the unit concept) column each."""
+    return list(json.loads(_kobalt.omop_codes())["analytes"])
 
 
 def _literal(text: str) -> str:
@@ -31,8 +34,9 @@ def _literal(text: str) -> str:
 def query(*, as_of: datetime.date, window_days: int = 730) -> str:
     """The SQL (standard; DuckDB and PostgreSQL) that gives one row per person."""
     codes = json.loads(_kobalt.omop_codes())
+    analytes = list(codes["analytes"])
     lab_rows = ", ".join(
-        f"({_literal(a)}, {_literal(code)})" for a in _ANALYTES for code in codes["analytes"].get(a, [])
+        f"({_literal(a)}, {_literal(code)})" for a in analytes for code in codes["analytes"][a]
     )
     drug_rows = ", ".join(
         f"({_literal(m)}, {_literal(code)})" for m, cs in codes["medications"].items() for code in cs
@@ -41,7 +45,7 @@ def query(*, as_of: datetime.date, window_days: int = 730) -> str:
     labs = ",\n".join(
         f"  max(CASE WHEN l.analyte = {_literal(a)} THEN l.value END) AS {a}_value,\n"
         f"  max(CASE WHEN l.analyte = {_literal(a)} THEN l.unit END) AS {a}_unit"
-        for a in _ANALYTES
+        for a in analytes
     )
     return f"""
 WITH lab_codes(analyte, loinc) AS (VALUES {lab_rows}),
@@ -95,7 +99,7 @@ def mapping() -> dict:
         "sex_values": {"F": "female", "M": "male"},
         "metformin_years": "metformin_years",
         "acid_suppressant_years": "acid_years",
-        "lab": [{"analyte": a, "value": f"{a}_value", "unit_column": f"{a}_unit"} for a in _ANALYTES],
+        "lab": [{"analyte": a, "value": f"{a}_value", "unit_column": f"{a}_unit"} for a in _analytes()],
     }
 
 
