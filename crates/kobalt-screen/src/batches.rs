@@ -16,7 +16,7 @@ use kobalt_engine::screen::Screener;
 use kobalt_kb::Knowledge;
 
 use crate::output::{OUTPUT_COLUMNS, RowBytes, dictionaries, row_keys};
-use crate::parquet::{Col, Projection, mapped_columns, refuse_repeated, screen_batch};
+use crate::parquet::{Col, Projected, Projection, project, screen_batch};
 use crate::row::{BlockResult, Buffers, RowPlan};
 use crate::{Mapping, ScreenError, Seen};
 
@@ -63,31 +63,15 @@ impl<'k> BatchScreen<'k> {
         schema: &Schema,
     ) -> Result<Self, ScreenError> {
         let fields: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        let mapped = mapped_columns(mapping);
-        refuse_repeated(&fields, &mapped, "the table")?;
-        let mut indices = Vec::new();
-        for name in &mapped {
-            let i = fields.iter().position(|f| f == name).ok_or_else(|| {
-                ScreenError::MissingColumn {
-                    column: name.clone(),
-                    what: "mapped column".into(),
-                    header: crate::shown_header(&fields),
-                }
-            })?;
-            if !indices.contains(&i) {
-                indices.push(i);
-            }
-        }
-        indices.sort_unstable();
-        let projected: Vec<String> = indices.iter().map(|i| fields[*i].clone()).collect();
-        let plan = RowPlan::new(kb, mapping, &projected)?;
+        let Projected {
+            indices,
+            plan,
+            projection,
+        } = project(kb, mapping, &fields, "the table")?;
         Ok(BatchScreen {
             screener: Screener::new(kb, guideline),
             plan,
-            projection: Projection {
-                id: projected.iter().position(|n| *n == mapping.patient_id),
-                names: projected,
-            },
+            projection,
             indices,
             seen: Seen::new(0),
             rows: 0,

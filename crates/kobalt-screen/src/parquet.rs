@@ -510,8 +510,54 @@ pub(crate) fn screen_batch(
     }
 }
 
+/// The mapped columns of a table (a Parquet file, Arrow batches): where they
+/// are, the row plan over them, and the patient id among them.
+pub(crate) struct Projected {
+    /// Positions of the mapped columns in the table, ascending.
+    pub(crate) indices: Vec<usize>,
+    pub(crate) plan: RowPlan,
+    pub(crate) projection: Projection,
+}
+
+/// Every mapped column must be in `fields`, each once (`source` names the table).
+pub(crate) fn project(
+    kb: &Knowledge,
+    mapping: &crate::Mapping,
+    fields: &[String],
+    source: &str,
+) -> Result<Projected, ScreenError> {
+    let mapped = mapped_columns(mapping);
+    refuse_repeated(fields, &mapped, source)?;
+    let mut indices = Vec::new();
+    for name in mapped {
+        let i =
+            fields
+                .iter()
+                .position(|f| *f == name)
+                .ok_or_else(|| ScreenError::MissingColumn {
+                    column: name.clone(),
+                    what: "mapped column".into(),
+                    header: crate::shown_header(fields),
+                })?;
+        if !indices.contains(&i) {
+            indices.push(i);
+        }
+    }
+    indices.sort_unstable();
+    let projected: Vec<String> = indices.iter().map(|i| fields[*i].clone()).collect();
+    let plan = RowPlan::new(kb, mapping, &projected)?;
+    Ok(Projected {
+        indices,
+        plan,
+        projection: Projection {
+            id: projected.iter().position(|n| *n == mapping.patient_id),
+            names: projected,
+        },
+    })
+}
+
 /// The mapping's column names, in the order the file has them.
-pub(crate) fn mapped_columns(m: &crate::Mapping) -> Vec<String> {
+fn mapped_columns(m: &crate::Mapping) -> Vec<String> {
     let mut names = vec![m.patient_id.clone()];
     for c in [
         &m.age,
@@ -537,7 +583,7 @@ pub(crate) fn mapped_columns(m: &crate::Mapping) -> Vec<String> {
 /// A name the mapping uses must name one column: of two `patient_id`
 /// columns the first would be used silently, and the other may be the one
 /// meant. Refused before any row is screened.
-pub(crate) fn refuse_repeated(
+fn refuse_repeated(
     fields: &[String],
     mapped: &[String],
     path: &str,
@@ -584,30 +630,16 @@ pub(crate) fn run_parquet(
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let mapped = mapped_columns(&opts.mapping);
-    refuse_repeated(&fields, &mapped, &opts.input.display().to_string())?;
-    let mut indices = Vec::new();
-    for name in mapped {
-        let i =
-            fields
-                .iter()
-                .position(|f| *f == name)
-                .ok_or_else(|| ScreenError::MissingColumn {
-                    column: name.clone(),
-                    what: "mapped column".into(),
-                    header: fields.join(", "),
-                })?;
-        if !indices.contains(&i) {
-            indices.push(i);
-        }
-    }
-    indices.sort_unstable();
-    let projected: Vec<String> = indices.iter().map(|i| fields[*i].clone()).collect();
-    let plan = RowPlan::new(kb, &opts.mapping, &projected)?;
-    let projection = Projection {
-        id: projected.iter().position(|n| *n == opts.mapping.patient_id),
-        names: projected,
-    };
+    let Projected {
+        indices,
+        plan,
+        projection,
+    } = project(
+        kb,
+        &opts.mapping,
+        &fields,
+        &opts.input.display().to_string(),
+    )?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
     let groups: Vec<(usize, u64)> = builder
         .metadata()
