@@ -583,11 +583,7 @@ fn mapped_columns(m: &crate::Mapping) -> Vec<String> {
 /// A name the mapping uses must name one column: of two `patient_id`
 /// columns the first would be used silently, and the other may be the one
 /// meant. Refused before any row is screened.
-fn refuse_repeated(
-    fields: &[String],
-    mapped: &[String],
-    path: &str,
-) -> Result<(), ScreenError> {
+fn refuse_repeated(fields: &[String], mapped: &[String], path: &str) -> Result<(), ScreenError> {
     for name in mapped {
         let at: Vec<String> = fields
             .iter()
