@@ -65,6 +65,67 @@ pub(crate) struct AtomicFile {
     tmp: PathBuf,
     path: PathBuf,
     writer: BufWriter<File>,
+    writeback: Writeback,
+}
+
+/// Input bytes between two early writebacks (`AtomicFile::write_back`).
+const WRITEBACK_EVERY: u64 = 64 << 20;
+
+/// The file's data written to disk in the background while the run goes on,
+/// so that the sync before publishing has little left to write. A failure is
+/// kept and reported by `complete`: a sync error is told only once.
+struct Writeback {
+    file: Option<File>,
+    next: u64,
+    running: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    failed: Option<std::io::Error>,
+}
+
+impl Writeback {
+    fn new(file: &File) -> Writeback {
+        Writeback {
+            // Without a second handle there is no early writeback, only the final sync.
+            file: file.try_clone().ok(),
+            next: WRITEBACK_EVERY,
+            running: None,
+            failed: None,
+        }
+    }
+
+    /// Starts a background sync once `progress` passed the next mark and
+    /// the last one is done.
+    fn start(&mut self, progress: u64) {
+        if progress < self.next || self.running.as_ref().is_some_and(|r| !r.is_finished()) {
+            return;
+        }
+        self.reap();
+        let Some(file) = self.file.as_ref().and_then(|f| f.try_clone().ok()) else {
+            return;
+        };
+        self.next = progress + WRITEBACK_EVERY;
+        self.running = std::thread::Builder::new()
+            .name("writeback".into())
+            .spawn(move || file.sync_data())
+            .ok();
+    }
+
+    /// Waits for the running sync and keeps its error.
+    fn reap(&mut self) {
+        if let Some(r) = self.running.take() {
+            let result = r
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the writeback thread stopped")));
+            if let Err(e) = result {
+                self.failed.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Waits for the running sync; its error, or an earlier one.
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.reap();
+        self.failed.take().map_or(Ok(()), Err)
+    }
 }
 
 impl AtomicFile {
@@ -82,6 +143,7 @@ impl AtomicFile {
         Ok(AtomicFile {
             tmp,
             path: path.to_owned(),
+            writeback: Writeback::new(&file),
             writer: BufWriter::with_capacity(1 << 20, file),
         })
     }
@@ -104,6 +166,12 @@ impl AtomicFile {
         Ok(self.writer.get_ref())
     }
 
+    /// Lets the data written so far go to disk in the background, every
+    /// `WRITEBACK_EVERY` bytes of `progress` (input read).
+    pub(crate) fn write_back(&mut self, progress: u64) {
+        self.writeback.start(progress);
+    }
+
     /// Flushed and synced: every byte is on disk (a full disk fails here,
     /// before anything is published).
     pub(crate) fn complete(&mut self) -> Result<(), ScreenError> {
@@ -111,7 +179,9 @@ impl AtomicFile {
             path: self.path.display().to_string(),
             source,
         };
+        let early = self.writeback.finish();
         self.writer.flush().map_err(err)?;
+        early.map_err(err)?;
         self.writer.get_ref().sync_all().map_err(err)
     }
 
@@ -181,6 +251,14 @@ impl Output {
                 file.write(line)
             }
             Output::Parquet(p) => p.row(id, s),
+        }
+    }
+
+    /// Lets what is written go to disk while the run goes on (`AtomicFile::write_back`).
+    pub(crate) fn write_back(&mut self, progress: u64) {
+        match self {
+            Output::Csv(file, _) => file.write_back(progress),
+            Output::Parquet(p) => p.file.write_back(progress),
         }
     }
 

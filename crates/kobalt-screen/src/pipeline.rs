@@ -125,6 +125,7 @@ pub(crate) fn ordered<J: Send>(
         let mut pending = BTreeMap::new();
         let (mut next, mut line_base) = (0u64, first_line);
         let mut seen = Seen::new(expected_rows);
+        let mut input_bytes = 0u64;
         for result in result_rx {
             match result {
                 Ok(r) => {
@@ -147,6 +148,7 @@ pub(crate) fn ordered<J: Send>(
                         } = kept;
                         line_base += lines;
                         sink.progress.advance(bytes, rows);
+                        input_bytes += bytes;
                         let written = match &mut *sink.out {
                             Output::Csv(..) => {
                                 let len = out.len() as u64;
@@ -166,6 +168,7 @@ pub(crate) fn ordered<J: Send>(
                             }
                         };
                         let _ = keys_tx.send(keys);
+                        sink.out.write_back(input_bytes);
                         written
                     });
                 if let Err(e) = written {
