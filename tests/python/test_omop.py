@@ -1,7 +1,9 @@
-"""Issue 18 item 3: kobalt.omop.screen on an OMOP CDM (DuckDB) gives what the
-CLI gives for the same persons written as a wide export by hand: the latest
-result per analyte within the window, units from the CDM's UCUM concepts,
-drugs through CONCEPT_ANCESTOR, and the flags written back as a table."""
+"""Issue 18 item 3: kobalt.omop.screen on an OMOP CDM (DuckDB, PostgreSQL) and
+`kobalt screen --omop` (PostgreSQL) give what the CLI gives for the same
+persons written as a wide export by hand: the latest result per analyte within
+the window, units from the CDM's UCUM concepts, drugs through
+CONCEPT_ANCESTOR, and the flags written back as a table. value_as_number is
+NUMERIC, as in the CDM's DDL."""
 
 import csv
 import datetime
@@ -35,7 +37,7 @@ INSERT INTO concept_ancestor VALUES (1503297, 1503297), (1503297, 40163924), (92
 CREATE TABLE person (person_id INTEGER, gender_concept_id INTEGER, year_of_birth INTEGER);
 INSERT INTO person VALUES (1, 8532, 1950), (2, 8507, 1980), (3, 8532, 1990), (4, 8507, 1940);
 CREATE TABLE measurement (measurement_id INTEGER, person_id INTEGER, measurement_concept_id INTEGER,
-  measurement_date DATE, value_as_number DOUBLE PRECISION, unit_concept_id INTEGER);
+  measurement_date DATE, value_as_number NUMERIC, unit_concept_id INTEGER);
 INSERT INTO measurement VALUES
   (1, 1, 3000593, DATE '2026-06-01', 180, 8845),
   (2, 1, 900002, DATE '2026-06-01', 11.0, 8713),
@@ -154,3 +156,72 @@ def test_omop_screen_on_postgresql(postgres, tmp_path):
         cur.execute("SELECT count(*), count(status) FROM kobalt_b12_flags")
         assert cur.fetchone() == (4, 4)
 
+
+
+def dsn(con):
+    """The connection settings of the throwaway cluster, for the CLI."""
+    return f"host={con.info.host} port={con.info.port} user=postgres dbname=postgres"
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_cli_omop_on_postgresql_equals_the_cli_on_the_same_persons(postgres, tmp_path):
+    with postgres.cursor() as cur:
+        cur.execute(CDM)
+    postgres.commit()
+    out = tmp_path / "flags.csv"
+    run = subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--as-of", "2026-12-01",
+                          "--out", str(out), "--omop-table", "public.kobalt_cli_flags"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "rows in 4 = rows used 4 + rows rejected 0: ok" in run.stdout
+    rows = read_csv(out)
+    assert_same({r["patient_id"]: r for r in rows}, cli_flags(tmp_path))
+    assert read_csv(tmp_path / "flags.rejects.csv") == []
+    with postgres.cursor() as cur:
+        cur.execute("SELECT patient_id, status, risk_group, flags, reflex_test, rules "
+                    "FROM kobalt_cli_flags ORDER BY patient_id")
+        table = cur.fetchall()
+    assert table == [tuple(r[c] or None for c in ["patient_id", "status", "risk_group", "flags",
+                                                  "reflex_test", "rules"]) for r in rows]
+
+
+def test_cli_omop_and_the_python_package_run_one_query(postgres, tmp_path):
+    """One query text: the package's is the CLI's (kobalt-omop), and both give the same flags."""
+    with postgres.cursor() as cur:
+        cur.execute(CDM)
+    postgres.commit()
+    out = tmp_path / "flags.csv"
+    subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--as-of", "2026-12-01", "--window-days", "30",
+                    "--out", str(out)], check=True, capture_output=True)
+    flags = kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1), window_days=30)
+    package = {r["patient_id"]: r for r in flags.to_pylist()}
+    for r in read_csv(out):
+        for column in ["status", "risk_group", "flags", "reflex_test", "rules"]:
+            assert (package[r["patient_id"]][column] or "") == r[column]
+    # Within 30 days of 2026-12-01 no result counts: nobody is tested.
+    assert {r["status"] for r in read_csv(out)} == {"not_tested"}
+
+
+def test_cli_omop_errors_name_the_problem_and_write_nothing(postgres, tmp_path):
+    out = tmp_path / "flags.csv"
+    # No CDM tables in this database yet.
+    run = subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--out", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "the OMOP query failed" in run.stderr and "measurement" in run.stderr.lower()
+    assert not out.exists() and not (tmp_path / "flags.rejects.csv").exists()
+    # Nobody listens there; the password is not echoed.
+    run = subprocess.run([KOBALT, "screen", "--omop", "postgresql://ana:s3cret@127.0.0.1:1/cdm", "--out", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and "cannot connect" in run.stderr and "s3cret" not in run.stderr
+    # A table needs a CSV output; a table name is an identifier.
+    run = subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--out", str(tmp_path / "f.parquet"),
+                          "--omop-table", "flags"], capture_output=True, text=True)
+    assert run.returncode != 0 and ".csv --out" in run.stderr
+    run = subprocess.run([KOBALT, "screen", "b12.csv", "--omop", dsn(postgres), "--out", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "cannot be used with" in run.stderr

@@ -84,11 +84,12 @@ enum Command {
     },
     /// Screen a lab export: one row per patient with status, flags and reflex test.
     #[command(
-        after_help = "Examples:\n  kobalt screen b12_export.csv --out flagged.csv\n  kobalt screen results.ndjson.gz --out flagged.csv --rejects rejects.csv --report report/\n  kobalt screen long.csv --mapping mapping.toml --guideline nice --out flagged.csv\n  kobalt screen b12_export.parquet --out flagged.parquet"
+        after_help = "Examples:\n  kobalt screen b12_export.csv --out flagged.csv\n  kobalt screen results.ndjson.gz --out flagged.csv --rejects rejects.csv --report report/\n  kobalt screen long.csv --mapping mapping.toml --guideline nice --out flagged.csv\n  kobalt screen b12_export.parquet --out flagged.parquet\n  kobalt screen --omop postgresql://analyst@dbhost/cdm --out flagged.csv --omop-table results.kobalt_flags"
     )]
     Screen {
         /// CSV (any delimiter), Parquet, or NDJSON of FHIR Observations; CSV and NDJSON plain or .gz.
-        input: std::path::PathBuf,
+        #[arg(required_unless_present = "omop", conflicts_with = "omop")]
+        input: Option<std::path::PathBuf>,
         /// Output file, one row per patient: .csv or .parquet.
         #[arg(long)]
         out: std::path::PathBuf,
@@ -99,13 +100,28 @@ enum Command {
         #[arg(long)]
         report: Option<std::path::PathBuf>,
         /// Column mapping (TOML); without it, the benchmark export's columns.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "omop")]
         mapping: Option<std::path::PathBuf>,
         #[arg(long, value_enum, default_value_t = Profile::Nhg)]
         guideline: Profile,
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Screen every person of an OMOP CDM in PostgreSQL instead of a file: a URL
+        /// (postgresql://user@host/db) or settings (host=/var/run/postgresql dbname=cdm).
+        #[arg(long, value_name = "DATABASE")]
+        omop: Option<String>,
+        /// OMOP: results and drug exposures up to this day count (default: today).
+        #[arg(long)]
+        as_of: Option<jiff::civil::Date>,
+        /// OMOP: only results of the last DAYS days before --as-of count, the latest per
+        /// analyte (default: 730).
+        #[arg(long, value_name = "DAYS")]
+        window_days: Option<u32>,
+        /// OMOP: also write the output into this table of the database (replaced), such as
+        /// results.kobalt_flags; needs a .csv --out.
+        #[arg(long, value_name = "TABLE")]
+        omop_table: Option<String>,
     },
     /// Serve the questionnaire, the result page and the JSON API.
     Serve {
@@ -341,11 +357,28 @@ fn main() -> ExitCode {
         Err(e) => match e.downcast_ref::<output::OutputError>() {
             Some(o) if o.is_broken_pipe() => ExitCode::SUCCESS,
             _ => {
-                eprintln!("kobalt: {e:#}");
+                eprintln!("kobalt: {}", message(&e));
                 ExitCode::from(1)
             }
         },
     }
+}
+
+/// An error and its causes on one line, each said once: many errors name
+/// their cause in their own message already ("cannot read x.csv: No such
+/// file or directory").
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain().map(ToString::to_string) {
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 fn run() -> anyhow::Result<ExitCode> {
@@ -484,8 +517,26 @@ fn run() -> anyhow::Result<ExitCode> {
             mapping,
             guideline,
             threads,
+            omop,
+            as_of,
+            window_days,
+            omop_table,
         } => screen::run(screen::Args {
-            input,
+            source: match (input, omop) {
+                (_, Some(database)) => screen::Source::Omop(screen::Omop {
+                    database,
+                    as_of: as_of.unwrap_or_else(|| jiff::Zoned::now().date()),
+                    window_days: window_days.unwrap_or(730),
+                    table: omop_table,
+                }),
+                (Some(_), None)
+                    if as_of.is_some() || window_days.is_some() || omop_table.is_some() =>
+                {
+                    anyhow::bail!("--as-of, --window-days and --omop-table go with --omop DATABASE")
+                }
+                (Some(path), None) => screen::Source::File(path),
+                (None, None) => anyhow::bail!("give an input file or --omop DATABASE"),
+            },
             out,
             rejects,
             report,

@@ -12,13 +12,56 @@ use kobalt_screen::{Mapping, Options, Progress};
 use crate::output;
 
 pub(crate) struct Args {
-    pub input: PathBuf,
+    pub source: Source,
     pub out: PathBuf,
     pub rejects: Option<PathBuf>,
     pub report: Option<PathBuf>,
     pub mapping: Option<PathBuf>,
     pub guideline: Guideline,
     pub threads: Option<usize>,
+}
+
+/// What is screened.
+pub(crate) enum Source {
+    File(PathBuf),
+    Omop(Omop),
+}
+
+/// An OMOP CDM in PostgreSQL (`--omop`).
+pub(crate) struct Omop {
+    pub database: String,
+    pub as_of: jiff::civil::Date,
+    pub window_days: u32,
+    /// Write the output back into this table.
+    pub table: Option<String>,
+}
+
+impl Source {
+    /// How messages name it: the path, or the database without its password.
+    fn name(&self) -> PathBuf {
+        match self {
+            Source::File(path) => path.clone(),
+            Source::Omop(o) => PathBuf::from(format!("OMOP CDM {}", without_password(&o.database))),
+        }
+    }
+}
+
+/// A connection string with its password, if any, replaced by `***`.
+fn without_password(database: &str) -> String {
+    if let Some((scheme, rest)) = database.split_once("://")
+        && let Some((user_info, host)) = rest.split_once('@')
+        && let Some((user, _)) = user_info.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    database
+        .split_whitespace()
+        .map(|kv| match kv.split_once('=') {
+            Some(("password", _)) => "password=***".to_owned(),
+            _ => kv.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// indicatif on a terminal, nothing otherwise (indicatif hides itself).
@@ -49,13 +92,19 @@ impl Progress for Bar {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let kb = kobalt_kb::bundled()?;
-    let mapping = match &args.mapping {
-        Some(p) => Mapping::parse(
+    let mapping = match (&args.mapping, &args.source) {
+        (_, Source::Omop(_)) => kobalt_omop::mapping(),
+        (Some(p), _) => Mapping::parse(
             &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
         )
         .with_context(|| format!("mapping {}", p.display()))?,
-        None => Mapping::builtin(),
+        (None, _) => Mapping::builtin(),
     };
+    if let Source::Omop(Omop { table: Some(_), .. }) = &args.source
+        && !args.out.to_string_lossy().to_lowercase().ends_with(".csv")
+    {
+        anyhow::bail!("--omop-table writes the output file into the database: give a .csv --out");
+    }
     let rejects = args.rejects.clone().unwrap_or_else(|| {
         let stem = args
             .out
@@ -81,19 +130,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     remove_temporaries_on_signal()?;
     let started = Instant::now();
-    let outcome = kobalt_screen::run(
-        &kb,
-        &Options {
-            input: args.input.clone(),
-            out: args.out.clone(),
-            rejects: rejects.clone(),
-            guideline: args.guideline,
-            mapping,
-            threads,
-            block_bytes: 1 << 20,
-        },
-        &progress,
-    )?;
+    let options = Options {
+        input: args.source.name(),
+        out: args.out.clone(),
+        rejects: rejects.clone(),
+        guideline: args.guideline,
+        mapping,
+        threads,
+        block_bytes: 1 << 20,
+    };
+    let (outcome, table) = match &args.source {
+        Source::File(_) => (kobalt_screen::run(&kb, &options, &progress)?, None),
+        Source::Omop(omop) => screen_omop(&kb, &options, omop, &progress)?,
+    };
     progress.bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     let s = &outcome.summary;
@@ -105,6 +154,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.out.display(),
         rejects.display()
     ));
+    if let Some(table) = table {
+        text.push_str(&table);
+    }
     if let Some(dir) = &args.report {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let limits: Vec<(String, f64)> = ["low", "high"]
@@ -118,7 +170,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .collect();
         let json = serde_json::to_string_pretty(&s.json(&limits))?;
         std::fs::write(dir.join("summary.json"), json)?;
-        let title = format!("Kobalt screening of {}", args.input.display());
+        let title = format!("Kobalt screening of {}", args.source.name().display());
         std::fs::write(dir.join("summary.html"), s.html(&title, &limits))?;
         text.push_str(&format!("report: {}\n", dir.display()));
     }
@@ -151,4 +203,55 @@ fn remove_temporaries_on_signal() -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+/// Every person of an OMOP CDM in PostgreSQL, read as it comes; the output
+/// is written back as a table when asked (after the files are published),
+/// and a line says so.
+fn screen_omop(
+    kb: &kobalt_kb::Knowledge,
+    options: &Options,
+    omop: &Omop,
+    progress: &dyn Progress,
+) -> anyhow::Result<(kobalt_screen::Outcome, Option<String>)> {
+    use kobalt_omop::postgres;
+    let name = options.input.display().to_string();
+    let mut client = postgres::connect(&omop.database).with_context(|| name.clone())?;
+    let sql = kobalt_omop::query(kb, omop.as_of, omop.window_days);
+    let batches = postgres::batches(&mut client, &sql)?.map(|batch| {
+        batch.map_err(|e| kobalt_screen::ScreenError::Read {
+            path: name.clone(),
+            source: std::io::Error::other(e),
+        })
+    });
+    let outcome = kobalt_screen::run_table(kb, options, &kobalt_omop::schema(), batches, progress)?;
+    let table = match &omop.table {
+        Some(table) => {
+            let rows = postgres::write_table(&mut client, table, &options.out)?;
+            Some(format!("table {table}: {rows} rows written\n"))
+        }
+        None => None,
+    };
+    Ok((outcome, table))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(
+            without_password("postgresql://ana:s3cret@db.example/cdm"),
+            "postgresql://ana:***@db.example/cdm"
+        );
+        assert_eq!(
+            without_password("host=/run/postgresql password=s3cret dbname=cdm"),
+            "host=/run/postgresql password=*** dbname=cdm"
+        );
+        assert_eq!(
+            without_password("postgresql://ana@db/cdm"),
+            "postgresql://ana@db/cdm"
+        );
+    }
 }

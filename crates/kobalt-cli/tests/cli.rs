@@ -1093,3 +1093,39 @@ fn a_bound_is_shown_as_a_bound() {
         "{report}"
     );
 }
+
+/// The OMOP options go with `--omop` (not silently ignored with a file), and
+/// an error names its cause once (it was said twice: "cannot read x.csv: No
+/// such file or directory (os error 2): No such file or directory (os error 2)").
+#[test]
+fn omop_options_need_omop_and_errors_say_their_cause_once() {
+    let dir = std::env::temp_dir().join(format!("kobalt-omop-args-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.join("out.csv");
+    for extra in [
+        &["--as-of", "2026-12-01"][..],
+        &["--window-days", "30"],
+        &["--omop-table", "flags"],
+    ] {
+        let run = kobalt()
+            .args(["screen", "missing.csv", "--out"])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            stderr.contains("go with --omop DATABASE"),
+            "{extra:?}: {stderr}"
+        );
+    }
+    let run = kobalt()
+        .args(["screen", "missing.csv", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+    assert!(!out.exists());
+}

@@ -234,35 +234,34 @@ fn screen_reader(
 /// sources. `kobalt.omop` finds their concept ids in the CDM's own CONCEPT table.
 #[pyfunction]
 fn omop_codes() -> PyResult<String> {
-    let kb = kb()?;
-    let rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
-    let analytes: serde_json::Map<String, serde_json::Value> = kobalt_screen::SCREENING_ANALYTES
-        .iter()
-        .filter_map(|id| {
-            let a = &kb.analytes[kb.analyte(id)? as usize];
-            Some(((*id).to_owned(), serde_json::json!(a.loinc)))
-        })
-        .collect();
-    let medications: serde_json::Map<String, serde_json::Value> =
-        ["metformin", "proton_pump_inhibitor"]
-            .iter()
-            .map(|id| {
-                let codes: Vec<&str> = kb
-                    .fhir
-                    .medications
-                    .iter()
-                    .filter(|r| r.id == *id && r.system == rxnorm)
-                    .map(|r| r.code.as_str())
-                    .collect();
-                ((*id).to_owned(), serde_json::json!(codes))
-            })
-            .collect();
+    let codes = kobalt_omop::Codes::of(kb()?);
+    let object = |list: &[(String, Vec<String>)]| -> serde_json::Map<String, serde_json::Value> {
+        list.iter()
+            .map(|(id, codes)| (id.clone(), serde_json::json!(codes)))
+            .collect()
+    };
     serde_json::to_string(&serde_json::json!({
-        "analytes": analytes,
-        "medications": medications,
+        "analytes": object(&codes.analytes),
+        "medications": object(&codes.medications),
         "sources": { "analytes": "knowledge/analytes.toml (LOINC)", "medications": "knowledge/fhir.toml (RxNorm, NLM-RXNORM)" }
     }))
     .map_err(|e| error(e, String::new()))
+}
+
+/// The OMOP query (kobalt-omop: standard SQL for DuckDB and PostgreSQL) for
+/// the day `as_of` (ISO 8601) and a window of `window_days`.
+#[pyfunction]
+fn omop_query(as_of: &str, window_days: u32) -> PyResult<String> {
+    let day: jiff::civil::Date = as_of
+        .parse()
+        .map_err(|e| error(format!("as_of: {e}"), String::new()))?;
+    Ok(kobalt_omop::query(kb()?, day, window_days))
+}
+
+/// The mapping of the OMOP query's columns, as JSON.
+#[pyfunction]
+fn omop_mapping() -> PyResult<String> {
+    serde_json::to_string(&kobalt_omop::mapping()).map_err(|e| error(e, String::new()))
 }
 
 /// The patient-id column a mapping names (Spark partitions by it, so that a
@@ -277,6 +276,8 @@ fn mapping_patient_id(mapping_toml: Option<&str>, mapping_json: Option<&str>) ->
 fn _kobalt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mapping_patient_id, m)?)?;
     m.add_function(wrap_pyfunction!(omop_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(omop_query, m)?)?;
+    m.add_function(wrap_pyfunction!(omop_mapping, m)?)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(assess_json, m)?)?;

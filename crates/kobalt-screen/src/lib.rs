@@ -31,6 +31,7 @@ use kobalt_kb::Knowledge;
 pub use batches::{BatchScreen, output_schema};
 pub use mapping::{Format, Mapping};
 pub use output::{OUTPUT_COLUMNS, remove_temporary_files};
+pub use parquet::run_table;
 pub use summary::Summary;
 
 use output::{AtomicFile, Output, RowBytes};
@@ -181,10 +182,8 @@ pub fn run(
     progress: &dyn Progress,
 ) -> Result<Outcome, ScreenError> {
     check_paths(opts)?;
-    // More workers than cores only adds threads (B56b: 100,000 failed to spawn).
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let opts = &Options {
-        threads: opts.threads.clamp(1, cores),
+        threads: usable_threads(opts.threads),
         ..opts.clone()
     };
     // A quoted field with a line break cannot be found in blocks cut at line
@@ -253,6 +252,13 @@ fn attempt(
     Ok(outcome)
 }
 
+/// Threads to work on: at least one, and more workers than cores only adds
+/// threads (B56b: 100,000 failed to spawn).
+pub(crate) fn usable_threads(asked: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    asked.clamp(1, cores)
+}
+
 /// Refuses outputs that would overwrite the input or each other (B48-B50),
 /// before anything is written: the same path by any spelling, or the same file.
 fn check_paths(opts: &Options) -> Result<(), ScreenError> {
@@ -268,6 +274,11 @@ fn check_paths(opts: &Options) -> Result<(), ScreenError> {
             });
         }
     }
+    check_outputs(opts)
+}
+
+/// Refuses an output and rejects file that are one file.
+pub(crate) fn check_outputs(opts: &Options) -> Result<(), ScreenError> {
     if identity(&opts.out) == identity(&opts.rejects) {
         return Err(ScreenError::OutputsCollide(opts.out.display().to_string()));
     }

@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ScreenError;
 
 /// The benchmark export's mapping, used when no `--mapping` is given.
 pub const BUILTIN: &str = include_str!("../mappings/bench.toml");
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// One row per patient.
@@ -20,21 +20,21 @@ pub enum Format {
     Long,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabColumn {
     pub analyte: String,
     pub value: String,
     /// A column holding each row's unit, or
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_column: Option<String>,
     /// one unit for the whole column.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
 }
 
 /// Long format: the columns of an observation row.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LongColumns {
     pub code: String,
@@ -52,7 +52,7 @@ pub struct LongColumns {
     pub codes: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mapping {
     #[serde(default)]
