@@ -225,3 +225,13 @@ def test_cli_omop_errors_name_the_problem_and_write_nothing(postgres, tmp_path):
     run = subprocess.run([KOBALT, "screen", "b12.csv", "--omop", dsn(postgres), "--out", str(out)],
                          capture_output=True, text=True)
     assert run.returncode == 2 and "cannot be used with" in run.stderr
+
+
+def test_the_query_reads_each_table_once_on_postgresql(postgres):
+    """PostgreSQL runs a correlated subquery once per person (a CDM of a million persons did not finish in ten
+    minutes): the plan has no SubPlan."""
+    with postgres.cursor() as cur:
+        cur.execute(CDM)
+        cur.execute("EXPLAIN " + kobalt.omop.query(as_of=datetime.date(2026, 12, 1)))
+        plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "SubPlan" not in plan, plan

@@ -77,7 +77,8 @@ fn literal(text: &str) -> String {
 /// columns `schema` names. Only results taken in the `window_days` up to and
 /// including `as_of` count, the latest per analyte (on one day, the highest
 /// measurement_id); drug years run from the first exposure to the end of
-/// the last one, up to `as_of`.
+/// the last one, up to `as_of`. Every table is read once: no subquery per
+/// person.
 pub fn query(kb: &Knowledge, as_of: jiff::civil::Date, window_days: u32) -> String {
     let codes = Codes::of(kb);
     let pairs = |list: &[(String, Vec<String>)]| {
@@ -103,15 +104,21 @@ pub fn query(kb: &Knowledge, as_of: jiff::civil::Date, window_days: u32) -> Stri
         })
         .collect::<Vec<_>>()
         .join(",\n");
-    let drugs = MEDICATIONS
+    // Years per medication, as columns of one row per person: joined, not a
+    // subquery per person (PostgreSQL runs a correlated subquery once per row).
+    let drug_years = MEDICATIONS
         .iter()
         .map(|(id, column)| {
+            let when = format!("CASE WHEN medication = {} THEN", literal(id));
             format!(
-                "  (SELECT CAST((max(last_day) - min(first_day)) / 365.25 AS FLOAT8) FROM drugs x\n    \
-                 WHERE x.person_id = p.person_id AND x.medication = {}) AS {column}",
-                literal(id)
+                "    CAST((max({when} last_day END) - min({when} first_day END)) / 365.25 AS FLOAT8) AS {column}"
             )
         })
+        .collect::<Vec<_>>()
+        .join(",\n");
+    let drugs = MEDICATIONS
+        .iter()
+        .map(|(_, column)| format!("  max(dy.{column}) AS {column}"))
         .collect::<Vec<_>>()
         .join(",\n");
     format!(
@@ -141,6 +148,12 @@ drugs AS (
   JOIN drug_codes d ON d.rxnorm = ic.concept_code
   WHERE de.drug_exposure_start_date <= {day}
   GROUP BY de.person_id, d.medication
+),
+dy AS (
+  SELECT person_id,
+{drug_years}
+  FROM drugs
+  GROUP BY person_id
 )
 SELECT CAST(p.person_id AS VARCHAR) AS patient_id,
   CAST(EXTRACT(YEAR FROM {day}) - p.year_of_birth AS FLOAT8) AS age,
@@ -150,6 +163,7 @@ SELECT CAST(p.person_id AS VARCHAR) AS patient_id,
 FROM person p
 LEFT JOIN concept g ON g.concept_id = p.gender_concept_id AND g.vocabulary_id = 'Gender'
 LEFT JOIN l ON l.person_id = p.person_id
+LEFT JOIN dy ON dy.person_id = p.person_id
 GROUP BY p.person_id, p.year_of_birth, g.concept_code
 ORDER BY p.person_id
 ",
