@@ -62,12 +62,11 @@ impl<'k> BatchScreen<'k> {
         guideline: Guideline,
         schema: &Schema,
     ) -> Result<Self, ScreenError> {
-        let fields: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let Projected {
             indices,
             plan,
             projection,
-        } = project(kb, mapping, &fields, "the table")?;
+        } = project(kb, mapping, schema, "the table")?;
         Ok(BatchScreen {
             screener: Screener::new(kb, guideline),
             plan,

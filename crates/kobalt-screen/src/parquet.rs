@@ -519,13 +519,16 @@ pub(crate) struct Projected {
     pub(crate) projection: Projection,
 }
 
-/// Every mapped column must be in `fields`, each once (`source` names the table).
+/// Every mapped column must be in `schema`, each once, and of a type that
+/// holds numbers or text (`source` names the table).
 pub(crate) fn project(
     kb: &Knowledge,
     mapping: &crate::Mapping,
-    fields: &[String],
+    schema: &arrow_schema::Schema,
     source: &str,
 ) -> Result<Projected, ScreenError> {
+    let fields: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let fields = &fields[..];
     let mapped = mapped_columns(mapping);
     refuse_repeated(fields, &mapped, source)?;
     let mut indices = Vec::new();
@@ -539,6 +542,12 @@ pub(crate) fn project(
                     what: "mapped column".into(),
                     header: crate::shown_header(fields),
                 })?;
+        let kind = schema.field(i).data_type();
+        if !readable(kind) {
+            return Err(ScreenError::Mapping(format!(
+                "column '{name}' of {source} is of type {kind}: Kobalt reads numbers or text there"
+            )));
+        }
         if !indices.contains(&i) {
             indices.push(i);
         }
@@ -554,6 +563,28 @@ pub(crate) fn project(
             names: projected,
         },
     })
+}
+
+/// Whether a column of this type gives numbers or text (`Col::of`): not a
+/// date, time, list or struct, which would reject every row.
+fn readable(kind: &DataType) -> bool {
+    match kind {
+        DataType::Dictionary(_, values) => readable(values),
+        k => {
+            k.is_numeric()
+                || matches!(
+                    k,
+                    DataType::Utf8
+                        | DataType::LargeUtf8
+                        | DataType::Utf8View
+                        | DataType::Binary
+                        | DataType::LargeBinary
+                        | DataType::BinaryView
+                        | DataType::Boolean
+                        | DataType::Null
+                )
+        }
+    }
 }
 
 /// The mapping's column names, in the order the file has them.
@@ -620,12 +651,6 @@ pub(crate) fn run_parquet(
         })
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(open()?).map_err(read_error)?;
-    let fields: Vec<String> = builder
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
     let Projected {
         indices,
         plan,
@@ -633,7 +658,7 @@ pub(crate) fn run_parquet(
     } = project(
         kb,
         &opts.mapping,
-        &fields,
+        builder.schema(),
         &opts.input.display().to_string(),
     )?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
@@ -706,13 +731,12 @@ where
     I: Iterator<Item = Result<RecordBatch, ScreenError>> + Send,
 {
     crate::check_outputs(opts)?;
-    let fields: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let source = opts.input.display().to_string();
     let Projected {
         indices,
         plan,
         projection,
-    } = project(kb, &opts.mapping, &fields, &source)?;
+    } = project(kb, &opts.mapping, schema, &source)?;
     let screener = Screener::new(kb, opts.guideline);
     let mut out = crate::Output::create(&opts.out)?;
     let mut rejects = crate::AtomicFile::create(&opts.rejects)?;

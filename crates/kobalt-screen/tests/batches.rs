@@ -106,3 +106,42 @@ fn batches_screen_as_the_cli_does() {
     assert_eq!(screened, cli_status);
     assert_eq!(rejected, cli_rejects.len(), "{cli_rejects:?}");
 }
+
+/// A mapped column of a type that holds neither numbers nor text (a date as
+/// the age, a list as the B12 value) is refused once, up front, naming the
+/// column and its type; it was rejected row by row ("'19723' is not a number").
+#[test]
+fn a_mapped_column_of_an_unusable_type_is_refused_up_front() {
+    let mut fields: Vec<Field> = HEADER
+        .split(',')
+        .map(|n| Field::new(n, DataType::Utf8, true))
+        .collect();
+    fields[1] = Field::new("age", DataType::Date32, true);
+    let err = BatchScreen::new(
+        &KB,
+        &Mapping::builtin(),
+        Guideline::Nhg,
+        &Schema::new(fields.clone()),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(err.contains("'age'") && err.contains("Date32"), "{err}");
+    // Numbers of any width, decimals, text, dictionaries and null columns are fine.
+    fields[1] = Field::new(
+        "age",
+        DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8)),
+        true,
+    );
+    fields[5] = Field::new("b12_value", DataType::Decimal128(10, 2), true);
+    fields[9] = Field::new("mma_umol", DataType::Null, true);
+    assert!(
+        BatchScreen::new(
+            &KB,
+            &Mapping::builtin(),
+            Guideline::Nhg,
+            &Schema::new(fields)
+        )
+        .is_ok()
+    );
+}
