@@ -319,7 +319,7 @@ impl ParquetOutput {
                     } else {
                         keyed.clone()
                     };
-                    Field::new(*c, kind, *c == "reflex_test")
+                    Field::new(*c, kind, false)
                 })
                 .collect::<Vec<_>>(),
         ));
@@ -456,19 +456,20 @@ pub(crate) fn dictionaries() -> [ArrayRef; 5] {
         values(CATEGORIES.iter().map(|c| c.as_str().to_owned()).collect()),
         values(RISKS.iter().map(|r| r.as_str().to_owned()).collect()),
         values(every_flags().map(|bits| text(write_flags, bits)).collect()),
-        values(vec!["mma".to_owned()]),
+        values(vec![String::new(), "mma".to_owned()]),
         values(every_flags().map(|bits| text(write_rules, bits)).collect()),
     ]
 }
 
-/// A screened row's keys into `dictionaries` (reflex: none when there is no reflex test).
+/// A screened row's keys into `dictionaries`; none is null (a reflex test
+/// that is not needed is '', as flags and rules without any are).
 pub(crate) fn row_keys(s: &Screened) -> [Option<i8>; 5] {
     let flags = s.flag_bits() as i8;
     [
         Some(category_index(s.category) as i8),
         Some(risk_index(s.risk) as i8),
         Some(flags),
-        s.reflex().map(|_| 0),
+        Some(i8::from(s.reflex().is_some())),
         Some(flags),
     ]
 }

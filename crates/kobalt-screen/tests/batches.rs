@@ -145,3 +145,40 @@ fn a_mapped_column_of_an_unusable_type_is_refused_up_front() {
         .is_ok()
     );
 }
+
+/// Null means "rejected" and nothing else: a screened row without flags,
+/// reflex test or rules has '' in those columns, as the CLI's CSV does (the
+/// reflex test was null while the flags were '').
+#[test]
+fn only_a_rejected_row_has_nulls() {
+    let names: Vec<&str> = HEADER.split(',').collect();
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .map(|n| Field::new(*n, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let rows = [
+        "1,50,F,,,400,pmol/L,2025-01-01,,,,13.0,90,,",
+        "2,50,F,,,abc,pmol/L,2025-01-01,,,,,,,",
+    ];
+    let columns: Vec<ArrayRef> = (0..names.len())
+        .map(|c| {
+            Arc::new(StringArray::from_iter(rows.iter().map(|r| {
+                Some(r.split(',').nth(c).unwrap_or_default()).filter(|v| !v.is_empty())
+            }))) as ArrayRef
+        })
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap_or_else(|e| panic!("{e}"));
+    let out = BatchScreen::new(&KB, &Mapping::builtin(), Guideline::Nhg, &schema)
+        .and_then(|mut s| s.screen(&batch))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for name in ["status", "risk_group", "flags", "reflex_test", "rules"] {
+        let column = out.column_by_name(name).unwrap_or_else(|| panic!("{name}"));
+        let keys = column
+            .as_dictionary::<arrow_array::types::Int8Type>()
+            .keys();
+        assert!(keys.is_valid(0), "{name} of a screened row is null");
+        assert!(keys.is_null(1), "{name} of a rejected row is not null");
+    }
+}
