@@ -15,6 +15,14 @@ use kobalt_screen::{BatchScreen, Mapping, Options, Silent, run};
 
 const HEADER: &str = "patient_id,age,sex,metformin_years,ppi_years,b12_value,b12_unit,b12_date,holotc_pmol,mma_umol,hcy_umol,hb_gdl,mcv_fl,folate_ngml,ferritin_ngml";
 
+/// The export's columns, all as text.
+fn text_fields() -> Vec<Field> {
+    HEADER
+        .split(',')
+        .map(|n| Field::new(n, DataType::Utf8, true))
+        .collect()
+}
+
 #[test]
 fn batches_screen_as_the_cli_does() {
     let d = std::env::temp_dir().join(format!("kobalt-batches-{}", std::process::id()));
@@ -51,12 +59,7 @@ fn batches_screen_as_the_cli_does() {
     // The same rows as text columns, in two batches.
     let rows = read_csv(&input);
     let names: Vec<&str> = HEADER.split(',').collect();
-    let schema = Arc::new(Schema::new(
-        names
-            .iter()
-            .map(|n| Field::new(*n, DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    ));
+    let schema = Arc::new(Schema::new(text_fields()));
     let batch = |rows: &[Vec<String>]| {
         let columns: Vec<ArrayRef> = (0..names.len())
             .map(|c| {
@@ -112,10 +115,7 @@ fn batches_screen_as_the_cli_does() {
 /// column and its type; it was rejected row by row ("'19723' is not a number").
 #[test]
 fn a_mapped_column_of_an_unusable_type_is_refused_up_front() {
-    let mut fields: Vec<Field> = HEADER
-        .split(',')
-        .map(|n| Field::new(n, DataType::Utf8, true))
-        .collect();
+    let mut fields = text_fields();
     fields[1] = Field::new("age", DataType::Date32, true);
     let err = BatchScreen::new(
         &KB,
@@ -152,12 +152,7 @@ fn a_mapped_column_of_an_unusable_type_is_refused_up_front() {
 #[test]
 fn only_a_rejected_row_has_nulls() {
     let names: Vec<&str> = HEADER.split(',').collect();
-    let schema = Arc::new(Schema::new(
-        names
-            .iter()
-            .map(|n| Field::new(*n, DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    ));
+    let schema = Arc::new(Schema::new(text_fields()));
     let rows = [
         "1,50,F,,,400,pmol/L,2025-01-01,,,,13.0,90,,",
         "2,50,F,,,abc,pmol/L,2025-01-01,,,,,,,",
