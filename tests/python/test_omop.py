@@ -235,3 +235,47 @@ def test_the_query_reads_each_table_once_on_postgresql(postgres):
         cur.execute("EXPLAIN " + kobalt.omop.query(as_of=datetime.date(2026, 12, 1)))
         plan = "\n".join(r[0] for r in cur.fetchall())
     assert "SubPlan" not in plan, plan
+
+
+class PlainCursor:
+    """A DB-API cursor without psycopg's COPY (another driver)."""
+
+    def __init__(self, cur):
+        self._cur = cur
+
+    def execute(self, *args):
+        return self._cur.execute(*args)
+
+    def executemany(self, *args):
+        return self._cur.executemany(*args)
+
+    def fetchall(self):
+        return self._cur.fetchall()
+
+    @property
+    def description(self):
+        return self._cur.description
+
+
+class PlainConnection:
+    def __init__(self, con):
+        self._con = con
+
+    def cursor(self):
+        return PlainCursor(self._con.cursor())
+
+    def commit(self):
+        self._con.commit()
+
+
+def test_omop_screen_through_any_db_api_driver(postgres, tmp_path):
+    """psycopg is read through COPY; a driver without it through fetchall: the same flags."""
+    with postgres.cursor() as cur:
+        cur.execute(CDM)
+    postgres.commit()
+    flags = kobalt.omop.screen(PlainConnection(postgres), as_of=datetime.date(2026, 12, 1),
+                               write_table="kobalt_plain_flags")
+    assert_same({r["patient_id"]: r for r in flags.to_pylist()}, cli_flags(tmp_path))
+    with postgres.cursor() as cur:
+        cur.execute("SELECT count(*) FROM kobalt_plain_flags")
+        assert cur.fetchone() == (4,)

@@ -258,6 +258,24 @@ fn omop_query(as_of: &str, window_days: u32) -> PyResult<String> {
     Ok(kobalt_omop::query(kb()?, day, window_days))
 }
 
+/// The OMOP query's columns, as JSON: `[[name, "text" | "number"], ...]`.
+#[pyfunction]
+fn omop_columns() -> PyResult<String> {
+    let columns: Vec<(String, &str)> = kobalt_omop::schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let kind = if f.data_type().is_numeric() {
+                "number"
+            } else {
+                "text"
+            };
+            (f.name().clone(), kind)
+        })
+        .collect();
+    serde_json::to_string(&columns).map_err(|e| error(e, String::new()))
+}
+
 /// The mapping of the OMOP query's columns, as JSON.
 #[pyfunction]
 fn omop_mapping() -> PyResult<String> {
@@ -278,6 +296,7 @@ fn _kobalt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(omop_codes, m)?)?;
     m.add_function(wrap_pyfunction!(omop_query, m)?)?;
     m.add_function(wrap_pyfunction!(omop_mapping, m)?)?;
+    m.add_function(wrap_pyfunction!(omop_columns, m)?)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(assess_json, m)?)?;
