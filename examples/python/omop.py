@@ -5,6 +5,8 @@
     python3 examples/python/omop.py "host=... dbname=cdm user=..."   # a PostgreSQL CDM
 
 The CDM needs PERSON, MEASUREMENT, DRUG_EXPOSURE, CONCEPT and CONCEPT_ANCESTOR (the OHDSI vocabularies).
+Without Python, for a CDM in PostgreSQL, the CLI runs the same query:
+    kobalt screen --omop "host=... dbname=cdm user=..." --out flags.csv --omop-table kobalt_b12_flags
 """
 import datetime
 import sys
