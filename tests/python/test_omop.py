@@ -30,37 +30,76 @@ INSERT INTO concept VALUES
   (900003, '787-2', 'LOINC'), (900004, '1234-5', 'LOINC'),
   (8845, 'pg/mL', 'UCUM'), (8749, 'umol/L', 'UCUM'), (8713, 'g/dL', 'UCUM'), (8583, 'fL', 'UCUM'),
   (8729, 'pmol/L', 'UCUM'),
-  (8532, 'F', 'Gender'), (8507, 'M', 'Gender'),
-  (1503297, '6809', 'RxNorm'), (40163924, '861007', 'RxNorm'), (923645, '7646', 'RxNorm');
+  (8532, 'F', 'Gender'), (8507, 'M', 'Gender'), (8551, 'U', 'Gender'),
+  (1503297, '6809', 'RxNorm'), (40163924, '861007', 'RxNorm'), (923645, '7646', 'RxNorm'),
+  (900010, '4278', 'RxNorm');
 CREATE TABLE concept_ancestor (ancestor_concept_id INTEGER, descendant_concept_id INTEGER);
-INSERT INTO concept_ancestor VALUES (1503297, 1503297), (1503297, 40163924), (923645, 923645);
-CREATE TABLE person (person_id INTEGER, gender_concept_id INTEGER, year_of_birth INTEGER);
-INSERT INTO person VALUES (1, 8532, 1950), (2, 8507, 1980), (3, 8532, 1990), (4, 8507, 1940);
+INSERT INTO concept_ancestor VALUES (1503297, 1503297), (1503297, 40163924), (923645, 923645), (900010, 900010);
+CREATE TABLE person (person_id INTEGER, gender_concept_id INTEGER, year_of_birth INTEGER,
+  month_of_birth INTEGER, day_of_birth INTEGER);
+INSERT INTO person VALUES (1, 8532, 1950, NULL, NULL), (2, 8507, 1980, NULL, NULL), (3, 8532, 1990, NULL, NULL),
+  (4, 8507, 1940, NULL, NULL), (5, 8532, 1960, NULL, NULL), (6, 8507, 1990, 12, 31), (7, 8532, 1950, NULL, NULL),
+  (8, 8507, 1970, NULL, NULL), (9, 8532, 1980, NULL, NULL), (10, 8507, 1975, NULL, NULL),
+  (11, 8551, 1980, NULL, NULL), (12, 8532, 1961, 12, 31), (13, 8507, 1985, NULL, NULL);
 CREATE TABLE measurement (measurement_id INTEGER, person_id INTEGER, measurement_concept_id INTEGER,
-  measurement_date DATE, value_as_number NUMERIC, unit_concept_id INTEGER);
+  measurement_date DATE, measurement_datetime TIMESTAMP, value_as_number NUMERIC, unit_concept_id INTEGER);
 INSERT INTO measurement VALUES
-  (1, 1, 3000593, DATE '2026-06-01', 180, 8845),
-  (2, 1, 900002, DATE '2026-06-01', 11.0, 8713),
-  (3, 2, 3000593, DATE '2020-01-01', 400, 8729),
-  (4, 2, 3000593, DATE '2026-05-01', 250, 8729),
-  (5, 4, 3000593, DATE '2026-04-01', 200, 8729),
-  (6, 4, 900001, DATE '2026-04-01', 0.6, 8749),
-  (7, 4, 900004, DATE '2026-04-01', 99, 8749),
-  (8, 3, 3000593, DATE '2027-01-01', 90, 8729);
+  (1, 1, 3000593, DATE '2026-06-01', NULL, 180, 8845),
+  (2, 1, 900002, DATE '2026-06-01', NULL, 11.0, 8713),
+  (3, 2, 3000593, DATE '2020-01-01', NULL, 400, 8729),
+  (4, 2, 3000593, DATE '2026-05-01', NULL, 250, 8729),
+  (5, 4, 3000593, DATE '2026-04-01', NULL, 200, 8729),
+  (6, 4, 900001, DATE '2026-04-01', NULL, 0.6, 8749),
+  (7, 4, 900004, DATE '2026-04-01', NULL, 99, 8749),
+  (8, 3, 3000593, DATE '2027-01-01', NULL, 90, 8729),
+  (9, 5, 3000593, DATE '2026-06-01', NULL, 300, 8729),
+  (10, 8, 3000593, DATE '2026-01-01', NULL, 300, 8729),
+  (11, 8, 3000593, DATE '2026-10-01', NULL, NULL, 8729),
+  (20, 9, 3000593, DATE '2026-06-01', TIMESTAMP '2026-06-01 18:00:00', 120, 8729),
+  (21, 9, 3000593, DATE '2026-06-01', TIMESTAMP '2026-06-01 09:00:00', 300, 8729),
+  (22, 10, 3000593, DATE '2026-05-01', NULL, 250, 8729),
+  (23, 11, 3000593, DATE '2026-05-01', NULL, 400, 8729),
+  (24, 12, 3000593, DATE '2026-05-01', NULL, 400, 8729);
 CREATE TABLE drug_exposure (person_id INTEGER, drug_concept_id INTEGER,
   drug_exposure_start_date DATE, drug_exposure_end_date DATE);
 INSERT INTO drug_exposure VALUES
-  (1, 40163924, DATE '2015-01-01', DATE '2026-06-01'),
-  (2, 923645, DATE '2019-01-01', DATE '2026-01-01');
+  (1, 40163924, DATE '2015-01-01', DATE '2026-11-25'),
+  (2, 923645, DATE '2019-01-01', DATE '2026-01-01'),
+  (5, 1503297, DATE '2000-01-01', DATE '2010-01-01'),
+  (6, 1503297, DATE '2026-06-01', DATE '2031-06-01'),
+  (7, 1503297, DATE '2018-01-01', NULL),
+  (10, 900010, DATE '2019-01-01', DATE '2026-11-20'),
+  (13, 1503297, DATE '2005-01-01', DATE '2006-01-01'),
+  (13, 1503297, DATE '2024-01-01', DATE '2024-03-01'),
+  (13, 1503297, DATE '2024-03-20', DATE '2026-11-30');
 """
 
 # The same persons as a wide export, written by hand from the CDM above (as of 2026-12-01, window 730 days):
-# person 2's result of 2020 is outside the window; person 3's of 2027 is after the day; the unknown LOINC is left out.
+# - person 2's result of 2020 is outside the window; person 3's of 2027 is after the day; the unknown LOINC is
+#   left out;
+# - years of use count only for use that is current (ended at most 30 days before the day), up to the day:
+#   person 1 (metformin to 2026-11-25) 11.92 years; person 2 (PPI ended 2026-01-01) and person 5 (metformin
+#   2000-2010) none; person 6 (to 2031) 0.50; person 7 (no end date: going on) 8.91; person 10 (famotidine, an
+#   H2 blocker, to 2026-11-20) 7.92; person 13: the period from 2024-01-01 (a gap of 19 days is one period; the
+#   use of 2005 is not), 2.92;
+# - person 8's newest B12 has no number: B12 unknown, the older 300 is not used;
+# - person 9's two results of one day: the one of 18:00 is the newest;
+# - ages from the month and day of birth when given: persons 6 and 12 were born on 31 December (35 and 64);
+# - person 11's gender is OMOP's U, unknown.
 WIDE = """patient_id,age,sex,metformin_years,acid_years,b12_total_value,b12_total_unit,mma_value,mma_unit,haemoglobin_value,haemoglobin_unit
-1,76,F,11.41,,180,pg/mL,,,11.0,g/dL
-2,46,M,,7.0,250,pmol/L,,,,
+1,76,F,11.92,,180,pg/mL,,,11.0,g/dL
+2,46,M,,,250,pmol/L,,,,
 3,36,F,,,,,,,,
 4,86,M,,,200,pmol/L,0.6,umol/L,,
+5,66,F,,,300,pmol/L,,,,
+6,35,M,0.50,,,,,,,
+7,76,F,8.91,,,,,,,
+8,56,M,,,,,,,,
+9,46,F,,,120,pmol/L,,,,
+10,51,M,,7.92,250,pmol/L,,,,
+11,46,,,,400,pmol/L,,,,
+12,64,F,,,400,pmol/L,,,,
+13,41,M,2.92,,,,,,,
 """
 
 MAPPING = """patient_id = "patient_id"
@@ -96,13 +135,24 @@ def cli_flags(tmp_path):
         return {r["patient_id"]: r for r in csv.DictReader(f)}
 
 
+PERSONS = {str(i) for i in range(1, 14)}
+
+
 def assert_same(got, cli):
-    assert set(got) == set(cli) == {"1", "2", "3", "4"}
+    assert set(got) == set(cli) == PERSONS
     for pid, row in cli.items():
         for column in ["status", "risk_group", "flags", "reflex_test", "rules"]:
             assert (got[pid][column] or "") == row[column], (pid, column)
+    # What the hand-written rows mean (the guideline's statements, not the code's):
     assert got["1"]["status"] == "deficient"
     assert got["3"]["status"] == "not_tested", "a result after the day does not count"
+    risk = {pid: got[pid]["risk_group"] for pid in got}
+    assert risk["1"] == "long_term_medication" and risk["7"] == "long_term_medication" and risk["10"] == "long_term_medication"
+    assert risk["2"] == "none" and risk["13"] == "none" and risk["6"] == "none", "use that ended, or is short, is not long-term"
+    assert risk["5"] == "age_65_plus" and risk["12"] == "none", "64 on the day is not 65"
+    assert got["8"]["status"] == "not_tested", "an older number is not used in place of a newer result without one"
+    assert got["9"]["status"] == "deficient", "the later result of the day counts"
+    assert got["7"]["flags"] == "at_risk_untested"
 
 
 def test_omop_screen_equals_the_cli_on_the_same_persons(tmp_path):
@@ -112,7 +162,7 @@ def test_omop_screen_equals_the_cli_on_the_same_persons(tmp_path):
     got = {r["patient_id"]: r for r in flags.to_pylist()}
     assert_same(got, cli_flags(tmp_path))
     written = con.execute("SELECT count(*), count(status) FROM kobalt_b12_flags").fetchone()
-    assert written == (4, 4)
+    assert written == (13, 13)
 
 
 @pytest.fixture
@@ -154,7 +204,7 @@ def test_omop_screen_on_postgresql(postgres, tmp_path):
     assert_same({r["patient_id"]: r for r in flags.to_pylist()}, cli_flags(tmp_path))
     with postgres.cursor() as cur:
         cur.execute("SELECT count(*), count(status) FROM kobalt_b12_flags")
-        assert cur.fetchone() == (4, 4)
+        assert cur.fetchone() == (13, 13)
 
 
 
@@ -177,13 +227,13 @@ def test_cli_omop_on_postgresql_equals_the_cli_on_the_same_persons(postgres, tmp
                           "--out", str(out), "--omop-table", "public.kobalt_cli_flags"],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "rows in 4 = rows used 4 + rows rejected 0: ok" in run.stdout
+    assert "rows in 13 = rows used 13 + rows rejected 0: ok" in run.stdout
     rows = read_csv(out)
     assert_same({r["patient_id"]: r for r in rows}, cli_flags(tmp_path))
     assert read_csv(tmp_path / "flags.rejects.csv") == []
     with postgres.cursor() as cur:
         cur.execute("SELECT patient_id, status, risk_group, flags, reflex_test, rules "
-                    "FROM kobalt_cli_flags ORDER BY patient_id")
+                    "FROM kobalt_cli_flags ORDER BY CAST(patient_id AS INTEGER)")
         table = cur.fetchall()
     assert table == [tuple(r[c] or None for c in ["patient_id", "status", "risk_group", "flags",
                                                   "reflex_test", "rules"]) for r in rows]
@@ -204,6 +254,11 @@ def test_cli_omop_and_the_python_package_run_one_query(postgres, tmp_path):
             assert (package[r["patient_id"]][column] or "") == r[column]
     # Within 30 days of 2026-12-01 no result counts: nobody is tested.
     assert {r["status"] for r in read_csv(out)} == {"not_tested"}
+    # The same day as text, and the window checked.
+    assert kobalt.omop.query(as_of="2026-12-01") == kobalt.omop.query(as_of=datetime.date(2026, 12, 1))
+    for bad in [0, -5, 2.5, 40000]:
+        with pytest.raises(ValueError, match="window_days"):
+            kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1), window_days=bad)
 
 
 def test_cli_omop_errors_name_the_problem_and_write_nothing(postgres, tmp_path):
@@ -278,4 +333,49 @@ def test_omop_screen_through_any_db_api_driver(postgres, tmp_path):
     assert_same({r["patient_id"]: r for r in flags.to_pylist()}, cli_flags(tmp_path))
     with postgres.cursor() as cur:
         cur.execute("SELECT count(*) FROM kobalt_plain_flags")
-        assert cur.fetchone() == (4,)
+        assert cur.fetchone() == (13,)
+
+
+def test_a_cdm_table_is_never_replaced(postgres, tmp_path):
+    """`--omop-table person` replaced PERSON (a user review): only Kobalt's own tables are replaced, and the
+    name is checked before anything is screened or written."""
+    with postgres.cursor() as cur:
+        cur.execute(CDM)
+    postgres.commit()
+    out = tmp_path / "flags.csv"
+    for table in ["person", "public.measurement", "flags-2026"]:
+        run = subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--as-of", "2026-12-01", "--out", str(out),
+                              "--omop-table", table], capture_output=True, text=True)
+        assert run.returncode != 0, table
+        assert "not a Kobalt output table" in run.stderr or "letters, digits and _ only" in run.stderr, run.stderr
+        assert not out.exists()
+        with pytest.raises(ValueError):
+            kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1), write_table=table)
+    with postgres.cursor() as cur:
+        cur.execute("SELECT count(*) FROM person")
+        assert cur.fetchone() == (13,)
+    # Kobalt's own table is replaced, from the CLI and from Python, in a schema too.
+    with postgres.cursor() as cur:
+        cur.execute("CREATE SCHEMA results")
+    postgres.commit()
+    for _ in range(2):
+        subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--as-of", "2026-12-01", "--out", str(out),
+                        "--omop-table", "results.kobalt_flags"], check=True, capture_output=True)
+    kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1), write_table="results.kobalt_flags")
+
+
+def test_a_cdm_without_its_vocabulary_is_refused(postgres, tmp_path):
+    """With the vocabulary empty or not on the search path every person came out untested, with exit code 0."""
+    with postgres.cursor() as cur:
+        cur.execute("CREATE SCHEMA bare")
+        cur.execute("SET search_path TO bare")
+        cur.execute(CDM)
+        cur.execute("DELETE FROM concept WHERE vocabulary_id = 'LOINC'")
+    postgres.commit()
+    out = tmp_path / "flags.csv"
+    settings = dsn(postgres) + " options='-c search_path=bare'"
+    run = subprocess.run([KOBALT, "screen", "--omop", settings, "--out", str(out)], capture_output=True, text=True)
+    assert run.returncode != 0 and "none of the LOINC codes" in run.stderr and "search_path" in run.stderr
+    assert not out.exists()
+    with pytest.raises(ValueError, match="none of the LOINC codes"):
+        kobalt.omop.screen(postgres)

@@ -114,9 +114,9 @@ enum Command {
         /// OMOP: results and drug exposures up to this day count (default: today).
         #[arg(long)]
         as_of: Option<jiff::civil::Date>,
-        /// OMOP: only results of the last DAYS days before --as-of count, the latest per
-        /// analyte (default: 730).
-        #[arg(long, value_name = "DAYS")]
+        /// OMOP: only results of the last DAYS days up to --as-of count, the latest per
+        /// analyte (default: 730; 1 to 36525).
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36525))]
         window_days: Option<u32>,
         /// OMOP: also write the output into this table of the database (replaced), such as
         /// results.kobalt_flags; needs a .csv --out.
@@ -364,6 +364,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// A usage error: said as clap says its own, with exit code 2.
+fn usage(message: &str) -> ! {
+    use clap::CommandFactory;
+    Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
 /// An error and its causes on one line, each said once: many errors name
 /// their cause in their own message already ("cannot read x.csv: No such
 /// file or directory").
@@ -521,29 +529,33 @@ fn run() -> anyhow::Result<ExitCode> {
             as_of,
             window_days,
             omop_table,
-        } => screen::run(screen::Args {
-            source: match (input, omop) {
-                (_, Some(database)) => screen::Source::Omop(screen::Omop {
-                    database,
-                    as_of: as_of.unwrap_or_else(|| jiff::Zoned::now().date()),
-                    window_days: window_days.unwrap_or(730),
-                    table: omop_table,
-                }),
-                (Some(_), None)
-                    if as_of.is_some() || window_days.is_some() || omop_table.is_some() =>
-                {
-                    anyhow::bail!("--as-of, --window-days and --omop-table go with --omop DATABASE")
-                }
-                (Some(path), None) => screen::Source::File(path),
-                (None, None) => anyhow::bail!("give an input file or --omop DATABASE"),
-            },
-            out,
-            rejects,
-            report,
-            mapping,
-            guideline: guideline.into(),
-            threads,
-        }),
+        } => {
+            if omop.is_none() && (as_of.is_some() || window_days.is_some() || omop_table.is_some())
+            {
+                usage("--as-of, --window-days and --omop-table go with --omop DATABASE");
+            }
+            if omop_table.is_some() && !out.to_string_lossy().to_lowercase().ends_with(".csv") {
+                usage("--omop-table writes the output file into the database: give a .csv --out");
+            }
+            screen::run(screen::Args {
+                source: match (input, omop) {
+                    (_, Some(database)) => screen::Source::Omop(screen::Omop {
+                        database,
+                        as_of: as_of.unwrap_or_else(|| jiff::Zoned::now().date()),
+                        window_days: window_days.unwrap_or(730),
+                        table: omop_table,
+                    }),
+                    (Some(path), None) => screen::Source::File(path),
+                    (None, None) => usage("give an input file or --omop DATABASE"),
+                },
+                out,
+                rejects,
+                report,
+                mapping,
+                guideline: guideline.into(),
+                threads,
+            })
+        }
         Command::Serve { addr, cds_settings } => {
             let kb = kobalt_kb::bundled()?;
             let mut state = kobalt_server::AppState::new(kb);

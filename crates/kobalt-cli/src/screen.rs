@@ -46,22 +46,75 @@ impl Source {
     }
 }
 
-/// A connection string with its password, if any, replaced by `***`.
+/// A connection string with its password, if any, replaced by `***`: in a
+/// URL's user info and its `password=` parameter, and in libpq settings (a
+/// quoted value whole).
 fn without_password(database: &str) -> String {
-    if let Some((scheme, rest)) = database.split_once("://")
-        && let Some((user_info, host)) = rest.split_once('@')
-        && let Some((user, _)) = user_info.split_once(':')
-    {
-        return format!("{scheme}://{user}:***@{host}");
+    if let Some((scheme, rest)) = database.split_once("://") {
+        let (address, query) = rest
+            .split_once('?')
+            .map_or((rest, None), |(a, q)| (a, Some(q)));
+        let address = match address.rsplit_once('@') {
+            Some((user_info, host)) => match user_info.split_once(':') {
+                Some((user, _)) => format!("{user}:***@{host}"),
+                None => address.to_owned(),
+            },
+            None => address.to_owned(),
+        };
+        let query = query.map(|q| {
+            q.split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        });
+        return match query {
+            Some(q) => format!("{scheme}://{address}?{q}"),
+            None => format!("{scheme}://{address}"),
+        };
     }
-    database
-        .split_whitespace()
-        .map(|kv| match kv.split_once('=') {
-            Some(("password", _)) => "password=***".to_owned(),
-            _ => kv.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    settings_without_password(database)
+}
+
+/// libpq settings (`key=value`, values maybe in single quotes with `\'`)
+/// with the password's value replaced.
+fn settings_without_password(settings: &str) -> String {
+    let mut out = String::with_capacity(settings.len());
+    let mut rest = settings;
+    while let Some(at) = rest.find("password") {
+        let (before, after) = rest.split_at(at);
+        out.push_str(before);
+        let value = after["password".len()..].trim_start();
+        let Some(value) = value.strip_prefix('=') else {
+            out.push_str("password");
+            rest = &after["password".len()..];
+            continue;
+        };
+        out.push_str("password=***");
+        let value = value.trim_start();
+        rest = match value.strip_prefix('\'') {
+            Some(quoted) => {
+                let mut end = quoted.len();
+                let mut escaped = false;
+                for (i, c) in quoted.char_indices() {
+                    match (escaped, c) {
+                        (false, '\\') => escaped = true,
+                        (false, '\'') => {
+                            end = i + 1;
+                            break;
+                        }
+                        _ => escaped = false,
+                    }
+                }
+                &quoted[end..]
+            }
+            None => &value[value.find(char::is_whitespace).unwrap_or(value.len())..],
+        };
+    }
+    out.push_str(rest);
+    out
 }
 
 /// indicatif on a terminal, nothing otherwise (indicatif hides itself).
@@ -100,11 +153,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("mapping {}", p.display()))?,
         (None, _) => Mapping::builtin(),
     };
-    if let Source::Omop(Omop { table: Some(_), .. }) = &args.source
-        && !args.out.to_string_lossy().to_lowercase().ends_with(".csv")
-    {
-        anyhow::bail!("--omop-table writes the output file into the database: give a .csv --out");
-    }
     let rejects = args.rejects.clone().unwrap_or_else(|| {
         let stem = args
             .out
@@ -216,7 +264,16 @@ fn screen_omop(
 ) -> anyhow::Result<(kobalt_screen::Outcome, Option<String>)> {
     use kobalt_omop::postgres;
     let name = options.input.display().to_string();
-    let mut client = postgres::connect(&omop.database).with_context(|| name.clone())?;
+    // As libpq: a password not in the settings comes from PGPASSWORD.
+    let password = std::env::var("PGPASSWORD").ok();
+    let mut client =
+        postgres::connect(&omop.database, password.as_deref()).with_context(|| name.clone())?;
+    // Before anything is screened or written: the vocabulary is there, and
+    // the table to write is Kobalt's own (never a CDM table).
+    postgres::check_vocabulary(&mut client, kb)?;
+    if let Some(table) = &omop.table {
+        postgres::check_table(&mut client, table)?;
+    }
     let sql = kobalt_omop::query(kb, omop.as_of, omop.window_days);
     let batches = postgres::batches(&mut client, &sql)?.map(|batch| {
         batch.map_err(|e| kobalt_screen::ScreenError::Read {

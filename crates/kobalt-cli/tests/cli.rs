@@ -1113,7 +1113,8 @@ fn omop_options_need_omop_and_errors_say_their_cause_once() {
             .args(extra)
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(run.status.code(), Some(1));
+        // A usage error: exit code 2, as the README says (a user review found 1).
+        assert_eq!(run.status.code(), Some(2));
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert!(
             stderr.contains("go with --omop DATABASE"),

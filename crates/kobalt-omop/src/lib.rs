@@ -24,18 +24,30 @@ pub mod postgres;
 /// RxNorm, as fhir.toml names it.
 const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
 
-/// The medications whose years of use screening reads, with the column each fills.
-pub const MEDICATIONS: [(&str, &str); 2] = [
-    ("metformin", "metformin_years"),
-    ("proton_pump_inhibitor", "acid_years"),
+/// The years-of-use columns of the query and the medications (fhir.toml ids)
+/// each counts: the acid blockers are the proton pump inhibitors and the H2
+/// receptor antagonists, as the knowledge base groups them (kinetics.toml).
+pub const MEDICATIONS: [(&str, &[&str]); 2] = [
+    ("metformin_years", &["metformin"]),
+    (
+        "acid_years",
+        &["proton_pump_inhibitor", "h2_receptor_antagonist"],
+    ),
 ];
+
+/// Days between two exposures of one medication that still make one period
+/// of use: the persistence window of the OHDSI DRUG_ERA convention (derived,
+/// not from a guideline). A period of use is current when it ends within this
+/// many days before the day screened.
+pub const PERSISTENCE_DAYS: u32 = 30;
 
 /// The codes a CDM is read by, from the knowledge base.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Codes {
     /// Each screening analyte (in `SCREENING_ANALYTES` order) and its LOINC codes.
     pub analytes: Vec<(String, Vec<String>)>,
-    /// Each medication of `MEDICATIONS` and its RxNorm ingredient codes.
+    /// Each years-of-use column of `MEDICATIONS` and the RxNorm ingredient
+    /// codes of its medications.
     pub medications: Vec<(String, Vec<String>)>,
 }
 
@@ -50,15 +62,15 @@ impl Codes {
             .collect();
         let medications = MEDICATIONS
             .iter()
-            .map(|(id, _)| {
+            .map(|(column, ids)| {
                 let codes = kb
                     .fhir
                     .medications
                     .iter()
-                    .filter(|r| r.id == *id && r.system == RXNORM)
+                    .filter(|r| ids.contains(&r.id.as_str()) && r.system == RXNORM)
                     .map(|r| r.code.clone())
                     .collect();
-                ((*id).to_owned(), codes)
+                ((*column).to_owned(), codes)
             })
             .collect();
         Codes {
@@ -73,24 +85,53 @@ fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// `(a, b), ...` for every code of every entry.
+fn pairs(list: &[(String, Vec<String>)]) -> String {
+    list.iter()
+        .flat_map(|(id, codes)| {
+            codes
+                .iter()
+                .map(move |c| format!("({}, {})", literal(id), literal(c)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How many of the analytes' LOINC codes the CDM's CONCEPT table has: none
+/// means the vocabulary is empty or not where the query looks (the schema
+/// search path), and every person would come out untested.
+pub fn vocabulary_query(kb: &Knowledge) -> String {
+    let codes: Vec<String> = Codes::of(kb)
+        .analytes
+        .iter()
+        .flat_map(|(_, codes)| codes.iter().map(|c| literal(c)))
+        .collect();
+    format!(
+        "SELECT count(*) FROM concept WHERE vocabulary_id = 'LOINC' AND concept_code IN ({})",
+        codes.join(", ")
+    )
+}
+
+/// What to say when `vocabulary_query` counts none.
+pub const NO_VOCABULARY: &str = "the CDM's CONCEPT table has none of the LOINC codes of the screening \
+     analytes: are the OHDSI vocabularies loaded, and is their schema on the search path \
+     (PostgreSQL: options='-c search_path=cdm,vocab')?";
+
 /// The query: one row per person of PERSON, ordered by person_id, with the
-/// columns `schema` names. Only results taken in the `window_days` up to and
-/// including `as_of` count, the latest per analyte (on one day, the highest
-/// measurement_id); drug years run from the first exposure to the end of
-/// the last one, up to `as_of`. Every table is read once: no subquery per
-/// person.
+/// columns `schema` names. Every table is read once: no subquery per person.
+/// - Results: those taken in the `window_days` up to and including `as_of`;
+///   per analyte the newest (by date, then time, then measurement_id), also
+///   when it has no number (a result kept only as text, "<111"): the analyte
+///   is then unknown, and an older number is not used in its place.
+/// - Age: in whole years on `as_of`, from the month and day of birth when the
+///   CDM has them, else from the year.
+/// - Years of use: of the period of use that is current on `as_of` (the last
+///   exposure ended at most `PERSISTENCE_DAYS` before it; exposures less than
+///   that apart make one period), counted up to `as_of`; an exposure without
+///   an end date is taken as going on. Use that ended earlier counts for
+///   nothing.
 pub fn query(kb: &Knowledge, as_of: jiff::civil::Date, window_days: u32) -> String {
     let codes = Codes::of(kb);
-    let pairs = |list: &[(String, Vec<String>)]| {
-        list.iter()
-            .flat_map(|(id, codes)| {
-                codes
-                    .iter()
-                    .map(move |c| format!("({}, {})", literal(id), literal(c)))
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let day = format!("DATE {}", literal(&as_of.to_string()));
     let labs = codes
         .analytes
@@ -104,21 +145,19 @@ pub fn query(kb: &Knowledge, as_of: jiff::civil::Date, window_days: u32) -> Stri
         })
         .collect::<Vec<_>>()
         .join(",\n");
-    // Years per medication, as columns of one row per person: joined, not a
-    // subquery per person (PostgreSQL runs a correlated subquery once per row).
     let drug_years = MEDICATIONS
         .iter()
-        .map(|(id, column)| {
-            let when = format!("CASE WHEN medication = {} THEN", literal(id));
+        .map(|(column, _)| {
             format!(
-                "    CAST((max({when} last_day END) - min({when} first_day END)) / 365.25 AS FLOAT8) AS {column}"
+                "    CAST(max(CASE WHEN medication = {} THEN {day} - first_day END) / 365.25 AS FLOAT8) AS {column}",
+                literal(column)
             )
         })
         .collect::<Vec<_>>()
         .join(",\n");
     let drugs = MEDICATIONS
         .iter()
-        .map(|(_, column)| format!("  max(dy.{column}) AS {column}"))
+        .map(|(column, _)| format!("  max(dy.{column}) AS {column}"))
         .collect::<Vec<_>>()
         .join(",\n");
     format!(
@@ -128,35 +167,57 @@ drug_codes(medication, rxnorm) AS (VALUES {drug_rows}),
 results AS (
   SELECT m.person_id, c.analyte, m.value_as_number AS value, u.concept_code AS unit,
          row_number() OVER (PARTITION BY m.person_id, c.analyte
-                            ORDER BY m.measurement_date DESC, m.measurement_id DESC) AS newest
+                            ORDER BY m.measurement_date DESC, m.measurement_datetime DESC NULLS LAST,
+                                     m.measurement_id DESC) AS newest
   FROM measurement m
   JOIN concept lc ON lc.concept_id = m.measurement_concept_id AND lc.vocabulary_id = 'LOINC'
   JOIN lab_codes c ON c.loinc = lc.concept_code
   LEFT JOIN concept u ON u.concept_id = m.unit_concept_id
-  WHERE m.value_as_number IS NOT NULL
-    AND m.measurement_date <= {day}
+  WHERE m.measurement_date <= {day}
     AND m.measurement_date > {day} - INTERVAL '{window_days} days'
 ),
 l AS (SELECT * FROM results WHERE newest = 1),
-drugs AS (
-  SELECT de.person_id, d.medication,
-         min(de.drug_exposure_start_date) AS first_day,
-         max(coalesce(de.drug_exposure_end_date, de.drug_exposure_start_date)) AS last_day
+exposures AS (
+  SELECT de.person_id, d.medication, de.drug_exposure_start_date AS start_day,
+         coalesce(de.drug_exposure_end_date, {day}) AS stop_day
   FROM drug_exposure de
   JOIN concept_ancestor ca ON ca.descendant_concept_id = de.drug_concept_id
   JOIN concept ic ON ic.concept_id = ca.ancestor_concept_id AND ic.vocabulary_id = 'RxNorm'
   JOIN drug_codes d ON d.rxnorm = ic.concept_code
   WHERE de.drug_exposure_start_date <= {day}
-  GROUP BY de.person_id, d.medication
+),
+ordered AS (
+  SELECT person_id, medication, start_day, stop_day,
+         max(stop_day) OVER (PARTITION BY person_id, medication ORDER BY start_day, stop_day
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS stop_before
+  FROM exposures
+),
+periods AS (
+  SELECT person_id, medication, start_day, stop_day,
+         sum(CASE WHEN stop_before IS NULL OR start_day > stop_before + {persistence} THEN 1 ELSE 0 END)
+           OVER (PARTITION BY person_id, medication ORDER BY start_day, stop_day
+                 ROWS UNBOUNDED PRECEDING) AS period
+  FROM ordered
+),
+current_use AS (
+  SELECT person_id, medication, min(start_day) AS first_day
+  FROM periods
+  GROUP BY person_id, medication, period
+  HAVING max(stop_day) >= {day} - {persistence}
 ),
 dy AS (
   SELECT person_id,
 {drug_years}
-  FROM drugs
+  FROM current_use
   GROUP BY person_id
 )
 SELECT CAST(p.person_id AS VARCHAR) AS patient_id,
-  CAST(EXTRACT(YEAR FROM {day}) - p.year_of_birth AS FLOAT8) AS age,
+  CAST(EXTRACT(YEAR FROM {day}) - p.year_of_birth
+       - CASE WHEN p.month_of_birth IS NOT NULL AND p.day_of_birth IS NOT NULL
+               AND (p.month_of_birth > EXTRACT(MONTH FROM {day})
+                    OR (p.month_of_birth = EXTRACT(MONTH FROM {day})
+                        AND p.day_of_birth > EXTRACT(DAY FROM {day})))
+              THEN 1 ELSE 0 END AS FLOAT8) AS age,
   g.concept_code AS sex,
 {drugs},
 {labs}
@@ -164,12 +225,43 @@ FROM person p
 LEFT JOIN concept g ON g.concept_id = p.gender_concept_id AND g.vocabulary_id = 'Gender'
 LEFT JOIN l ON l.person_id = p.person_id
 LEFT JOIN dy ON dy.person_id = p.person_id
-GROUP BY p.person_id, p.year_of_birth, g.concept_code
+GROUP BY p.person_id, p.year_of_birth, p.month_of_birth, p.day_of_birth, g.concept_code
 ORDER BY p.person_id
 ",
         lab_rows = pairs(&codes.analytes),
         drug_rows = pairs(&codes.medications),
+        persistence = PERSISTENCE_DAYS,
     )
+}
+
+/// A table name as SQL (quoted, in lower case as PostgreSQL folds it):
+/// `name` or `schema.name`, each letters, digits and `_`, not starting with a digit.
+pub fn table_name(name: &str) -> Option<String> {
+    let part = |p: &str| {
+        !p.is_empty()
+            && !p.starts_with(|c: char| c.is_ascii_digit())
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() > 2 || !parts.iter().all(|p| part(p)) {
+        return None;
+    }
+    Some(
+        parts
+            .iter()
+            .map(|p| format!("\"{}\"", p.to_lowercase()))
+            .collect::<Vec<_>>()
+            .join("."),
+    )
+}
+
+/// Whether a table with these columns is one Kobalt wrote (the CLI's output
+/// columns, or the Python package's with `row` and `rejected` besides):
+/// only such a table is replaced.
+pub fn is_output_table(columns: &[String]) -> bool {
+    kobalt_screen::OUTPUT_COLUMNS
+        .iter()
+        .all(|c| columns.iter().any(|have| have.eq_ignore_ascii_case(c)))
 }
 
 /// The query's columns, in order: `patient_id` and `sex` text, the others
@@ -181,7 +273,7 @@ pub fn schema() -> arrow_schema::Schema {
         Field::new("age", DataType::Float64, true),
         Field::new("sex", DataType::Utf8, true),
     ];
-    for (_, column) in MEDICATIONS {
+    for (column, _) in MEDICATIONS {
         fields.push(Field::new(column, DataType::Float64, true));
     }
     for a in SCREENING_ANALYTES {
@@ -191,7 +283,8 @@ pub fn schema() -> arrow_schema::Schema {
     arrow_schema::Schema::new(fields)
 }
 
-/// The mapping of the query's columns; OMOP's Gender concept codes are F and M.
+/// The mapping of the query's columns. OMOP's Gender concept codes: F, M, U
+/// (unknown), O (other) and A (ambiguous, read as unknown).
 pub fn mapping() -> Mapping {
     Mapping {
         format: Format::Wide,
@@ -200,13 +293,19 @@ pub fn mapping() -> Mapping {
         patient_id: "patient_id".into(),
         age: Some("age".into()),
         sex: Some("sex".into()),
-        sex_values: BTreeMap::from([
-            ("F".to_owned(), "female".to_owned()),
-            ("M".to_owned(), "male".to_owned()),
-        ]),
+        sex_values: BTreeMap::from(
+            [
+                ("F", "female"),
+                ("M", "male"),
+                ("U", "unknown"),
+                ("O", "other"),
+                ("A", "unknown"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        ),
         pregnant: None,
-        metformin_years: Some(MEDICATIONS[0].1.into()),
-        acid_suppressant_years: Some(MEDICATIONS[1].1.into()),
+        metformin_years: Some(MEDICATIONS[0].0.into()),
+        acid_suppressant_years: Some(MEDICATIONS[1].0.into()),
         lab: SCREENING_ANALYTES
             .iter()
             .map(|a| LabColumn {
@@ -270,6 +369,40 @@ mod tests {
             mapped.extend(lab.unit_column.clone());
         }
         assert_eq!(mapped, names);
+    }
+
+    #[test]
+    fn table_names_are_plain_identifiers() {
+        assert_eq!(
+            table_name("kobalt_flags").as_deref(),
+            Some("\"kobalt_flags\"")
+        );
+        assert_eq!(
+            table_name("results.Flags").as_deref(),
+            Some("\"results\".\"flags\"")
+        );
+        for bad in [
+            "",
+            "a;drop table person",
+            "a.b.c",
+            "1abc",
+            "a b",
+            "a\"b",
+            "flags-2026",
+        ] {
+            assert!(table_name(bad).is_none(), "{bad}");
+        }
+    }
+
+    /// A CDM table is never taken for an output table.
+    #[test]
+    fn only_output_tables_are_replaced() {
+        let person: Vec<String> = ["person_id", "gender_concept_id", "year_of_birth"]
+            .map(String::from)
+            .to_vec();
+        assert!(!is_output_table(&person));
+        let ours: Vec<String> = kobalt_screen::OUTPUT_COLUMNS.map(String::from).to_vec();
+        assert!(is_output_table(&ours));
     }
 
     /// A quote in a code cannot end the literal.

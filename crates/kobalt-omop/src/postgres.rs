@@ -31,6 +31,12 @@ pub enum OmopError {
     },
     #[error("table name '{0}': letters, digits and _ only (optionally schema.table)")]
     TableName(String),
+    #[error(
+        "table {table} exists and is not a Kobalt output table (its columns: {columns}); Kobalt replaces only its own tables: choose another name"
+    )]
+    NotOurs { table: String, columns: String },
+    #[error("{}", super::NO_VOCABULARY)]
+    NoVocabulary,
     #[error("cannot write table {table}: {source}")]
     Write {
         table: String,
@@ -48,9 +54,58 @@ pub enum OmopError {
 }
 
 /// A connection: a URL (`postgresql://user@host/db`) or key-value settings
-/// (`host=/var/run/postgresql dbname=cdm`), without TLS.
-pub fn connect(url: &str) -> Result<Client, OmopError> {
-    Client::connect(url, NoTls).map_err(OmopError::Connect)
+/// (`host=/var/run/postgresql dbname=cdm`), without TLS. Without a password in
+/// them, `password` (libpq's PGPASSWORD, which the caller reads) is used.
+pub fn connect(url: &str, password: Option<&str>) -> Result<Client, OmopError> {
+    let mut config: postgres::Config = url.parse().map_err(OmopError::Connect)?;
+    if config.get_password().is_none()
+        && let Some(p) = password
+    {
+        config.password(p);
+    }
+    config.connect(NoTls).map_err(OmopError::Connect)
+}
+
+/// Refuses a CDM whose CONCEPT table has none of the analytes' LOINC codes
+/// (`super::vocabulary_query`): every person would come out untested.
+pub fn check_vocabulary(client: &mut Client, kb: &kobalt_kb::Knowledge) -> Result<(), OmopError> {
+    let row = client
+        .query_one(super::vocabulary_query(kb).as_str(), &[])
+        .map_err(OmopError::Query)?;
+    let found: i64 = row.try_get(0).map_err(OmopError::Query)?;
+    if found == 0 {
+        return Err(OmopError::NoVocabulary);
+    }
+    Ok(())
+}
+
+/// Before anything is screened: `table` is a valid name, and if it exists it
+/// is a Kobalt output table (it has every column of
+/// `kobalt_screen::OUTPUT_COLUMNS`), so that a CDM table is never replaced.
+pub fn check_table(client: &mut Client, table: &str) -> Result<(), OmopError> {
+    super::table_name(table).ok_or_else(|| OmopError::TableName(table.to_owned()))?;
+    let lower = table.to_lowercase();
+    let (schema, name) = lower
+        .split_once('.')
+        .map_or((None, lower.as_str()), |(s, n)| (Some(s), n));
+    let rows = client
+        .query(
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_name = $1 AND table_schema = coalesce($2, current_schema())",
+            &[&name, &schema],
+        )
+        .map_err(|source| OmopError::Write {
+            table: table.to_owned(),
+            source,
+        })?;
+    let columns: Vec<String> = rows.iter().filter_map(|r| r.try_get(0).ok()).collect();
+    if !columns.is_empty() && !super::is_output_table(&columns) {
+        return Err(OmopError::NotOurs {
+            table: table.to_owned(),
+            columns: columns.join(", "),
+        });
+    }
+    Ok(())
 }
 
 /// The rows of `sql` (which gives the columns of `super::schema`) as record
@@ -142,29 +197,11 @@ impl Batches<'_> {
     }
 }
 
-/// A table name as SQL: `name` or `schema.name`, each letters, digits and `_`.
-fn table_name(name: &str) -> Result<String, OmopError> {
-    let part = |p: &str| {
-        !p.is_empty()
-            && !p.starts_with(|c: char| c.is_ascii_digit())
-            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    let parts: Vec<&str> = name.split('.').collect();
-    if parts.len() > 2 || !parts.iter().all(|p| part(p)) {
-        return Err(OmopError::TableName(name.to_owned()));
-    }
-    Ok(parts
-        .iter()
-        .map(|p| format!("\"{}\"", p.to_lowercase()))
-        .collect::<Vec<_>>()
-        .join("."))
-}
-
 /// Writes a screening output file (CSV, with `kobalt_screen::OUTPUT_COLUMNS`
 /// as its header) into `table`, replacing it, in one transaction: readers see
 /// the old table or the whole new one.
 pub fn write_table(client: &mut Client, table: &str, csv: &Path) -> Result<u64, OmopError> {
-    let name = table_name(table)?;
+    let name = super::table_name(table).ok_or_else(|| OmopError::TableName(table.to_owned()))?;
     let failed = |source| OmopError::Write {
         table: table.to_owned(),
         source,
@@ -201,24 +238,4 @@ pub fn write_table(client: &mut Client, table: &str, csv: &Path) -> Result<u64, 
     let rows = copy.finish().map_err(failed)?;
     tx.commit().map_err(failed)?;
     Ok(rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::table_name;
-
-    #[test]
-    fn table_names_are_plain_identifiers() {
-        assert_eq!(
-            table_name("kobalt_flags").ok().as_deref(),
-            Some("\"kobalt_flags\"")
-        );
-        assert_eq!(
-            table_name("results.Flags").ok().as_deref(),
-            Some("\"results\".\"flags\"")
-        );
-        for bad in ["", "a;drop table person", "a.b.c", "1abc", "a b", "a\"b"] {
-            assert!(table_name(bad).is_err(), "{bad}");
-        }
-    }
 }

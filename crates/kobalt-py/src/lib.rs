@@ -276,6 +276,30 @@ fn omop_columns() -> PyResult<String> {
     serde_json::to_string(&columns).map_err(|e| error(e, String::new()))
 }
 
+/// The query counting the analytes' LOINC codes in the CDM's CONCEPT table.
+#[pyfunction]
+fn omop_vocabulary_query() -> PyResult<String> {
+    Ok(kobalt_omop::vocabulary_query(kb()?))
+}
+
+/// What to say when that count is 0.
+#[pyfunction]
+fn omop_no_vocabulary() -> &'static str {
+    kobalt_omop::NO_VOCABULARY
+}
+
+/// A table name as SQL (quoted), or None when it is not `name` or `schema.name`.
+#[pyfunction]
+fn omop_table_name(name: &str) -> Option<String> {
+    kobalt_omop::table_name(name)
+}
+
+/// Whether a table with these columns is one Kobalt wrote (only such a table is replaced).
+#[pyfunction]
+fn omop_is_output_table(columns: Vec<String>) -> bool {
+    kobalt_omop::is_output_table(&columns)
+}
+
 /// The mapping of the OMOP query's columns, as JSON.
 #[pyfunction]
 fn omop_mapping() -> PyResult<String> {
@@ -297,6 +321,10 @@ fn _kobalt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(omop_query, m)?)?;
     m.add_function(wrap_pyfunction!(omop_mapping, m)?)?;
     m.add_function(wrap_pyfunction!(omop_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(omop_vocabulary_query, m)?)?;
+    m.add_function(wrap_pyfunction!(omop_no_vocabulary, m)?)?;
+    m.add_function(wrap_pyfunction!(omop_table_name, m)?)?;
+    m.add_function(wrap_pyfunction!(omop_is_output_table, m)?)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(assess_json, m)?)?;

@@ -23,10 +23,10 @@ from typing import Any, Optional
 from . import _kobalt, screen as _screen
 
 
-def query(*, as_of: datetime.date, window_days: int = 730) -> str:
+def query(*, as_of: Any, window_days: int = 730) -> str:
     """The SQL (standard; DuckDB and PostgreSQL) that gives one row per person:
     the same text ``kobalt screen --omop`` runs (crate kobalt-omop)."""
-    return _kobalt.omop_query(as_of.isoformat(), int(window_days))
+    return _kobalt.omop_query(_day(as_of).isoformat(), _window(window_days))
 
 
 def mapping() -> dict:
@@ -78,6 +78,34 @@ def _copied(cur: Any, sql: str):
     return pcsv.read_csv(text, convert_options=options)
 
 
+def _day(as_of: Any) -> datetime.date:
+    """A day: a ``datetime.date`` or its ISO text."""
+    if isinstance(as_of, datetime.datetime):
+        return as_of.date()
+    if isinstance(as_of, datetime.date):
+        return as_of
+    if isinstance(as_of, str):
+        try:
+            return datetime.date.fromisoformat(as_of)
+        except ValueError:
+            pass
+    raise ValueError(f"as_of: {as_of!r} is not a date (datetime.date or 'YYYY-MM-DD')")
+
+
+def _window(days: Any) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 36525:
+        raise ValueError(f"window_days: {days!r} is not a whole number of days from 1 to 36525")
+    return days
+
+
+def _rows(con: Any, sql: str) -> list:
+    if hasattr(con, "sql") and hasattr(con, "register"):
+        return con.execute(sql).fetchall()
+    cur = con.cursor()
+    cur.execute(sql)
+    return cur.fetchall()
+
+
 def screen(
     con: Any,
     *,
@@ -89,34 +117,53 @@ def screen(
     """Screen every person of an OMOP CDM; returns a ``pyarrow.Table`` as ``kobalt.screen``.
 
     ``con`` is a DuckDB connection or any DB-API connection (PostgreSQL through
-    psycopg). ``as_of`` (default today) and ``window_days``: only results taken
-    in that window count, the latest per analyte. With ``write_table``, the
-    flags are written back to the database as that table (replaced).
+    psycopg). ``as_of`` (a date or 'YYYY-MM-DD'; default today) and
+    ``window_days`` (1 to 36525): only results taken in that window count, the
+    latest per analyte. With ``write_table`` (``name`` or ``schema.name``), the
+    flags are written back to the database as that table; only a table Kobalt
+    wrote is replaced, never a CDM table. A CDM whose CONCEPT table has none of
+    the analytes' LOINC codes (an empty vocabulary, or one not on the search
+    path) raises ``ValueError``.
     """
-    as_of = as_of or datetime.date.today()
-    flags = _screen(_table(con, query(as_of=as_of, window_days=window_days)),
-                    mapping=mapping(), guideline=guideline)
-    if write_table:
+    day = _day(as_of or datetime.date.today())
+    days = _window(window_days)
+    if write_table is not None:
+        _check_table(con, write_table)
+    if _rows(con, _kobalt.omop_vocabulary_query())[0][0] == 0:
+        raise ValueError(_kobalt.omop_no_vocabulary())
+    flags = _screen(_table(con, query(as_of=day, window_days=days)), mapping=mapping(), guideline=guideline)
+    if write_table is not None:
         _write(con, write_table, flags)
     return flags
+
+
+def _check_table(con: Any, name: str) -> None:
+    """``name`` is a valid table name, and an existing table of that name is Kobalt's own."""
+    if _kobalt.omop_table_name(name) is None:
+        raise ValueError(f"table name {name!r}: letters, digits and _ only (optionally schema.table)")
+    schema, _, table = name.lower().rpartition(".")
+    where = f"table_name = '{table}' AND table_schema = " + (f"'{schema}'" if schema else "current_schema()")
+    columns = [r[0] for r in _rows(con, f"SELECT column_name FROM information_schema.columns WHERE {where}")]
+    if columns and not _kobalt.omop_is_output_table(columns):
+        raise ValueError(f"table {name} exists and is not a Kobalt output table (its columns: "
+                         f"{', '.join(columns)}); Kobalt replaces only its own tables: choose another name")
 
 
 def _write(con: Any, name: str, flags) -> None:
     import pyarrow as pa
 
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"table name {name!r}: letters, digits and _ only")
+    quoted = _kobalt.omop_table_name(name)
     plain = pa.table({c: flags.column(c).cast(pa.string()) if c != "row" else flags.column(c)
                       for c in flags.column_names})
     if hasattr(con, "sql") and hasattr(con, "register"):
         con.register("kobalt_flags_view", plain)
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM kobalt_flags_view")
+        con.execute(f"CREATE OR REPLACE TABLE {quoted} AS SELECT * FROM kobalt_flags_view")
         con.unregister("kobalt_flags_view")
         return
     cur = con.cursor()
-    cur.execute(f"DROP TABLE IF EXISTS {name}")
+    cur.execute(f"DROP TABLE IF EXISTS {quoted}")
     columns = ", ".join(f"{c} BIGINT" if c == "row" else f"{c} TEXT" for c in plain.column_names)
-    cur.execute(f"CREATE TABLE {name} ({columns})")
+    cur.execute(f"CREATE TABLE {quoted} ({columns})")
     marks = ", ".join(["%s"] * plain.num_columns)
-    cur.executemany(f"INSERT INTO {name} VALUES ({marks})", [tuple(r.values()) for r in plain.to_pylist()])
+    cur.executemany(f"INSERT INTO {quoted} VALUES ({marks})", [tuple(r.values()) for r in plain.to_pylist()])
     con.commit()

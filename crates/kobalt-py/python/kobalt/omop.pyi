@@ -1,14 +1,14 @@
 import datetime
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import pyarrow
 
-def query(*, as_of: datetime.date, window_days: int = ...) -> str: ...
+def query(*, as_of: Union[datetime.date, str], window_days: int = ...) -> str: ...
 def mapping() -> dict: ...
 def screen(
     con: Any,
     *,
-    as_of: Optional[datetime.date] = ...,
+    as_of: Optional[Union[datetime.date, str]] = ...,
     window_days: int = ...,
     guideline: str = ...,
     write_table: Optional[str] = ...,
