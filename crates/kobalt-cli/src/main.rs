@@ -84,7 +84,7 @@ enum Command {
     },
     /// Screen a lab export: one row per patient with status, flags and reflex test.
     #[command(
-        after_help = "Examples:\n  kobalt screen b12_export.csv --out flagged.csv\n  kobalt screen results.ndjson.gz --out flagged.csv --rejects rejects.csv --report report/\n  kobalt screen long.csv --mapping mapping.toml --guideline nice --out flagged.csv\n  kobalt screen b12_export.parquet --out flagged.parquet\n  kobalt screen --omop postgresql://analyst@dbhost/cdm --out flagged.csv --omop-table results.kobalt_flags"
+        after_help = "Examples:\n  kobalt screen b12_export.csv --out flagged.csv\n  kobalt screen results.ndjson.gz --out flagged.csv --rejects rejects.csv --report report/\n  kobalt screen long.csv --mapping mapping.toml --guideline nice --out flagged.csv\n  kobalt screen b12_export.parquet --out flagged.parquet\n  kobalt screen --omop postgresql://analyst@dbhost/cdm \\\n    --out flagged.csv --omop-table results.kobalt_flags"
     )]
     Screen {
         /// CSV (any delimiter), Parquet, or NDJSON of FHIR Observations; CSV and NDJSON plain or .gz.
