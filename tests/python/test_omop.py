@@ -7,6 +7,7 @@ NUMERIC, as in the CDM's DDL."""
 
 import csv
 import datetime
+import json
 import glob
 import os
 import shutil
@@ -224,10 +225,16 @@ def test_cli_omop_on_postgresql_equals_the_cli_on_the_same_persons(postgres, tmp
     postgres.commit()
     out = tmp_path / "flags.csv"
     run = subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--as-of", "2026-12-01",
-                          "--out", str(out), "--omop-table", "public.kobalt_cli_flags"],
+                          "--out", str(out), "--omop-table", "public.kobalt_cli_flags",
+                          "--report", str(tmp_path / "report")],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "rows in 13 = rows used 13 + rows rejected 0: ok" in run.stdout
+    # How the run was made is said, and kept in the report.
+    assert "as of 2026-12-01, results of the last 730 days, guideline nhg" in run.stdout
+    report = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert report["run"]["omop"] == {"as_of": "2026-12-01", "window_days": 730, "table": "public.kobalt_cli_flags"}
+    assert report["run"]["source"].startswith("OMOP CDM host=")
     rows = read_csv(out)
     assert_same({r["patient_id"]: r for r in rows}, cli_flags(tmp_path))
     assert read_csv(tmp_path / "flags.rejects.csv") == []

@@ -202,6 +202,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.out.display(),
         rejects.display()
     ));
+    if let Source::Omop(o) = &args.source {
+        text.push_str(&format!(
+            "{}: as of {}, results of the last {} days, guideline {}\n",
+            args.source.name().display(),
+            o.as_of,
+            o.window_days,
+            args.guideline.as_str()
+        ));
+    }
     if let Some(table) = table {
         text.push_str(&table);
     }
@@ -216,7 +225,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ))
             })
             .collect();
-        let json = serde_json::to_string_pretty(&s.json(&limits))?;
+        let mut json = s.json(&limits);
+        json["run"] = run_json(&args, &kb);
+        let json = serde_json::to_string_pretty(&json)?;
         std::fs::write(dir.join("summary.json"), json)?;
         let title = format!("Kobalt screening of {}", args.source.name().display());
         std::fs::write(dir.join("summary.html"), s.html(&title, &limits))?;
@@ -251,6 +262,27 @@ fn remove_temporaries_on_signal() -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+/// How the run was made (summary.json `run`): what was screened (a password
+/// hidden), under which guideline, with which knowledge base and Kobalt; for
+/// a CDM the day, the window and the table written.
+fn run_json(args: &Args, kb: &kobalt_kb::Knowledge) -> serde_json::Value {
+    let mut run = serde_json::json!({
+        "source": args.source.name().display().to_string(),
+        "guideline": args.guideline.as_str(),
+        "knowledge_version": kb.version,
+        "knowledge_sha256": kb.sha256,
+        "kobalt_version": env!("CARGO_PKG_VERSION"),
+    });
+    if let Source::Omop(o) = &args.source {
+        run["omop"] = serde_json::json!({
+            "as_of": o.as_of.to_string(),
+            "window_days": o.window_days,
+            "table": o.table,
+        });
+    }
+    run
 }
 
 /// Every person of an OMOP CDM in PostgreSQL, read as it comes; the output

@@ -397,6 +397,22 @@ fn screen_writes_output_rejects_and_report() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(json["by_status"]["deficient"], 2);
+    // How the run was made, so that a report can be told apart and repeated
+    // (a user review: nothing recorded the guideline or the knowledge base).
+    let run = &json["run"];
+    assert_eq!(run["guideline"], "nhg", "{json}");
+    assert!(
+        run["source"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("export.csv")),
+        "{run}"
+    );
+    assert_eq!(
+        run["knowledge_sha256"].as_str().map_or(0, str::len),
+        64,
+        "{run}"
+    );
+    assert!(run["kobalt_version"].is_string(), "{run}");
     // The same run with Parquet output, chosen by the extension.
     let output = kobalt()
         .args(["screen"])
