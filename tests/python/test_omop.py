@@ -30,7 +30,7 @@ INSERT INTO concept VALUES
   (3000593, '2132-9', 'LOINC'), (900001, '13964-2', 'LOINC'), (900002, '718-7', 'LOINC'),
   (900003, '787-2', 'LOINC'), (900004, '1234-5', 'LOINC'),
   (8845, 'pg/mL', 'UCUM'), (8749, 'umol/L', 'UCUM'), (8713, 'g/dL', 'UCUM'), (8583, 'fL', 'UCUM'),
-  (8729, 'pmol/L', 'UCUM'),
+  (8729, 'pmol/L', 'UCUM'), (9529, 'kg', 'UCUM'),
   (8532, 'F', 'Gender'), (8507, 'M', 'Gender'), (8551, 'U', 'Gender'),
   (1503297, '6809', 'RxNorm'), (40163924, '861007', 'RxNorm'), (923645, '7646', 'RxNorm'),
   (900010, '4278', 'RxNorm');
@@ -41,7 +41,8 @@ CREATE TABLE person (person_id INTEGER, gender_concept_id INTEGER, year_of_birth
 INSERT INTO person VALUES (1, 8532, 1950, NULL, NULL), (2, 8507, 1980, NULL, NULL), (3, 8532, 1990, NULL, NULL),
   (4, 8507, 1940, NULL, NULL), (5, 8532, 1960, NULL, NULL), (6, 8507, 1990, 12, 31), (7, 8532, 1950, NULL, NULL),
   (8, 8507, 1970, NULL, NULL), (9, 8532, 1980, NULL, NULL), (10, 8507, 1975, NULL, NULL),
-  (11, 8551, 1980, NULL, NULL), (12, 8532, 1961, 12, 31), (13, 8507, 1985, NULL, NULL);
+  (11, 8551, 1980, NULL, NULL), (12, 8532, 1961, 12, 31), (13, 8507, 1985, NULL, NULL),
+  (14, 8532, 1980, NULL, NULL);
 CREATE TABLE measurement (measurement_id INTEGER, person_id INTEGER, measurement_concept_id INTEGER,
   measurement_date DATE, measurement_datetime TIMESTAMP, value_as_number NUMERIC, unit_concept_id INTEGER);
 INSERT INTO measurement VALUES
@@ -60,7 +61,9 @@ INSERT INTO measurement VALUES
   (21, 9, 3000593, DATE '2026-06-01', TIMESTAMP '2026-06-01 09:00:00', 300, 8729),
   (22, 10, 3000593, DATE '2026-05-01', NULL, 250, 8729),
   (23, 11, 3000593, DATE '2026-05-01', NULL, 400, 8729),
-  (24, 12, 3000593, DATE '2026-05-01', NULL, 400, 8729);
+  (24, 12, 3000593, DATE '2026-05-01', NULL, 400, 8729),
+  (25, 14, 3000593, DATE '2026-05-01', NULL, 100, 8729),
+  (26, 14, 900001, DATE '2026-05-01', NULL, 0.3, 9529);
 CREATE TABLE drug_exposure (person_id INTEGER, drug_concept_id INTEGER,
   drug_exposure_start_date DATE, drug_exposure_end_date DATE);
 INSERT INTO drug_exposure VALUES
@@ -86,7 +89,8 @@ INSERT INTO drug_exposure VALUES
 # - person 8's newest B12 has no number: B12 unknown, the older 300 is not used;
 # - person 9's two results of one day: the one of 18:00 is the newest;
 # - ages from the month and day of birth when given: persons 6 and 12 were born on 31 December (35 and 64);
-# - person 11's gender is OMOP's U, unknown.
+# - person 11's gender is OMOP's U, unknown;
+# - person 14's MMA is in kg: the person is rejected with the reason (never guessed).
 WIDE = """patient_id,age,sex,metformin_years,acid_years,b12_total_value,b12_total_unit,mma_value,mma_unit,haemoglobin_value,haemoglobin_unit
 1,76,F,11.92,,180,pg/mL,,,11.0,g/dL
 2,46,M,,,250,pmol/L,,,,
@@ -101,6 +105,7 @@ WIDE = """patient_id,age,sex,metformin_years,acid_years,b12_total_value,b12_tota
 11,46,,,,400,pmol/L,,,,
 12,64,F,,,400,pmol/L,,,,
 13,41,M,2.92,,,,,,,
+14,46,F,,,100,pmol/L,0.3,kg,,
 """
 
 MAPPING = """patient_id = "patient_id"
@@ -140,6 +145,8 @@ PERSONS = {str(i) for i in range(1, 14)}
 
 
 def assert_same(got, cli):
+    """`got` by patient id (rejected rows, with a reason, are left out), as the CLI's output of the wide export."""
+    got = {pid: r for pid, r in got.items() if not r.get("rejected")}
     assert set(got) == set(cli) == PERSONS
     for pid, row in cli.items():
         for column in ["status", "risk_group", "flags", "reflex_test", "rules"]:
@@ -163,7 +170,7 @@ def test_omop_screen_equals_the_cli_on_the_same_persons(tmp_path):
     got = {r["patient_id"]: r for r in flags.to_pylist()}
     assert_same(got, cli_flags(tmp_path))
     written = con.execute("SELECT count(*), count(status) FROM kobalt_b12_flags").fetchone()
-    assert written == (13, 13)
+    assert written == (14, 13), "every person, the rejected one with its reason"
 
 
 @pytest.fixture
@@ -205,7 +212,7 @@ def test_omop_screen_on_postgresql(postgres, tmp_path):
     assert_same({r["patient_id"]: r for r in flags.to_pylist()}, cli_flags(tmp_path))
     with postgres.cursor() as cur:
         cur.execute("SELECT count(*), count(status) FROM kobalt_b12_flags")
-        assert cur.fetchone() == (13, 13)
+        assert cur.fetchone() == (14, 13)
 
 
 
@@ -229,7 +236,7 @@ def test_cli_omop_on_postgresql_equals_the_cli_on_the_same_persons(postgres, tmp
                           "--report", str(tmp_path / "report")],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "rows in 13 = rows used 13 + rows rejected 0: ok" in run.stdout
+    assert "rows in 14 = rows used 13 + rows rejected 1: ok" in run.stdout
     # How the run was made is said, and kept in the report.
     assert "as of 2026-12-01, results of the last 730 days, guideline nhg" in run.stdout
     report = json.loads((tmp_path / "report" / "summary.json").read_text())
@@ -237,10 +244,13 @@ def test_cli_omop_on_postgresql_equals_the_cli_on_the_same_persons(postgres, tmp
     assert report["run"]["source"].startswith("OMOP CDM host=")
     rows = read_csv(out)
     assert_same({r["patient_id"]: r for r in rows}, cli_flags(tmp_path))
-    assert read_csv(tmp_path / "flags.rejects.csv") == []
+    assert [r["reason"] for r in read_csv(tmp_path / "flags.rejects.csv")] == ["mma_unit: unknown unit 'kg' for mma"]
     with postgres.cursor() as cur:
+        # Every person is in the table: the rejected one with its reason (it was left out).
+        cur.execute("SELECT patient_id, status, rejected FROM kobalt_cli_flags WHERE rejected IS NOT NULL")
+        assert cur.fetchall() == [("14", None, "mma_unit: unknown unit 'kg' for mma")]
         cur.execute("SELECT patient_id, status, risk_group, flags, reflex_test, rules "
-                    "FROM kobalt_cli_flags ORDER BY CAST(patient_id AS INTEGER)")
+                    "FROM kobalt_cli_flags WHERE rejected IS NULL ORDER BY CAST(patient_id AS INTEGER)")
         table = cur.fetchall()
     assert table == [tuple(r[c] or None for c in ["patient_id", "status", "risk_group", "flags",
                                                   "reflex_test", "rules"]) for r in rows]
@@ -340,7 +350,7 @@ def test_omop_screen_through_any_db_api_driver(postgres, tmp_path):
     assert_same({r["patient_id"]: r for r in flags.to_pylist()}, cli_flags(tmp_path))
     with postgres.cursor() as cur:
         cur.execute("SELECT count(*) FROM kobalt_plain_flags")
-        assert cur.fetchone() == (13,)
+        assert cur.fetchone() == (14,)
 
 
 def test_a_cdm_table_is_never_replaced(postgres, tmp_path):
@@ -360,7 +370,7 @@ def test_a_cdm_table_is_never_replaced(postgres, tmp_path):
             kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1), write_table=table)
     with postgres.cursor() as cur:
         cur.execute("SELECT count(*) FROM person")
-        assert cur.fetchone() == (13,)
+        assert cur.fetchone() == (14,)
     # Kobalt's own table is replaced, from the CLI and from Python, in a schema too.
     with postgres.cursor() as cur:
         cur.execute("CREATE SCHEMA results")

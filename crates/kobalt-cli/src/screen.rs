@@ -316,7 +316,7 @@ fn screen_omop(
     let outcome = kobalt_screen::run_table(kb, options, &kobalt_omop::schema(), batches, progress)?;
     let table = match &omop.table {
         Some(table) => {
-            let rows = postgres::write_table(&mut client, table, &options.out)?;
+            let rows = postgres::write_table(&mut client, table, &options.out, &options.rejects)?;
             Some(format!("table {table}: {rows} rows written\n"))
         }
         None => None,

@@ -1,7 +1,6 @@
 //! A CDM in PostgreSQL: the query's rows as Arrow record batches, and the
 //! screening output written back as a table.
 
-use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -197,45 +196,87 @@ impl Batches<'_> {
     }
 }
 
-/// Writes a screening output file (CSV, with `kobalt_screen::OUTPUT_COLUMNS`
-/// as its header) into `table`, replacing it, in one transaction: readers see
-/// the old table or the whole new one.
-pub fn write_table(client: &mut Client, table: &str, csv: &Path) -> Result<u64, OmopError> {
+/// Writes a screening run into `table`, replacing it, in one transaction
+/// (readers see the old table or the whole new one): every person, as the
+/// Python package's table has them. The output file (CSV, with
+/// `kobalt_screen::OUTPUT_COLUMNS` as its header) gives the screened persons,
+/// `rejected` null; the rejects file gives the others, with their patient id
+/// and the reason in `rejected`. Gives the rows written.
+pub fn write_table(
+    client: &mut Client,
+    table: &str,
+    out: &Path,
+    rejects: &Path,
+) -> Result<u64, OmopError> {
     let name = super::table_name(table).ok_or_else(|| OmopError::TableName(table.to_owned()))?;
     let failed = |source| OmopError::Write {
         table: table.to_owned(),
         source,
     };
-    let read = |source| OmopError::Read {
-        path: csv.display().to_string(),
-        source,
+    let read = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| OmopError::Read { path, source }
     };
-    let mut file = std::fs::File::open(csv).map_err(read)?;
-    let columns = kobalt_screen::OUTPUT_COLUMNS
-        .iter()
-        .map(|c| format!("{c} TEXT"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = kobalt_screen::OUTPUT_COLUMNS;
     let mut tx = client.transaction().map_err(failed)?;
     tx.batch_execute(&format!(
-        "DROP TABLE IF EXISTS {name}; CREATE TABLE {name} ({columns});"
+        "DROP TABLE IF EXISTS {name}; CREATE TABLE {name} ({}, rejected TEXT);",
+        columns.map(|c| format!("{c} TEXT")).join(", ")
     ))
     .map_err(failed)?;
     let mut copy = tx
-        .copy_in(&format!("COPY {name} FROM STDIN (FORMAT csv, HEADER true)"))
+        .copy_in(&format!(
+            "COPY {name} ({}) FROM STDIN (FORMAT csv, HEADER true)",
+            columns.join(", ")
+        ))
         .map_err(failed)?;
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buffer).map_err(read)?;
-        if n == 0 {
-            break;
-        }
-        copy.write_all(&buffer[..n]).map_err(|e| OmopError::Read {
-            path: format!("COPY into {table}"),
-            source: e,
-        })?;
+    let mut file = std::fs::File::open(out).map_err(read(out))?;
+    std::io::copy(&mut file, &mut copy).map_err(read(out))?;
+    let mut rows = copy.finish().map_err(failed)?;
+    let mut copy = tx
+        .copy_in(&format!(
+            "COPY {name} (patient_id, rejected) FROM STDIN (FORMAT csv)"
+        ))
+        .map_err(failed)?;
+    let mut lines = csv::Writer::from_writer(&mut copy);
+    let mut reader =
+        csv::Reader::from_path(rejects).map_err(|e| read(rejects)(std::io::Error::other(e)))?;
+    for record in reader.records() {
+        let record = record.map_err(|e| read(rejects)(std::io::Error::other(e)))?;
+        let reason = record.get(1).unwrap_or_default();
+        let id = patient_id(record.get(2).unwrap_or_default());
+        lines
+            .write_record([id.as_deref().unwrap_or_default(), reason])
+            .map_err(|e| read(rejects)(std::io::Error::other(e)))?;
     }
-    let rows = copy.finish().map_err(failed)?;
+    lines.flush().map_err(|e| read(rejects)(e))?;
+    drop(lines);
+    rows += copy.finish().map_err(failed)?;
     tx.commit().map_err(failed)?;
     Ok(rows)
+}
+
+/// The patient id in a rejected row as the rejects file describes it (`name=value`
+/// fields, CSV; the query's id column is `patient_id`).
+fn patient_id(row: &str) -> Option<String> {
+    let mut fields = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(row.as_bytes());
+    let record = fields.records().next()?.ok()?;
+    record
+        .iter()
+        .find_map(|f| f.strip_prefix("patient_id="))
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_rejected_row_names_its_patient() {
+        assert_eq!(
+            super::patient_id("patient_id=14,age=46,\"mma_unit=kg\"").as_deref(),
+            Some("14")
+        );
+        assert_eq!(super::patient_id("age=46"), None);
+    }
 }
