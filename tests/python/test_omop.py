@@ -241,7 +241,7 @@ def test_cli_omop_on_postgresql_equals_the_cli_on_the_same_persons(postgres, tmp
     assert "as of 2026-12-01, results of the last 730 days, guideline nhg" in run.stdout
     report = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert report["run"]["omop"] == {"as_of": "2026-12-01", "window_days": 730, "table": "public.kobalt_cli_flags"}
-    assert report["run"]["source"].startswith("OMOP CDM host=")
+    assert report["run"]["source"].startswith("OMOP CDM postgresql://postgres@/tmp/")
     rows = read_csv(out)
     assert_same({r["patient_id"]: r for r in rows}, cli_flags(tmp_path))
     assert [r["reason"] for r in read_csv(tmp_path / "flags.rejects.csv")] == ["mma_unit: unknown unit 'kg' for mma"]
@@ -360,11 +360,15 @@ def test_a_cdm_table_is_never_replaced(postgres, tmp_path):
         cur.execute(CDM)
     postgres.commit()
     out = tmp_path / "flags.csv"
-    for table in ["person", "public.measurement", "flags-2026"]:
+    with postgres.cursor() as cur:
+        cur.execute("CREATE TABLE site_notes (note TEXT)")
+    postgres.commit()
+    for table, why in [("person", "a table of the OMOP CDM"), ("public.measurement", "a table of the OMOP CDM"),
+                       ("flags-2026", "letters, digits and _ only"), ("site_notes", "not a Kobalt output table")]:
         run = subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--as-of", "2026-12-01", "--out", str(out),
                               "--omop-table", table], capture_output=True, text=True)
         assert run.returncode != 0, table
-        assert "not a Kobalt output table" in run.stderr or "letters, digits and _ only" in run.stderr, run.stderr
+        assert why in run.stderr, run.stderr
         assert not out.exists()
         with pytest.raises(ValueError):
             kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1), write_table=table)
@@ -379,6 +383,24 @@ def test_a_cdm_table_is_never_replaced(postgres, tmp_path):
         subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--as-of", "2026-12-01", "--out", str(out),
                         "--omop-table", "results.kobalt_flags"], check=True, capture_output=True)
     kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1), write_table="results.kobalt_flags")
+    # A search path that finds another schema's table of that name first: that table is not dropped (the
+    # check and the write both mean the current schema's; found by a code review).
+    with postgres.cursor() as cur:
+        cur.execute("CREATE SCHEMA s1; CREATE SCHEMA s2; CREATE TABLE s2.other (keep TEXT); INSERT INTO s2.other VALUES ('x')")
+    postgres.commit()
+    settings = dsn(postgres) + " options='-c search_path=s1,s2,public'"
+    subprocess.run([KOBALT, "screen", "--omop", settings, "--as-of", "2026-12-01", "--out", str(out),
+                    "--omop-table", "other"], check=True, capture_output=True)
+    with postgres.cursor() as cur:
+        cur.execute("SELECT keep FROM s2.other")
+        assert cur.fetchall() == [("x",)]
+        cur.execute("SELECT count(*) FROM s1.other")
+        assert cur.fetchone() == (14,)
+        cur.execute("SET search_path TO s1, s2, public")
+    kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1), write_table="other")
+    with postgres.cursor() as cur:
+        cur.execute("SELECT keep FROM s2.other")
+        assert cur.fetchall() == [("x",)]
 
 
 def test_a_cdm_without_its_vocabulary_is_refused(postgres, tmp_path):

@@ -116,7 +116,7 @@ enum Command {
         as_of: Option<jiff::civil::Date>,
         /// OMOP: only results of the last DAYS days up to --as-of count, the latest per
         /// analyte (default: 730; 1 to 36525).
-        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36525))]
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=i64::from(kobalt_omop::MAX_WINDOW_DAYS)))]
         window_days: Option<u32>,
         /// OMOP: also write the output into this table of the database (replaced), such as
         /// results.kobalt_flags; needs a .csv --out.
@@ -542,7 +542,7 @@ fn run() -> anyhow::Result<ExitCode> {
                     (_, Some(database)) => screen::Source::Omop(screen::Omop {
                         database,
                         as_of: as_of.unwrap_or_else(|| jiff::Zoned::now().date()),
-                        window_days: window_days.unwrap_or(730),
+                        window_days: window_days.unwrap_or(kobalt_omop::DEFAULT_WINDOW_DAYS),
                         table: omop_table,
                     }),
                     (Some(path), None) => screen::Source::File(path),

@@ -41,80 +41,12 @@ impl Source {
     fn name(&self) -> PathBuf {
         match self {
             Source::File(path) => path.clone(),
-            Source::Omop(o) => PathBuf::from(format!("OMOP CDM {}", without_password(&o.database))),
+            Source::Omop(o) => PathBuf::from(format!(
+                "OMOP CDM {}",
+                kobalt_omop::postgres::describe(&o.database)
+            )),
         }
     }
-}
-
-/// A connection string with its password, if any, replaced by `***`: in a
-/// URL's user info and its `password=` parameter, and in libpq settings (a
-/// quoted value whole).
-fn without_password(database: &str) -> String {
-    if let Some((scheme, rest)) = database.split_once("://") {
-        let (address, query) = rest
-            .split_once('?')
-            .map_or((rest, None), |(a, q)| (a, Some(q)));
-        let address = match address.rsplit_once('@') {
-            Some((user_info, host)) => match user_info.split_once(':') {
-                Some((user, _)) => format!("{user}:***@{host}"),
-                None => address.to_owned(),
-            },
-            None => address.to_owned(),
-        };
-        let query = query.map(|q| {
-            q.split('&')
-                .map(|kv| match kv.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                    _ => kv.to_owned(),
-                })
-                .collect::<Vec<_>>()
-                .join("&")
-        });
-        return match query {
-            Some(q) => format!("{scheme}://{address}?{q}"),
-            None => format!("{scheme}://{address}"),
-        };
-    }
-    settings_without_password(database)
-}
-
-/// libpq settings (`key=value`, values maybe in single quotes with `\'`)
-/// with the password's value replaced.
-fn settings_without_password(settings: &str) -> String {
-    let mut out = String::with_capacity(settings.len());
-    let mut rest = settings;
-    while let Some(at) = rest.find("password") {
-        let (before, after) = rest.split_at(at);
-        out.push_str(before);
-        let value = after["password".len()..].trim_start();
-        let Some(value) = value.strip_prefix('=') else {
-            out.push_str("password");
-            rest = &after["password".len()..];
-            continue;
-        };
-        out.push_str("password=***");
-        let value = value.trim_start();
-        rest = match value.strip_prefix('\'') {
-            Some(quoted) => {
-                let mut end = quoted.len();
-                let mut escaped = false;
-                for (i, c) in quoted.char_indices() {
-                    match (escaped, c) {
-                        (false, '\\') => escaped = true,
-                        (false, '\'') => {
-                            end = i + 1;
-                            break;
-                        }
-                        _ => escaped = false,
-                    }
-                }
-                &quoted[end..]
-            }
-            None => &value[value.find(char::is_whitespace).unwrap_or(value.len())..],
-        };
-    }
-    out.push_str(rest);
-    out
 }
 
 /// indicatif on a terminal, nothing otherwise (indicatif hides itself).
@@ -322,25 +254,4 @@ fn screen_omop(
         None => None,
     };
     Ok((outcome, table))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_password;
-
-    #[test]
-    fn passwords_are_not_shown() {
-        assert_eq!(
-            without_password("postgresql://ana:s3cret@db.example/cdm"),
-            "postgresql://ana:***@db.example/cdm"
-        );
-        assert_eq!(
-            without_password("host=/run/postgresql password=s3cret dbname=cdm"),
-            "host=/run/postgresql password=*** dbname=cdm"
-        );
-        assert_eq!(
-            without_password("postgresql://ana@db/cdm"),
-            "postgresql://ana@db/cdm"
-        );
-    }
 }

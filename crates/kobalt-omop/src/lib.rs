@@ -28,12 +28,15 @@ const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
 /// each counts: the acid blockers are the proton pump inhibitors and the H2
 /// receptor antagonists, as the knowledge base groups them (kinetics.toml).
 pub const MEDICATIONS: [(&str, &[&str]); 2] = [
-    ("metformin_years", &["metformin"]),
+    (METFORMIN_YEARS, &["metformin"]),
     (
-        "acid_years",
+        ACID_YEARS,
         &["proton_pump_inhibitor", "h2_receptor_antagonist"],
     ),
 ];
+
+const METFORMIN_YEARS: &str = "metformin_years";
+const ACID_YEARS: &str = "acid_years";
 
 /// Days between two exposures of one medication that still make one period
 /// of use: the persistence window of the OHDSI DRUG_ERA convention (derived,
@@ -255,6 +258,63 @@ pub fn table_name(name: &str) -> Option<String> {
     )
 }
 
+/// The tables of the OMOP CDM v5.4 (clinical data, health system, derived
+/// elements, vocabularies, results): a name Kobalt never writes under, in any
+/// schema, so that a search path cannot point a write at the CDM.
+pub const CDM_TABLES: [&str; 39] = [
+    "person",
+    "observation_period",
+    "visit_occurrence",
+    "visit_detail",
+    "condition_occurrence",
+    "drug_exposure",
+    "procedure_occurrence",
+    "device_exposure",
+    "measurement",
+    "observation",
+    "death",
+    "note",
+    "note_nlp",
+    "specimen",
+    "fact_relationship",
+    "location",
+    "care_site",
+    "provider",
+    "payer_plan_period",
+    "cost",
+    "drug_era",
+    "dose_era",
+    "condition_era",
+    "episode",
+    "episode_event",
+    "metadata",
+    "cdm_source",
+    "concept",
+    "vocabulary",
+    "domain",
+    "concept_class",
+    "concept_relationship",
+    "relationship",
+    "concept_synonym",
+    "concept_ancestor",
+    "source_to_concept_map",
+    "drug_strength",
+    "cohort",
+    "cohort_definition",
+];
+
+/// Whether `name` (`table` or `schema.table`) names a CDM table.
+pub fn cdm_table(name: &str) -> bool {
+    let table = name.rsplit('.').next().unwrap_or(name);
+    CDM_TABLES.iter().any(|t| t.eq_ignore_ascii_case(table))
+}
+
+/// The window of `kobalt screen --omop` and `kobalt.omop.screen` when none is given, in days.
+pub const DEFAULT_WINDOW_DAYS: u32 = 730;
+
+/// The longest window, in days (a century).
+pub const MAX_WINDOW_DAYS: u32 = 36_525;
+
 /// Whether a table with these columns is one Kobalt wrote (the CLI's output
 /// columns, or the Python package's with `row` and `rejected` besides):
 /// only such a table is replaced.
@@ -304,8 +364,8 @@ pub fn mapping() -> Mapping {
             .map(|(k, v)| (k.to_owned(), v.to_owned())),
         ),
         pregnant: None,
-        metformin_years: Some(MEDICATIONS[0].0.into()),
-        acid_suppressant_years: Some(MEDICATIONS[1].0.into()),
+        metformin_years: Some(METFORMIN_YEARS.into()),
+        acid_suppressant_years: Some(ACID_YEARS.into()),
         lab: SCREENING_ANALYTES
             .iter()
             .map(|a| LabColumn {
@@ -394,9 +454,12 @@ mod tests {
         }
     }
 
-    /// A CDM table is never taken for an output table.
+    /// A CDM table is never taken for an output table, nor written in any schema.
     #[test]
     fn only_output_tables_are_replaced() {
+        assert!(
+            cdm_table("person") && cdm_table("vocab.CONCEPT") && !cdm_table("results.kobalt_flags")
+        );
         let person: Vec<String> = ["person_id", "gender_concept_id", "year_of_birth"]
             .map(String::from)
             .to_vec();

@@ -8,7 +8,7 @@ use arrow_array::builder::{Float64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, SchemaRef};
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls, RowIter};
+use postgres::{Client, GenericClient, NoTls, RowIter};
 
 /// Rows per record batch: big enough to keep every core busy, small enough
 /// that a few in flight stay a few MB.
@@ -36,6 +36,20 @@ pub enum OmopError {
     NotOurs { table: String, columns: String },
     #[error("{}", super::NO_VOCABULARY)]
     NoVocabulary,
+    #[error(
+        "table name '{0}' is a table of the OMOP CDM: Kobalt writes its output under another name"
+    )]
+    CdmTable(String),
+    #[error(
+        "the connection has no current schema to create the table in (search_path): name it as schema.table"
+    )]
+    NoSchema,
+    #[error("cannot copy into table {table}: {source}")]
+    Copy {
+        table: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot write table {table}: {source}")]
     Write {
         table: String,
@@ -78,33 +92,76 @@ pub fn check_vocabulary(client: &mut Client, kb: &kobalt_kb::Knowledge) -> Resul
     Ok(())
 }
 
-/// Before anything is screened: `table` is a valid name, and if it exists it
-/// is a Kobalt output table (it has every column of
-/// `kobalt_screen::OUTPUT_COLUMNS`), so that a CDM table is never replaced.
-pub fn check_table(client: &mut Client, table: &str) -> Result<(), OmopError> {
+/// Before anything is screened, and again in the transaction that writes:
+/// `table` is a valid name and not a CDM table's, and if it exists it is a
+/// Kobalt output table (it has every column of `kobalt_screen::OUTPUT_COLUMNS`).
+/// Gives the name qualified with its schema (an unqualified name with the
+/// current schema, where CREATE puts it), so that the check, DROP and CREATE
+/// all mean one table whatever the search path.
+pub fn check_table(client: &mut impl GenericClient, table: &str) -> Result<String, OmopError> {
     super::table_name(table).ok_or_else(|| OmopError::TableName(table.to_owned()))?;
+    if super::cdm_table(table) {
+        return Err(OmopError::CdmTable(table.to_owned()));
+    }
     let lower = table.to_lowercase();
-    let (schema, name) = lower
-        .split_once('.')
-        .map_or((None, lower.as_str()), |(s, n)| (Some(s), n));
+    let (schema, name) = match lower.split_once('.') {
+        Some((s, n)) => (s.to_owned(), n.to_owned()),
+        None => {
+            let row = client
+                .query_one("SELECT current_schema()::text", &[])
+                .map_err(OmopError::Query)?;
+            let schema: Option<String> = row.try_get(0).map_err(OmopError::Query)?;
+            (schema.ok_or(OmopError::NoSchema)?, lower.clone())
+        }
+    };
     let rows = client
         .query(
             "SELECT column_name::text FROM information_schema.columns \
-             WHERE table_name = $1 AND table_schema = coalesce($2, current_schema())",
-            &[&name, &schema],
+             WHERE table_schema = $1 AND table_name = $2",
+            &[&schema, &name],
         )
-        .map_err(|source| OmopError::Write {
-            table: table.to_owned(),
-            source,
-        })?;
-    let columns: Vec<String> = rows.iter().filter_map(|r| r.try_get(0).ok()).collect();
+        .map_err(OmopError::Query)?;
+    let columns = rows
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(OmopError::Query)?;
     if !columns.is_empty() && !super::is_output_table(&columns) {
         return Err(OmopError::NotOurs {
             table: table.to_owned(),
             columns: columns.join(", "),
         });
     }
-    Ok(())
+    Ok(format!("\"{schema}\".\"{name}\""))
+}
+
+/// The connection as messages may show it: user, hosts, ports and database
+/// from the parsed settings, never the text given (which may hold a password
+/// anywhere libpq's syntax allows one).
+pub fn describe(settings: &str) -> String {
+    let Ok(config) = settings.parse::<postgres::Config>() else {
+        return "(connection settings not shown: they do not parse)".into();
+    };
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            postgres::config::Host::Tcp(name) => name.clone(),
+            postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
+    format!(
+        "postgresql://{}@{}{}/{}",
+        config.get_user().unwrap_or_default(),
+        hosts.join(","),
+        if ports.is_empty() {
+            String::new()
+        } else {
+            format!(":{}", ports.join(","))
+        },
+        config.get_dbname().unwrap_or_default()
+    )
 }
 
 /// The rows of `sql` (which gives the columns of `super::schema`) as record
@@ -208,7 +265,6 @@ pub fn write_table(
     out: &Path,
     rejects: &Path,
 ) -> Result<u64, OmopError> {
-    let name = super::table_name(table).ok_or_else(|| OmopError::TableName(table.to_owned()))?;
     let failed = |source| OmopError::Write {
         table: table.to_owned(),
         source,
@@ -219,6 +275,7 @@ pub fn write_table(
     };
     let columns = kobalt_screen::OUTPUT_COLUMNS;
     let mut tx = client.transaction().map_err(failed)?;
+    let name = check_table(&mut tx, table)?;
     tx.batch_execute(&format!(
         "DROP TABLE IF EXISTS {name}; CREATE TABLE {name} ({}, rejected TEXT);",
         columns.map(|c| format!("{c} TEXT")).join(", ")
@@ -230,8 +287,12 @@ pub fn write_table(
             columns.join(", ")
         ))
         .map_err(failed)?;
+    let copying = |source| OmopError::Copy {
+        table: table.to_owned(),
+        source,
+    };
     let mut file = std::fs::File::open(out).map_err(read(out))?;
-    std::io::copy(&mut file, &mut copy).map_err(read(out))?;
+    std::io::copy(&mut file, &mut copy).map_err(copying)?;
     let mut rows = copy.finish().map_err(failed)?;
     let mut copy = tx
         .copy_in(&format!(
@@ -271,6 +332,7 @@ fn patient_id(row: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::describe;
     #[test]
     fn a_rejected_row_names_its_patient() {
         assert_eq!(
@@ -278,5 +340,29 @@ mod tests {
             Some("14")
         );
         assert_eq!(super::patient_id("age=46"), None);
+    }
+
+    /// No password shows, wherever libpq's syntax puts it (found by reviews:
+    /// a URL parameter, a quoted value with a space, a '?' in the password).
+    #[test]
+    fn passwords_are_not_shown() {
+        for settings in [
+            "postgresql://ana:s3cret@db.example/cdm",
+            "postgresql://ana:pa?s3cret@db.example/cdm",
+            "postgresql://db.example/cdm?user=ana&password=s3cret",
+            "host=db.example user=ana password='my s3cret' dbname=cdm",
+            "host=db.example user=ana password=a\\ s3cret dbname=cdm",
+        ] {
+            let shown = describe(settings);
+            assert!(!shown.contains("s3cret"), "{settings}: {shown}");
+            assert!(
+                shown.contains("ana@db.example") && shown.ends_with("/cdm"),
+                "{settings}: {shown}"
+            );
+        }
+        assert!(
+            describe("host=/run/postgresql port=5433 dbname=cdm")
+                .contains("/run/postgresql:5433/cdm")
+        );
     }
 }

@@ -294,6 +294,12 @@ fn omop_table_name(name: &str) -> Option<String> {
     kobalt_omop::table_name(name)
 }
 
+/// Whether `name` names a table of the OMOP CDM (never written).
+#[pyfunction]
+fn omop_cdm_table(name: &str) -> bool {
+    kobalt_omop::cdm_table(name)
+}
+
 /// Whether a table with these columns is one Kobalt wrote (only such a table is replaced).
 #[pyfunction]
 fn omop_is_output_table(columns: Vec<String>) -> bool {
@@ -325,6 +331,9 @@ fn _kobalt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(omop_no_vocabulary, m)?)?;
     m.add_function(wrap_pyfunction!(omop_table_name, m)?)?;
     m.add_function(wrap_pyfunction!(omop_is_output_table, m)?)?;
+    m.add_function(wrap_pyfunction!(omop_cdm_table, m)?)?;
+    m.add("OMOP_DEFAULT_WINDOW_DAYS", kobalt_omop::DEFAULT_WINDOW_DAYS)?;
+    m.add("OMOP_MAX_WINDOW_DAYS", kobalt_omop::MAX_WINDOW_DAYS)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(assess_json, m)?)?;

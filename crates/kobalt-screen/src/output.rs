@@ -68,7 +68,7 @@ pub(crate) struct AtomicFile {
     writeback: Writeback,
 }
 
-/// Input bytes between two early writebacks (`AtomicFile::write_back`).
+/// Output bytes between two early writebacks (`AtomicFile::write_back`).
 const WRITEBACK_EVERY: u64 = 64 << 20;
 
 /// The file's data written to disk in the background while the run goes on,
@@ -167,7 +167,7 @@ impl AtomicFile {
     }
 
     /// Lets the data written so far go to disk in the background, every
-    /// `WRITEBACK_EVERY` bytes of `progress` (input read).
+    /// `WRITEBACK_EVERY` bytes of `progress` (output written).
     pub(crate) fn write_back(&mut self, progress: u64) {
         self.writeback.start(progress);
     }

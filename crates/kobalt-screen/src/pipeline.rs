@@ -125,7 +125,9 @@ pub(crate) fn ordered<J: Send>(
         let mut pending = BTreeMap::new();
         let (mut next, mut line_base) = (0u64, first_line);
         let mut seen = Seen::new(expected_rows);
-        let mut input_bytes = 0u64;
+        // Output bytes handed to the file so far (Parquet: the id bytes, a
+        // lower bound of what its encoder writes), for the early writeback.
+        let mut output_bytes = 0u64;
         for result in result_rx {
             match result {
                 Ok(r) => {
@@ -148,15 +150,16 @@ pub(crate) fn ordered<J: Send>(
                         } = kept;
                         line_base += lines;
                         sink.progress.advance(bytes, rows);
-                        input_bytes += bytes;
                         let written = match &mut *sink.out {
                             Output::Csv(..) => {
                                 let len = out.len() as u64;
+                                output_bytes += len;
                                 let _ = write_tx.send(WriteJob { offset, data: out });
                                 offset += len;
                                 Ok(())
                             }
                             Output::Parquet(p) => {
+                                output_bytes += out.len() as u64;
                                 let rows = keys.iter().try_for_each(|k| {
                                     p.row(
                                         &out[k.out_start as usize..k.id_end as usize],
@@ -168,7 +171,7 @@ pub(crate) fn ordered<J: Send>(
                             }
                         };
                         let _ = keys_tx.send(keys);
-                        sink.out.write_back(input_bytes);
+                        sink.out.write_back(output_bytes);
                         written
                     });
                 if let Err(e) = written {

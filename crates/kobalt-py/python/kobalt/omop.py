@@ -23,14 +23,14 @@ from typing import Any, Optional
 from . import _kobalt, screen as _screen
 
 
-def query(*, as_of: Any, window_days: int = 730) -> str:
+def query(*, as_of: Any, window_days: Optional[int] = None) -> str:
     """The SQL (standard; DuckDB and PostgreSQL) that gives one row per person:
     the same text ``kobalt screen --omop`` runs (crate kobalt-omop)."""
-    return _kobalt.omop_query(_day(as_of).isoformat(), _window(window_days))
+    return _kobalt.omop_query(_day(as_of).isoformat(), _window(window_days or _kobalt.OMOP_DEFAULT_WINDOW_DAYS))
 
 
 def mapping() -> dict:
-    """The mapping of ``query``'s columns (OMOP Gender codes F and M)."""
+    """The mapping of ``query``'s columns (OMOP Gender codes F, M, U, O and A)."""
     return dict(json.loads(_kobalt.omop_mapping()))
 
 
@@ -93,8 +93,9 @@ def _day(as_of: Any) -> datetime.date:
 
 
 def _window(days: Any) -> int:
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 36525:
-        raise ValueError(f"window_days: {days!r} is not a whole number of days from 1 to 36525")
+    longest = _kobalt.OMOP_MAX_WINDOW_DAYS
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= longest:
+        raise ValueError(f"window_days: {days!r} is not a whole number of days from 1 to {longest}")
     return days
 
 
@@ -110,7 +111,7 @@ def screen(
     con: Any,
     *,
     as_of: Optional[datetime.date] = None,
-    window_days: int = 730,
+    window_days: Optional[int] = None,
     guideline: str = "nhg",
     write_table: Optional[str] = None,
 ):
@@ -118,7 +119,7 @@ def screen(
 
     ``con`` is a DuckDB connection or any DB-API connection (PostgreSQL through
     psycopg). ``as_of`` (a date or 'YYYY-MM-DD'; default today) and
-    ``window_days`` (1 to 36525): only results taken in that window count, the
+    ``window_days`` (1 to 36525; default 730): only results taken in that window count, the
     latest per analyte. With ``write_table`` (``name`` or ``schema.name``), the
     flags are written back to the database as that table; only a table Kobalt
     wrote is replaced, never a CDM table. A CDM whose CONCEPT table has none of
@@ -126,7 +127,7 @@ def screen(
     path) raises ``ValueError``.
     """
     day = _day(as_of or datetime.date.today())
-    days = _window(window_days)
+    days = _window(_kobalt.OMOP_DEFAULT_WINDOW_DAYS if window_days is None else window_days)
     if write_table is not None:
         _check_table(con, write_table)
     if _rows(con, _kobalt.omop_vocabulary_query())[0][0] == 0:
@@ -137,32 +138,58 @@ def screen(
     return flags
 
 
-def _check_table(con: Any, name: str) -> None:
-    """``name`` is a valid table name, and an existing table of that name is Kobalt's own."""
+def _check_table(con: Any, name: str) -> str:
+    """``name`` is a valid table name and not a CDM table's, and an existing
+    table of that name is Kobalt's own. Gives the name qualified with its
+    schema (the current one for a bare name, where CREATE puts it), so that the
+    check, DROP and CREATE mean one table whatever the search path."""
     if _kobalt.omop_table_name(name) is None:
         raise ValueError(f"table name {name!r}: letters, digits and _ only (optionally schema.table)")
+    if _kobalt.omop_cdm_table(name):
+        raise ValueError(f"table name {name!r} is a table of the OMOP CDM: Kobalt writes its output under another name")
     schema, _, table = name.lower().rpartition(".")
-    where = f"table_name = '{table}' AND table_schema = " + (f"'{schema}'" if schema else "current_schema()")
-    columns = [r[0] for r in _rows(con, f"SELECT column_name FROM information_schema.columns WHERE {where}")]
+    schema = schema or _rows(con, "SELECT current_schema()")[0][0]
+    columns = [r[0] for r in _rows(con, "SELECT column_name FROM information_schema.columns "
+                                        f"WHERE table_schema = '{schema}' AND table_name = '{table}'")]
     if columns and not _kobalt.omop_is_output_table(columns):
         raise ValueError(f"table {name} exists and is not a Kobalt output table (its columns: "
                          f"{', '.join(columns)}); Kobalt replaces only its own tables: choose another name")
+    return f'"{schema}"."{table}"'
 
 
 def _write(con: Any, name: str, flags) -> None:
+    """The flags as table ``name``, replaced in one transaction (checked again in it)."""
     import pyarrow as pa
 
-    quoted = _kobalt.omop_table_name(name)
     plain = pa.table({c: flags.column(c).cast(pa.string()) if c != "row" else flags.column(c)
                       for c in flags.column_names})
+    columns = ", ".join(f"{c} BIGINT" if c == "row" else f"{c} TEXT" for c in plain.column_names)
     if hasattr(con, "sql") and hasattr(con, "register"):
-        con.register("kobalt_flags_view", plain)
-        con.execute(f"CREATE OR REPLACE TABLE {quoted} AS SELECT * FROM kobalt_flags_view")
-        con.unregister("kobalt_flags_view")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            quoted = _check_table(con, name)
+            con.register("kobalt_flags_view", plain)
+            con.execute(f"CREATE OR REPLACE TABLE {quoted} AS SELECT * FROM kobalt_flags_view")
+            con.unregister("kobalt_flags_view")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         return
+    if hasattr(con, "transaction"):
+        # psycopg 3: one transaction (also under autocommit) and COPY.
+        with con.transaction():
+            quoted = _check_table(con, name)
+            cur = con.cursor()
+            cur.execute(f"DROP TABLE IF EXISTS {quoted}")
+            cur.execute(f"CREATE TABLE {quoted} ({columns})")
+            with cur.copy(f"COPY {quoted} FROM STDIN") as copy:
+                for row in plain.to_pylist():
+                    copy.write_row(tuple(row.values()))
+        return
+    quoted = _check_table(con, name)
     cur = con.cursor()
     cur.execute(f"DROP TABLE IF EXISTS {quoted}")
-    columns = ", ".join(f"{c} BIGINT" if c == "row" else f"{c} TEXT" for c in plain.column_names)
     cur.execute(f"CREATE TABLE {quoted} ({columns})")
     marks = ", ".join(["%s"] * plain.num_columns)
     cur.executemany(f"INSERT INTO {quoted} VALUES ({marks})", [tuple(r.values()) for r in plain.to_pylist()])
