@@ -418,3 +418,18 @@ def test_a_cdm_without_its_vocabulary_is_refused(postgres, tmp_path):
     assert not out.exists()
     with pytest.raises(ValueError, match="none of the LOINC codes"):
         kobalt.omop.screen(postgres)
+
+
+def test_a_cdm_without_rxnorm_is_screened_with_a_warning(postgres, tmp_path):
+    """Without RxNorm every person's years of use were silently unknown: now said, by the CLI and by Python."""
+    with postgres.cursor() as cur:
+        cur.execute(CDM)
+        cur.execute("DELETE FROM concept WHERE vocabulary_id = 'RxNorm'")
+    postgres.commit()
+    out = tmp_path / "flags.csv"
+    run = subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--as-of", "2026-12-01", "--out", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "warning: the CDM's CONCEPT table has none of the RxNorm ingredient codes" in run.stdout
+    with pytest.warns(UserWarning, match="years of use are unknown"):
+        kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1))

@@ -218,8 +218,8 @@ fn run_json(args: &Args, kb: &kobalt_kb::Knowledge) -> serde_json::Value {
 }
 
 /// Every person of an OMOP CDM in PostgreSQL, read as it comes; the output
-/// is written back as a table when asked (after the files are published),
-/// and a line says so.
+/// is written back as a table when asked (after the files are published).
+/// Gives what to say besides the summary: a vocabulary warning, the table.
 fn screen_omop(
     kb: &kobalt_kb::Knowledge,
     options: &Options,
@@ -234,7 +234,7 @@ fn screen_omop(
         postgres::connect(&omop.database, password.as_deref()).with_context(|| name.clone())?;
     // Before anything is screened or written: the vocabulary is there, and
     // the table to write is Kobalt's own (never a CDM table).
-    postgres::check_vocabulary(&mut client, kb)?;
+    let warning = postgres::check_vocabulary(&mut client, kb)?;
     if let Some(table) = &omop.table {
         postgres::check_table(&mut client, table)?;
     }
@@ -246,12 +246,13 @@ fn screen_omop(
         })
     });
     let outcome = kobalt_screen::run_table(kb, options, &kobalt_omop::schema(), batches, progress)?;
-    let table = match &omop.table {
-        Some(table) => {
-            let rows = postgres::write_table(&mut client, table, &options.out, &options.rejects)?;
-            Some(format!("table {table}: {rows} rows written\n"))
-        }
-        None => None,
-    };
-    Ok((outcome, table))
+    let mut said = String::new();
+    if let Some(warning) = warning {
+        said.push_str(&format!("warning: {warning}\n"));
+    }
+    if let Some(table) = &omop.table {
+        let rows = postgres::write_table(&mut client, table, &options.out, &options.rejects)?;
+        said.push_str(&format!("table {table}: {rows} rows written\n"));
+    }
+    Ok((outcome, Some(said).filter(|s| !s.is_empty())))
 }

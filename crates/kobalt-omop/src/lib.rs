@@ -100,25 +100,35 @@ fn pairs(list: &[(String, Vec<String>)]) -> String {
         .join(", ")
 }
 
-/// How many of the analytes' LOINC codes the CDM's CONCEPT table has: none
-/// means the vocabulary is empty or not where the query looks (the schema
-/// search path), and every person would come out untested.
+/// How many of the analytes' LOINC codes, and how many of the medications'
+/// RxNorm ingredient codes, the CDM's CONCEPT table has (two counts). No
+/// LOINC code means the vocabulary is empty or not where the query looks (the
+/// schema search path): every person would come out untested. No RxNorm
+/// code means that years of use are unknown for everyone.
 pub fn vocabulary_query(kb: &Knowledge) -> String {
-    let codes: Vec<String> = Codes::of(kb)
-        .analytes
-        .iter()
-        .flat_map(|(_, codes)| codes.iter().map(|c| literal(c)))
-        .collect();
+    let codes = Codes::of(kb);
+    let listed = |list: &[(String, Vec<String>)]| {
+        list.iter()
+            .flat_map(|(_, codes)| codes.iter().map(|c| literal(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     format!(
-        "SELECT count(*) FROM concept WHERE vocabulary_id = 'LOINC' AND concept_code IN ({})",
-        codes.join(", ")
+        "SELECT (SELECT count(*) FROM concept WHERE vocabulary_id = 'LOINC' AND concept_code IN ({})), \
+         (SELECT count(*) FROM concept WHERE vocabulary_id = 'RxNorm' AND concept_code IN ({}))",
+        listed(&codes.analytes),
+        listed(&codes.medications)
     )
 }
 
-/// What to say when `vocabulary_query` counts none.
+/// What to say when `vocabulary_query` counts no LOINC code.
 pub const NO_VOCABULARY: &str = "the CDM's CONCEPT table has none of the LOINC codes of the screening \
      analytes: are the OHDSI vocabularies loaded, and is their schema on the search path \
      (PostgreSQL: options='-c search_path=cdm,vocab')?";
+
+/// What to warn when `vocabulary_query` counts no RxNorm code.
+pub const NO_RXNORM: &str = "the CDM's CONCEPT table has none of the RxNorm ingredient codes of \
+     metformin and the acid blockers: years of use are unknown for everyone (is RxNorm loaded?)";
 
 /// The query: one row per person of PERSON, ordered by person_id, with the
 /// columns `schema` names. Every table is read once: no subquery per person.

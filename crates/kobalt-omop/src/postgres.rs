@@ -80,16 +80,22 @@ pub fn connect(url: &str, password: Option<&str>) -> Result<Client, OmopError> {
 }
 
 /// Refuses a CDM whose CONCEPT table has none of the analytes' LOINC codes
-/// (`super::vocabulary_query`): every person would come out untested.
-pub fn check_vocabulary(client: &mut Client, kb: &kobalt_kb::Knowledge) -> Result<(), OmopError> {
+/// (`super::vocabulary_query`): every person would come out untested. Gives
+/// a warning (`super::NO_RXNORM`) when it has none of the medications' RxNorm
+/// codes.
+pub fn check_vocabulary(
+    client: &mut Client,
+    kb: &kobalt_kb::Knowledge,
+) -> Result<Option<&'static str>, OmopError> {
     let row = client
         .query_one(super::vocabulary_query(kb).as_str(), &[])
         .map_err(OmopError::Query)?;
-    let found: i64 = row.try_get(0).map_err(OmopError::Query)?;
-    if found == 0 {
+    let loinc: i64 = row.try_get(0).map_err(OmopError::Query)?;
+    let rxnorm: i64 = row.try_get(1).map_err(OmopError::Query)?;
+    if loinc == 0 {
         return Err(OmopError::NoVocabulary);
     }
-    Ok(())
+    Ok((rxnorm == 0).then_some(super::NO_RXNORM))
 }
 
 /// Before anything is screened, and again in the transaction that writes:

@@ -276,7 +276,7 @@ fn omop_columns() -> PyResult<String> {
     serde_json::to_string(&columns).map_err(|e| error(e, String::new()))
 }
 
-/// The query counting the analytes' LOINC codes in the CDM's CONCEPT table.
+/// The query counting the analytes' LOINC codes and the medications' RxNorm codes in the CDM's CONCEPT table.
 #[pyfunction]
 fn omop_vocabulary_query() -> PyResult<String> {
     Ok(kobalt_omop::vocabulary_query(kb()?))
@@ -286,6 +286,12 @@ fn omop_vocabulary_query() -> PyResult<String> {
 #[pyfunction]
 fn omop_no_vocabulary() -> &'static str {
     kobalt_omop::NO_VOCABULARY
+}
+
+/// What to warn when that query counts no RxNorm code.
+#[pyfunction]
+fn omop_no_rxnorm() -> &'static str {
+    kobalt_omop::NO_RXNORM
 }
 
 /// A table name as SQL (quoted), or None when it is not `name` or `schema.name`.
@@ -329,6 +335,7 @@ fn _kobalt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(omop_columns, m)?)?;
     m.add_function(wrap_pyfunction!(omop_vocabulary_query, m)?)?;
     m.add_function(wrap_pyfunction!(omop_no_vocabulary, m)?)?;
+    m.add_function(wrap_pyfunction!(omop_no_rxnorm, m)?)?;
     m.add_function(wrap_pyfunction!(omop_table_name, m)?)?;
     m.add_function(wrap_pyfunction!(omop_is_output_table, m)?)?;
     m.add_function(wrap_pyfunction!(omop_cdm_table, m)?)?;

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import warnings
 from typing import Any, Optional
 
 from . import _kobalt, screen as _screen
@@ -130,8 +131,11 @@ def screen(
     days = _window(_kobalt.OMOP_DEFAULT_WINDOW_DAYS if window_days is None else window_days)
     if write_table is not None:
         _check_table(con, write_table)
-    if _rows(con, _kobalt.omop_vocabulary_query())[0][0] == 0:
+    loinc, rxnorm = _rows(con, _kobalt.omop_vocabulary_query())[0]
+    if loinc == 0:
         raise ValueError(_kobalt.omop_no_vocabulary())
+    if rxnorm == 0:
+        warnings.warn(_kobalt.omop_no_rxnorm(), stacklevel=2)
     flags = _screen(_table(con, query(as_of=day, window_days=days)), mapping=mapping(), guideline=guideline)
     if write_table is not None:
         _write(con, write_table, flags)
