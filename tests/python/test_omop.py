@@ -160,7 +160,9 @@ def assert_same(got, cli):
     assert risk["5"] == "age_65_plus" and risk["12"] == "none", "64 on the day is not 65"
     assert got["8"]["status"] == "not_tested", "an older number is not used in place of a newer result without one"
     assert got["9"]["status"] == "deficient", "the later result of the day counts"
-    assert got["7"]["flags"] == "at_risk_untested"
+    # Under NHG (the default) nobody is flagged for testing for metformin use alone: "do not test routinely for
+    # long-term metformin, PPI use ... without other signs" (NHG-LESA-2018).
+    assert all(not r["flags"] or "at_risk_untested" not in r["flags"] for r in got.values())
 
 
 def test_omop_screen_equals_the_cli_on_the_same_persons(tmp_path):
@@ -208,6 +210,12 @@ def test_omop_screen_on_postgresql(postgres, tmp_path):
     with postgres.cursor() as cur:
         cur.execute(CDM)
     postgres.commit()
+    # Under NICE, metformin with a risk factor and no B12 result is flagged for periodic monitoring (MHRA-2022):
+    # person 7 (on metformin, 76, untested); person 6 (metformin at 35, no risk factor) is not.
+    nice = {r["patient_id"]: r for r in kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1),
+                                                           guideline="nice").to_pylist()}
+    assert nice["7"]["flags"] == "at_risk_untested" and nice["7"]["rules"] == "check_metformin_periodic"
+    assert "at_risk_untested" not in (nice["6"]["flags"] or "")
     flags = kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1), write_table="kobalt_b12_flags")
     assert_same({r["patient_id"]: r for r in flags.to_pylist()}, cli_flags(tmp_path))
     with postgres.cursor() as cur:

@@ -29,7 +29,11 @@ pub struct PatientData {
 pub enum Flag {
     /// Deficient with a raised MCV and a low haemoglobin.
     DeficientMacrocyticAnaemia,
-    /// A risk group (long-term metformin or acid suppressant, 65 or over) without a total B12.
+    /// Metformin with a risk factor screening can see (65 or over, an acid
+    /// suppressant) and no B12 result, where the profile advises periodic
+    /// monitoring (`check_metformin_periodic`: NICE, from MHRA-2022). Never
+    /// under NHG, which advises against routine testing for metformin or PPI
+    /// use without other signs (NHG-LESA-2018).
     AtRiskUntested,
     /// Total B12 in the grey zone without MMA: reflex MMA.
     ReflexMma,
@@ -56,10 +60,7 @@ impl Flag {
             Flag::DeficientMacrocyticAnaemia => {
                 &["triage_soon_anaemia", "triage_routine_deficient"]
             }
-            Flag::AtRiskUntested => &[
-                "triage_soon_risk_medication",
-                "triage_soon_older_fatigue_neurological",
-            ],
+            Flag::AtRiskUntested => &[METFORMIN_MONITORING],
             Flag::ReflexMma => &["test_mma_grey_zone"],
         }
     }
@@ -73,6 +74,10 @@ impl Flag {
         Flag::ALL.into_iter().filter(move |f| bits & f.bit() != 0)
     }
 }
+
+/// The knowledge-base check that advises periodic B12 monitoring on metformin
+/// with a risk factor; the profiles it applies to are the ones that flag.
+const METFORMIN_MONITORING: &str = "check_metformin_periodic";
 
 /// Risk groups of the screening summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +175,8 @@ pub struct Screener<'a> {
     haemoglobin: Option<Marker<'a>>,
     mcv: Option<Marker<'a>>,
     long_term_years: f64,
+    /// The profile advises periodic monitoring on metformin with a risk factor.
+    metformin_monitoring: bool,
 }
 
 impl<'a> Screener<'a> {
@@ -186,6 +193,10 @@ impl<'a> Screener<'a> {
             haemoglobin: marker(ids.haemoglobin),
             mcv: marker(ids.mcv),
             long_term_years: kb.values.long_term_medication_years.value,
+            metformin_monitoring: kb
+                .checks
+                .iter()
+                .any(|c| c.meta.id == METFORMIN_MONITORING && c.applies_to(guideline)),
         }
     }
 
@@ -221,7 +232,7 @@ impl<'a> Screener<'a> {
         if category == B12Category::Deficient && macrocytic && anaemic {
             flags |= Flag::DeficientMacrocyticAnaemia.bit();
         }
-        if p.b12_total.is_none() && p.holotranscobalamin.is_none() && risk != RiskGroup::None {
+        if p.b12_total.is_none() && p.holotranscobalamin.is_none() && self.monitor_metformin(p) {
             flags |= Flag::AtRiskUntested.bit();
         }
         if total == Some(BandKind::LowNormal)
@@ -236,6 +247,16 @@ impl<'a> Screener<'a> {
             risk,
             flags,
         }
+    }
+
+    /// On metformin with a risk factor screening can see (older age, 65 or
+    /// over; an acid suppressant: MIMS, `metformin_risk_factor`), where the
+    /// profile advises periodic monitoring.
+    fn monitor_metformin(&self, p: &PatientData) -> bool {
+        let using = |y: Option<f64>| y.is_some_and(|y| y > 0.0);
+        self.metformin_monitoring
+            && using(p.metformin_years)
+            && (p.age_years.is_some_and(|a| a >= 65.0) || using(p.acid_suppressant_years))
     }
 }
 
@@ -252,6 +273,7 @@ mod tests {
             .iter()
             .map(|t| t.rule.meta.id.as_str())
             .chain(kb.tests.iter().map(|t| t.rule.meta.id.as_str()))
+            .chain(kb.checks.iter().map(|c| c.meta.id.as_str()))
             .collect();
         for flag in Flag::ALL {
             for rule in flag.rules() {

@@ -165,8 +165,11 @@ fn every_kind_of_bad_row_is_rejected_with_its_reason() {
         );
         let row2 = r.patient("2");
         assert_eq!(row2[col("reflex_test")], "mma");
+        // Metformin for 6 years at 70, untested: under NHG not flagged ("do not test
+        // routinely for long-term metformin, PPI use ... without other signs",
+        // NHG-LESA-2018, clinical.md 4.1); see `at_risk_untested_follows_the_profile`.
         let row8 = r.patient("8");
-        assert!(row8[col("flags")].contains("at_risk_untested"));
+        assert!(!row8[col("flags")].contains("at_risk_untested"), "{row8:?}");
         let reason = |line: &str| {
             r.rejects
                 .iter()
@@ -569,11 +572,8 @@ fn parquet_output_has_the_rows_and_rejects_of_csv_output() {
     assert_eq!(parquet.out, csv.out);
     assert_eq!(parquet.rejects, csv.rejects);
     assert_eq!(parquet.summary.text(), csv.summary.text());
-    for flag in [
-        "reflex_mma",
-        "at_risk_untested",
-        "deficient_macrocytic_anaemia",
-    ] {
+    // (at_risk_untested is a NICE flag: `at_risk_untested_follows_the_profile`.)
+    for flag in ["reflex_mma", "deficient_macrocytic_anaemia"] {
         assert!(
             parquet.out.iter().any(|r| r[col("flags")].contains(flag)),
             "no {flag}"
@@ -618,5 +618,51 @@ fn repeated_ids_in_a_sorted_export_are_found_within_and_across_blocks() {
         assert!(r.rejects.iter().all(|x| x[1].contains("duplicate")));
         // The first row of a patient is kept.
         assert!(r.out.iter().all(|row| row[col("status")] == "unlikely"));
+    }
+}
+
+/// The flag for a risk group without a B12 result follows the active
+/// profile (clinical.md 4.1, "Kobalt should apply the active profile's rule"):
+/// - NHG: "do not test routinely for long-term metformin, PPI use, ... or
+///   general complaints without other signs" (NHG-LESA-2018): never flagged;
+/// - NICE (MHRA-2022): "consider periodic B12 monitoring in patients with risk
+///   factors" on metformin; the risk factors screening can see are older age
+///   and an acid suppressant (MIMS). A PPI alone, or age alone, is not enough
+///   (NICE needs a symptom or sign). The rule cited is that one, and never a
+///   rule of the other profile. (The flag fired under NHG and cited a
+///   NICE-only triage rule and one that needs symptoms.)
+#[test]
+fn at_risk_untested_follows_the_profile() {
+    let d = dir("at-risk");
+    let input = d.join("export.csv");
+    let rows = [
+        HEADER,
+        "1,70,F,6.0,,,,,,,,,,,",    // metformin, 65+: NICE flags
+        "2,50,M,2.0,3.0,,,,,,,,,,", // metformin and a PPI: NICE flags
+        "3,50,F,6.0,,,,,,,,,,,",    // metformin, no risk factor screening sees
+        "4,70,M,,6.0,,,,,,,,,,",    // a PPI at 70, no metformin
+        "5,80,F,,,,,,,,,,,,",       // age alone
+        "6,70,F,6.0,,300,pmol/L,2025-01-01,,,,,,,", // tested
+    ];
+    std::fs::write(&input, rows.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+    for (guideline, flagged) in [(Guideline::Nhg, vec![]), (Guideline::Nice, vec!["1", "2"])] {
+        let opts = Options {
+            guideline,
+            ..options(&d, &input, "out.csv", Mapping::builtin(), 1)
+        };
+        run(&KB, &opts, &Silent).unwrap_or_else(|e| panic!("{e}"));
+        let out = read_csv(&opts.out);
+        let got: Vec<&str> = out
+            .iter()
+            .filter(|r| r[col("flags")].contains("at_risk_untested"))
+            .map(|r| r[0].as_str())
+            .collect();
+        assert_eq!(got, flagged, "{guideline:?}");
+        for r in out
+            .iter()
+            .filter(|r| r[col("flags")].contains("at_risk_untested"))
+        {
+            assert_eq!(r[col("rules")], "check_metformin_periodic", "{r:?}");
+        }
     }
 }
