@@ -220,31 +220,41 @@ fn attempt(
     let size = size.filter(|_| cutting == Cutting::AtLineEnds);
     progress.start(size);
     let screener = Screener::new(kb, opts.guideline);
+    into_files(opts, progress, |sink| {
+        if inner.ends_with(".ndjson") || inner.ends_with(".jsonl") {
+            long::run_fhir(kb, &screener, opts, reader, sink)
+        } else if inner.ends_with(".parquet") {
+            drop(reader);
+            parquet::run_parquet(kb, &screener, opts, sink)
+        } else if [".csv", ".tsv", ".txt"].iter().any(|e| inner.ends_with(e)) {
+            match opts.mapping.format {
+                Format::Wide => run_wide(kb, &screener, opts, reader, size, sink),
+                Format::Long => long::run_long_csv(kb, &screener, opts, reader, sink),
+            }
+        } else {
+            Err(ScreenError::UnsupportedInput(
+                opts.input.display().to_string(),
+            ))
+        }
+    })
+}
+
+/// Runs `screen` into a fresh output and rejects file and publishes them
+/// only once both are complete and on disk (B53r: a full disk published the
+/// output and lost the rejects); after an error neither is published.
+pub(crate) fn into_files(
+    opts: &Options,
+    progress: &dyn Progress,
+    screen: impl FnOnce(&mut Sink<'_>) -> Result<Outcome, ScreenError>,
+) -> Result<Outcome, ScreenError> {
     let mut out = Output::create(&opts.out)?;
     let mut rejects = AtomicFile::create(&opts.rejects)?;
     rejects.write(REJECTS_HEADER.as_bytes())?;
-    let mut sink = Sink {
+    let outcome = screen(&mut Sink {
         out: &mut out,
         rejects: &mut rejects,
         progress,
-    };
-    let outcome = if inner.ends_with(".ndjson") || inner.ends_with(".jsonl") {
-        long::run_fhir(kb, &screener, opts, reader, &mut sink)?
-    } else if inner.ends_with(".parquet") {
-        drop(reader);
-        parquet::run_parquet(kb, &screener, opts, &mut sink)?
-    } else if [".csv", ".tsv", ".txt"].iter().any(|e| inner.ends_with(e)) {
-        match opts.mapping.format {
-            Format::Wide => run_wide(kb, &screener, opts, reader, size, &mut sink)?,
-            Format::Long => long::run_long_csv(kb, &screener, opts, reader, &mut sink)?,
-        }
-    } else {
-        return Err(ScreenError::UnsupportedInput(
-            opts.input.display().to_string(),
-        ));
-    };
-    // Both files complete and on disk before either is published (B53r: a
-    // full disk published the output and lost the rejects).
+    })?;
     let out = out.complete()?;
     rejects.complete()?;
     out.publish()?;

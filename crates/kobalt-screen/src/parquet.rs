@@ -738,60 +738,50 @@ where
         projection,
     } = project(kb, &opts.mapping, schema, &source)?;
     let screener = Screener::new(kb, opts.guideline);
-    let mut out = crate::Output::create(&opts.out)?;
-    let mut rejects = crate::AtomicFile::create(&opts.rejects)?;
-    rejects.write(crate::REJECTS_HEADER.as_bytes())?;
-    let mut sink = Sink {
-        out: &mut out,
-        rejects: &mut rejects,
-        progress,
-    };
-    progress.start(None);
-    let row_bytes = sink.out.row_bytes();
-    let process = |(index, batch): (u64, Result<RecordBatch, ScreenError>), buffers: Buffers| {
-        let batch = batch?
-            .project(&indices)
-            .map_err(|e| ScreenError::Mapping(e.to_string()))?;
-        let rows = batch.num_rows();
-        let mut result = BlockResult::new(index, 0, row_bytes, buffers, rows);
-        result.lines = rows as u64;
-        screen_batch(&plan, &screener, &mut result, &batch, &projection, 0);
-        Ok(result)
-    };
-    let threads = crate::usable_threads(opts.threads);
-    let source_path = &source;
-    let (job_tx, job_rx) = crossbeam_channel::bounded(threads * 2);
-    let summary = std::thread::scope(|scope| {
-        // The reader: batches numbered in order; it stops after an error.
-        let reader = std::thread::Builder::new().spawn_scoped(scope, move || {
-            for (index, batch) in batches.enumerate() {
-                let failed = batch.is_err();
-                if job_tx.send((index as u64, batch)).is_err() || failed {
-                    break;
+    crate::into_files(opts, progress, |sink| {
+        progress.start(None);
+        let row_bytes = sink.out.row_bytes();
+        let process = |(index, batch): (u64, Result<RecordBatch, ScreenError>),
+                       buffers: Buffers| {
+            let batch = batch?
+                .project(&indices)
+                .map_err(|e| ScreenError::Mapping(e.to_string()))?;
+            let rows = batch.num_rows();
+            let mut result = BlockResult::new(index, 0, row_bytes, buffers, rows);
+            result.lines = rows as u64;
+            screen_batch(&plan, &screener, &mut result, &batch, &projection, 0);
+            Ok(result)
+        };
+        let threads = crate::usable_threads(opts.threads);
+        let (job_tx, job_rx) = crossbeam_channel::bounded(threads * 2);
+        let summary = std::thread::scope(|scope| {
+            // The reader: batches numbered in order; it stops after an error.
+            let reader = std::thread::Builder::new().spawn_scoped(scope, move || {
+                for (index, batch) in batches.enumerate() {
+                    let failed = batch.is_err();
+                    if job_tx.send((index as u64, batch)).is_err() || failed {
+                        break;
+                    }
                 }
-            }
-        });
-        reader.map_err(|source| ScreenError::Read {
-            path: source_path.clone(),
-            source,
+            });
+            reader.map_err(|e| ScreenError::Read {
+                path: source.clone(),
+                source: e,
+            })?;
+            // Rows count from 1: a reject's line is its row in the table.
+            pipeline::ordered(
+                job_rx,
+                threads,
+                &process,
+                1,
+                0,
+                sink,
+                &opts.out.display().to_string(),
+            )
         })?;
-        // Rows count from 1: a reject's line is its row in the table.
-        pipeline::ordered(
-            job_rx,
-            threads,
-            &process,
-            1,
-            0,
-            &mut sink,
-            &opts.out.display().to_string(),
-        )
-    })?;
-    let out = out.complete()?;
-    rejects.complete()?;
-    out.publish()?;
-    rejects.publish()?;
-    Ok(Outcome {
-        summary,
-        truncated: None,
+        Ok(Outcome {
+            summary,
+            truncated: None,
+        })
     })
 }
