@@ -43,13 +43,18 @@ def _types() -> dict:
     return {name: kinds[kind] for name, kind in json.loads(_kobalt.omop_columns())}
 
 
+def _duckdb(con: Any) -> bool:
+    """A DuckDB connection (Arrow out, tables registered from Arrow), not a DB-API one."""
+    return hasattr(con, "sql") and hasattr(con, "register")
+
+
 def _table(con: Any, sql: str):
     """The query's rows as a pyarrow Table: DuckDB's Arrow; PostgreSQL through
     psycopg's COPY as CSV (a million persons in a few seconds, without a Python
     object per value); or any DB-API cursor."""
     import pyarrow as pa
 
-    if hasattr(con, "sql") and hasattr(con, "register"):
+    if _duckdb(con):
         return con.sql(sql).arrow()
     cur = con.cursor()
     if hasattr(cur, "copy"):
@@ -101,7 +106,7 @@ def _window(days: Any) -> int:
 
 
 def _rows(con: Any, sql: str) -> list:
-    if hasattr(con, "sql") and hasattr(con, "register"):
+    if _duckdb(con):
         return con.execute(sql).fetchall()
     cur = con.cursor()
     cur.execute(sql)
@@ -168,7 +173,7 @@ def _write(con: Any, name: str, flags) -> None:
     plain = pa.table({c: flags.column(c).cast(pa.string()) if c != "row" else flags.column(c)
                       for c in flags.column_names})
     columns = ", ".join(f"{c} BIGINT" if c == "row" else f"{c} TEXT" for c in plain.column_names)
-    if hasattr(con, "sql") and hasattr(con, "register"):
+    if _duckdb(con):
         con.execute("BEGIN TRANSACTION")
         try:
             quoted = _check_table(con, name)
