@@ -210,9 +210,21 @@ impl Limits {
     /// when they are written in the canonical unit (a limit of 148 pmol/L has
     /// no decimals, so 200 pg/mL = 147.56 pmol/L counts as 148; clinical
     /// review F17).
+    ///
+    /// Bands are contiguous and their upper limits ascend (checked at load),
+    /// so the band is the number of upper limits the value is past: counted
+    /// without a branch per band, since values in a lab export fall on either
+    /// side of a limit at random (a mispredicted branch each time).
     pub fn band_index(&self, value: f64) -> usize {
         let value = self.rounded(value);
-        self.position(|to, inclusive| if inclusive { value <= to } else { value < to })
+        if value.is_nan() {
+            return self.bands.len() - 1;
+        }
+        self.bands
+            .iter()
+            .filter_map(|b| b.to.map(|to| (to, b.to_inclusive)))
+            .map(|(to, inclusive)| usize::from((value > to) | (!inclusive & (value == to))))
+            .sum()
     }
 
     /// The bands a result reported only as a bound ("<150 pg/mL") can lie in,
@@ -951,11 +963,49 @@ impl CodeMaps {
 mod tests {
     use proptest::prelude::*;
 
+    static KB: std::sync::LazyLock<crate::Knowledge> =
+        std::sync::LazyLock::new(|| crate::bundled().unwrap_or_else(|e| panic!("{e}")));
+
     proptest! {
         /// The fast rounding is `f64::round`, for every value.
         #[test]
         fn round_half_away_is_round(x in any::<f64>().prop_filter("finite", |x| x.is_finite())) {
             prop_assert_eq!(super::round_half_away(x).to_bits(), x.round().to_bits());
+        }
+
+        /// The counted band is the first band whose upper limit the value
+        /// reaches (its definition), for every limit of the bundled
+        /// knowledge base, at and around each limit and anywhere else.
+        #[test]
+        fn band_index_is_the_first_band_the_value_reaches(
+            pick in any::<prop::sample::Index>(),
+            at_limit in any::<bool>(),
+            offset in prop_oneof![Just(0.0), Just(0.004), Just(-0.004), Just(0.5), Just(-0.5), -1000.0..1000.0f64],
+            anywhere in 0.0..5000.0f64,
+        ) {
+            let all: Vec<&super::Limits> = KB
+                .profiles
+                .iter()
+                .flat_map(|p| p.limits.iter().flatten())
+                .flat_map(|l| match l {
+                    super::LimitsBySex::Any(l) => vec![l],
+                    super::LimitsBySex::BySex { female, male, .. } => vec![female, male],
+                })
+                .collect();
+            let limits = all[pick.index(all.len())];
+            let tos: Vec<f64> = limits.bands.iter().filter_map(|b| b.to).collect();
+            let value = if at_limit && !tos.is_empty() {
+                tos[pick.index(tos.len())] + offset
+            } else {
+                anywhere
+            };
+            let rounded = limits.rounded(value);
+            let first = limits
+                .bands
+                .iter()
+                .position(|b| b.to.is_none_or(|to| if b.to_inclusive { rounded <= to } else { rounded < to }))
+                .unwrap_or(limits.bands.len() - 1);
+            prop_assert_eq!(limits.band_index(value), first);
         }
 
         #[test]

@@ -51,6 +51,9 @@ pub struct BatchScreen<'k> {
     dictionaries: [ArrayRef; 5],
 }
 
+/// Rows decoded at a time (the Parquet reader's batch size, too).
+const SLICE_ROWS: usize = 4096;
+
 /// Why a row is not in the screened columns; duplicates are found in order.
 const DUPLICATE: &str = "duplicate patient_id: an earlier row has the same patient";
 
@@ -140,14 +143,22 @@ impl<'k> BatchScreen<'k> {
             .map_err(|e| ScreenError::Mapping(e.to_string()))?;
         let mut result =
             BlockResult::new(0, 0, RowBytes::IdOnly, Buffers::default(), batch.num_rows());
-        screen_batch(
-            &self.plan,
-            &self.screener,
-            &mut result,
-            &projected,
-            &self.projection,
-            0,
-        );
+        // In slices: a column's numbers are decoded per slice into buffers
+        // the allocator reuses (a whole batch of 100,000 rows or more would
+        // be fresh memory, a page fault per 4 KB, for every column).
+        let mut start = 0;
+        while start < batch.num_rows() {
+            let len = SLICE_ROWS.min(batch.num_rows() - start);
+            screen_batch(
+                &self.plan,
+                &self.screener,
+                &mut result,
+                &projected.slice(start, len),
+                &self.projection,
+                start as u64,
+            );
+            start += len;
+        }
         Ok(result)
     }
 

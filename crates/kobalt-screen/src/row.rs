@@ -6,9 +6,12 @@ use kobalt_engine::screen::{PatientData, Screened, Screener};
 use kobalt_kb::Knowledge;
 
 use crate::ScreenError;
+
+mod columns;
 use crate::mapping::Mapping;
 use crate::output::{RowBytes, Suffixes, csv_field};
 use crate::summary::{Counted, Summary};
+pub(crate) use columns::Checked;
 
 /// The fields of one input row, whatever the input format.
 pub(crate) trait Fields<'r> {
@@ -412,42 +415,53 @@ impl RowPlan {
     ) {
         let mut data = PatientData::default();
         match self.row(fields, &mut data) {
-            Ok(id) => {
-                let screened = screener.screen(&data);
-                let counted = result
-                    .summary
-                    .count(&screened, data.age_years, data.b12_total);
-                let start = result.out.len();
-                match result.row_bytes {
-                    RowBytes::Csv => {
-                        csv_field(&mut result.out, id);
-                    }
-                    RowBytes::IdOnly => result.out.extend_from_slice(id),
-                }
-                let id_end = result.out.len();
-                if result.row_bytes == RowBytes::Csv {
-                    result.suffixes.write(&mut result.out, &screened, counted);
-                }
-                // Ids in ascending order let the writer skip its per-row check.
-                if let Some(prev) = result.keys.last() {
-                    let prev = &result.out[prev.out_start as usize..prev.id_end as usize];
-                    let id = &result.out[start..id_end];
-                    result.ascending &= crate::id_order(id, prev).is_gt();
-                }
-                let id_key = crate::seen::IdKey::of(&result.out[start..id_end]);
-                result.keys.push(Key {
-                    id_key,
-                    line: line as u32,
-                    out_start: start as u32,
-                    id_end: id_end as u32,
-                    out_end: result.out.len() as u32,
-                    counted,
-                    screened,
-                });
-                result.summary.rows_out += 1;
-            }
+            Ok(id) => self.accept(screener, result, line, id, &data),
             Err(reason) => self.reject(result, line, &reason, raw),
         }
+    }
+
+    /// A row whose fields are all good: screened, counted and written.
+    #[inline]
+    pub(crate) fn accept(
+        &self,
+        screener: &Screener<'_>,
+        result: &mut BlockResult,
+        line: u64,
+        id: &[u8],
+        data: &PatientData,
+    ) {
+        let screened = screener.screen(data);
+        let counted = result
+            .summary
+            .count(&screened, data.age_years, data.b12_total);
+        let start = result.out.len();
+        match result.row_bytes {
+            RowBytes::Csv => {
+                csv_field(&mut result.out, id);
+            }
+            RowBytes::IdOnly => result.out.extend_from_slice(id),
+        }
+        let id_end = result.out.len();
+        if result.row_bytes == RowBytes::Csv {
+            result.suffixes.write(&mut result.out, &screened, counted);
+        }
+        // Ids in ascending order let the writer skip its per-row check.
+        if let Some(prev) = result.keys.last() {
+            let prev = &result.out[prev.out_start as usize..prev.id_end as usize];
+            let id = &result.out[start..id_end];
+            result.ascending &= crate::id_order(id, prev).is_gt();
+        }
+        let id_key = crate::seen::IdKey::of(&result.out[start..id_end]);
+        result.keys.push(Key {
+            id_key,
+            line: line as u32,
+            out_start: start as u32,
+            id_end: id_end as u32,
+            out_end: result.out.len() as u32,
+            counted,
+            screened,
+        });
+        result.summary.rows_out += 1;
     }
 
     pub(crate) fn row<'r, F: Fields<'r> + ?Sized>(
