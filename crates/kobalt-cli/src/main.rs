@@ -365,6 +365,21 @@ fn main() -> ExitCode {
 }
 
 /// A usage error: said as clap says its own, with exit code 2.
+/// `--omop` was given a database file (DuckDB, SQLite) rather than
+/// PostgreSQL connection settings: an existing path, a `duckdb:` name or a
+/// database file's extension, and not a URL or `key=value` settings.
+fn database_file(database: &str) -> bool {
+    let lower = database.to_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        return false;
+    }
+    lower.starts_with("duckdb:")
+        || [".duckdb", ".ddb", ".db", ".sqlite"]
+            .iter()
+            .any(|e| lower.ends_with(e))
+        || (!database.contains('=') && std::path::Path::new(database).is_file())
+}
+
 fn usage(message: &str) -> ! {
     use clap::CommandFactory;
     Cli::command()
@@ -536,6 +551,13 @@ fn run() -> anyhow::Result<ExitCode> {
             }
             if omop_table.is_some() && !out.to_string_lossy().to_lowercase().ends_with(".csv") {
                 usage("--omop-table writes the output file into the database: give a .csv --out");
+            }
+            if let Some(database) = omop.as_deref().filter(|d| database_file(d)) {
+                usage(&format!(
+                    "--omop reads an OMOP CDM in PostgreSQL (a URL or settings), and '{database}' \
+                     is a file: for a CDM in a DuckDB file use the Python package, \
+                     kobalt.omop.screen(duckdb.connect(path)) (README, OMOP)"
+                ));
             }
             screen::run(screen::Args {
                 source: match (input, omop) {

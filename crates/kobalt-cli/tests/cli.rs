@@ -1146,3 +1146,38 @@ fn omop_options_need_omop_and_errors_say_their_cause_once() {
     assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
     assert!(!out.exists());
 }
+
+/// `--omop` reads PostgreSQL. A DuckDB file (or any file) given there is a
+/// usage error that says so and where DuckDB is read (the Python package),
+/// not "invalid connection string: unexpected EOF".
+#[test]
+fn omop_given_a_file_says_the_cli_reads_postgresql_and_where_duckdb_is_read() {
+    let dir = std::env::temp_dir().join(format!("kobalt-omop-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.join("cdm.duckdb");
+    std::fs::write(&file, b"DUCK").unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.join("out.csv");
+    for database in [
+        file.display().to_string(),
+        "duckdb:cdm.duckdb".into(),
+        "cdm.db".into(),
+    ] {
+        let run = kobalt()
+            .args(["screen", "--omop", &database, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run.status.code(), Some(2), "{database}");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(stderr.contains("PostgreSQL"), "{database}: {stderr}");
+        assert!(
+            stderr.contains("kobalt.omop.screen"),
+            "{database}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("connection string"),
+            "{database}: {stderr}"
+        );
+    }
+    assert!(!out.exists());
+}
