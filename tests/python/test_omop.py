@@ -441,3 +441,25 @@ def test_a_cdm_without_rxnorm_is_screened_with_a_warning(postgres, tmp_path):
     assert "warning: the CDM's CONCEPT table has none of the RxNorm ingredient codes" in run.stdout
     with pytest.warns(UserWarning, match="years of use are unknown"):
         kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1))
+
+
+def test_a_cdm_without_concept_ancestor_is_screened_with_a_warning(postgres, tmp_path):
+    """Drugs are found through CONCEPT_ANCESTOR: with it empty, every person's years of use were silently
+    unknown (RxNorm itself loaded, so no warning). Now said, by the CLI and by Python, on PostgreSQL and DuckDB."""
+    duckdb = pytest.importorskip("duckdb")
+    with postgres.cursor() as cur:
+        cur.execute(CDM)
+        cur.execute("DELETE FROM concept_ancestor")
+    postgres.commit()
+    out = tmp_path / "flags.csv"
+    run = subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--as-of", "2026-12-01", "--out", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "warning: the CDM's CONCEPT_ANCESTOR table links no drug to the RxNorm ingredients" in run.stdout
+    with pytest.warns(UserWarning, match="CONCEPT_ANCESTOR .* years of use are unknown"):
+        kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1))
+    con = duckdb.connect()
+    con.execute(CDM)
+    con.execute("DELETE FROM concept_ancestor")
+    with pytest.warns(UserWarning, match="CONCEPT_ANCESTOR"):
+        kobalt.omop.screen(con, as_of=datetime.date(2026, 12, 1))

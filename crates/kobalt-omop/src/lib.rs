@@ -100,11 +100,10 @@ fn pairs(list: &[(String, Vec<String>)]) -> String {
         .join(", ")
 }
 
-/// How many of the analytes' LOINC codes, and how many of the medications'
-/// RxNorm ingredient codes, the CDM's CONCEPT table has (two counts). No
-/// LOINC code means the vocabulary is empty or not where the query looks (the
-/// schema search path): every person would come out untested. No RxNorm
-/// code means that years of use are unknown for everyone.
+/// Three counts: the analytes' LOINC codes and the medications' RxNorm
+/// ingredient codes in the CDM's CONCEPT table, and the CONCEPT_ANCESTOR rows
+/// that lead to those ingredients (drugs are found through them). Read by
+/// `vocabulary_verdict`.
 pub fn vocabulary_query(kb: &Knowledge) -> String {
     let codes = Codes::of(kb);
     let listed = |list: &[(String, Vec<String>)]| {
@@ -113,12 +112,31 @@ pub fn vocabulary_query(kb: &Knowledge) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let (loinc, rxnorm) = (listed(&codes.analytes), listed(&codes.medications));
     format!(
-        "SELECT (SELECT count(*) FROM concept WHERE vocabulary_id = 'LOINC' AND concept_code IN ({})), \
-         (SELECT count(*) FROM concept WHERE vocabulary_id = 'RxNorm' AND concept_code IN ({}))",
-        listed(&codes.analytes),
-        listed(&codes.medications)
+        "SELECT (SELECT count(*) FROM concept WHERE vocabulary_id = 'LOINC' AND concept_code IN ({loinc})), \
+         (SELECT count(*) FROM concept WHERE vocabulary_id = 'RxNorm' AND concept_code IN ({rxnorm})), \
+         (SELECT count(*) FROM concept_ancestor ca JOIN concept ic ON ic.concept_id = ca.ancestor_concept_id \
+          WHERE ic.vocabulary_id = 'RxNorm' AND ic.concept_code IN ({rxnorm}))"
     )
+}
+
+/// What the counts of `vocabulary_query` mean. No LOINC code: the
+/// vocabulary is empty or not where the query looks (the schema search
+/// path), and every person would come out untested: an error. No RxNorm
+/// ingredient, or nothing in CONCEPT_ANCESTOR that leads to one: years of
+/// use are unknown for everyone: a warning.
+pub fn vocabulary_verdict(
+    loinc: i64,
+    rxnorm: i64,
+    ancestry: i64,
+) -> Result<Option<&'static str>, &'static str> {
+    match (loinc, rxnorm, ancestry) {
+        (0, _, _) => Err(NO_VOCABULARY),
+        (_, 0, _) => Ok(Some(NO_RXNORM)),
+        (_, _, 0) => Ok(Some(NO_ANCESTRY)),
+        _ => Ok(None),
+    }
 }
 
 /// What to say when `vocabulary_query` counts no LOINC code.
@@ -129,6 +147,11 @@ pub const NO_VOCABULARY: &str = "the CDM's CONCEPT table has none of the LOINC c
 /// What to warn when `vocabulary_query` counts no RxNorm code.
 pub const NO_RXNORM: &str = "the CDM's CONCEPT table has none of the RxNorm ingredient codes of \
      metformin and the acid blockers: years of use are unknown for everyone (is RxNorm loaded?)";
+
+/// What to warn when nothing in CONCEPT_ANCESTOR leads to those ingredients.
+pub const NO_ANCESTRY: &str = "the CDM's CONCEPT_ANCESTOR table links no drug to the RxNorm \
+     ingredients of metformin and the acid blockers: years of use are unknown for everyone (is \
+     CONCEPT_ANCESTOR loaded?)";
 
 /// The query: one row per person of PERSON, ordered by person_id, with the
 /// columns `schema` names. Every table is read once: no subquery per person.

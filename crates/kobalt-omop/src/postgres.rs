@@ -79,10 +79,9 @@ pub fn connect(url: &str, password: Option<&str>) -> Result<Client, OmopError> {
     config.connect(NoTls).map_err(OmopError::Connect)
 }
 
-/// Refuses a CDM whose CONCEPT table has none of the analytes' LOINC codes
-/// (`super::vocabulary_query`): every person would come out untested. Gives
-/// a warning (`super::NO_RXNORM`) when it has none of the medications' RxNorm
-/// codes.
+/// Refuses a CDM whose CONCEPT table has none of the analytes' LOINC codes;
+/// gives the warning `super::vocabulary_verdict` calls for (no RxNorm
+/// ingredient, or no CONCEPT_ANCESTOR row leading to one).
 pub fn check_vocabulary(
     client: &mut Client,
     kb: &kobalt_kb::Knowledge,
@@ -90,12 +89,8 @@ pub fn check_vocabulary(
     let row = client
         .query_one(super::vocabulary_query(kb).as_str(), &[])
         .map_err(OmopError::Query)?;
-    let loinc: i64 = row.try_get(0).map_err(OmopError::Query)?;
-    let rxnorm: i64 = row.try_get(1).map_err(OmopError::Query)?;
-    if loinc == 0 {
-        return Err(OmopError::NoVocabulary);
-    }
-    Ok((rxnorm == 0).then_some(super::NO_RXNORM))
+    let count = |i: usize| row.try_get::<_, i64>(i).map_err(OmopError::Query);
+    super::vocabulary_verdict(count(0)?, count(1)?, count(2)?).map_err(|_| OmopError::NoVocabulary)
 }
 
 /// Before anything is screened, and again in the transaction that writes:

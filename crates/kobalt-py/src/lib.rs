@@ -282,16 +282,16 @@ fn omop_vocabulary_query() -> PyResult<String> {
     Ok(kobalt_omop::vocabulary_query(kb()?))
 }
 
-/// What to say when that count is 0.
+/// The warning the counts of that query call for (None), or ValueError when
+/// the CDM has none of the analytes' LOINC codes.
 #[pyfunction]
-fn omop_no_vocabulary() -> &'static str {
-    kobalt_omop::NO_VOCABULARY
-}
-
-/// What to warn when that query counts no RxNorm code.
-#[pyfunction]
-fn omop_no_rxnorm() -> &'static str {
-    kobalt_omop::NO_RXNORM
+fn omop_vocabulary_verdict(
+    loinc: i64,
+    rxnorm: i64,
+    ancestry: i64,
+) -> PyResult<Option<&'static str>> {
+    kobalt_omop::vocabulary_verdict(loinc, rxnorm, ancestry)
+        .map_err(pyo3::exceptions::PyValueError::new_err)
 }
 
 /// A table name as SQL (quoted), or None when it is not `name` or `schema.name`.
@@ -334,8 +334,7 @@ fn _kobalt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(omop_mapping, m)?)?;
     m.add_function(wrap_pyfunction!(omop_columns, m)?)?;
     m.add_function(wrap_pyfunction!(omop_vocabulary_query, m)?)?;
-    m.add_function(wrap_pyfunction!(omop_no_vocabulary, m)?)?;
-    m.add_function(wrap_pyfunction!(omop_no_rxnorm, m)?)?;
+    m.add_function(wrap_pyfunction!(omop_vocabulary_verdict, m)?)?;
     m.add_function(wrap_pyfunction!(omop_table_name, m)?)?;
     m.add_function(wrap_pyfunction!(omop_is_output_table, m)?)?;
     m.add_function(wrap_pyfunction!(omop_cdm_table, m)?)?;

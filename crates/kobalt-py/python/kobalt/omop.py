@@ -130,17 +130,18 @@ def screen(
     flags are written back to the database as that table; only a table Kobalt
     wrote is replaced, never a CDM table. A CDM whose CONCEPT table has none of
     the analytes' LOINC codes (an empty vocabulary, or one not on the search
-    path) raises ``ValueError``.
+    path) raises ``ValueError``; one without the RxNorm ingredients, or without
+    the CONCEPT_ANCESTOR rows that lead drugs to them, is screened with a
+    ``UserWarning`` (years of use are then unknown for everyone).
     """
     day = _day(as_of or datetime.date.today())
     days = _window(_kobalt.OMOP_DEFAULT_WINDOW_DAYS if window_days is None else window_days)
     if write_table is not None:
         _check_table(con, write_table)
-    loinc, rxnorm = _rows(con, _kobalt.omop_vocabulary_query())[0]
-    if loinc == 0:
-        raise ValueError(_kobalt.omop_no_vocabulary())
-    if rxnorm == 0:
-        warnings.warn(_kobalt.omop_no_rxnorm(), stacklevel=2)
+    # Raises ValueError without the LOINC codes; a warning without the drugs' ancestry.
+    warning = _kobalt.omop_vocabulary_verdict(*(int(n) for n in _rows(con, _kobalt.omop_vocabulary_query())[0]))
+    if warning is not None:
+        warnings.warn(warning, stacklevel=2)
     flags = _screen(_table(con, query(as_of=day, window_days=days)), mapping=mapping(), guideline=guideline)
     if write_table is not None:
         _write(con, write_table, flags)
