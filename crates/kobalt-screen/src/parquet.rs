@@ -833,7 +833,10 @@ where
 mod tests {
     use std::sync::Arc;
 
-    use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow_array::types::Int32Type;
+    use arrow_array::{
+        ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    };
     use kobalt_contract::Guideline;
     use kobalt_engine::screen::Screener;
     use proptest::prelude::*;
@@ -869,6 +872,11 @@ mod tests {
 
     fn texts(v: &[Option<&str>]) -> ArrayRef {
         Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    /// Text as pandas `category` columns hold it: a dictionary.
+    fn categories(v: &[Option<&str>]) -> ArrayRef {
+        Arc::new(v.iter().copied().collect::<DictionaryArray<Int32Type>>())
     }
 
     /// Everything a screened batch holds, comparable.
@@ -913,6 +921,7 @@ mod tests {
             ), 1..60),
             id_kind in 0..3usize,
             use_text_b12 in any::<bool>(),
+            categories in any::<bool>(),
             guideline in prop::sample::select(vec![Guideline::Nhg, Guideline::Nice]),
         ) {
             let kb = &*KB;
@@ -928,16 +937,17 @@ mod tests {
             } else {
                 numbers(&rows.iter().map(|r| r.2.2).collect::<Vec<_>>())
             };
+            let coded = |v: &[Option<&str>]| if categories { self::categories(v) } else { texts(v) };
             let column = |f: &dyn Fn(&_) -> Option<f64>| numbers(&rows.iter().map(f).collect::<Vec<_>>());
             let batch = RecordBatch::try_from_iter(vec![
                 ("patient_id", ids),
                 ("age", column(&|r| r.1.0)),
-                ("sex", texts(&rows.iter().map(|r| r.1.1).collect::<Vec<_>>())),
+                ("sex", coded(&rows.iter().map(|r| r.1.1).collect::<Vec<_>>())),
                 ("pregnant", texts(&rows.iter().map(|r| r.1.2).collect::<Vec<_>>())),
                 ("metformin_years", column(&|r| r.2.0.map(|y| y / 10.0))),
                 ("ppi_years", column(&|r| r.2.1.map(|y| y / 10.0))),
                 ("b12_value", b12),
-                ("b12_unit", texts(&rows.iter().map(|r| r.2.3).collect::<Vec<_>>())),
+                ("b12_unit", coded(&rows.iter().map(|r| r.2.3).collect::<Vec<_>>())),
                 ("holotc_pmol", column(&|r| r.3.0)),
                 ("mma_umol", column(&|r| r.3.1.map(|v| v / 1000.0))),
                 ("hcy_umol", column(&|r| r.3.2.map(|v| v / 10.0))),
