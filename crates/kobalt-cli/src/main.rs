@@ -364,22 +364,24 @@ fn main() -> ExitCode {
     }
 }
 
-/// A usage error: said as clap says its own, with exit code 2.
 /// `--omop` was given a database file (DuckDB, SQLite) rather than
-/// PostgreSQL connection settings: an existing path, a `duckdb:` name or a
-/// database file's extension, and not a URL or `key=value` settings.
+/// PostgreSQL connection settings: a `duckdb:` name, a database file's
+/// extension or an existing file, and never a URL or `key=value` settings
+/// (`host=omop.db dbname=cdm` names a host).
 fn database_file(database: &str) -> bool {
     let lower = database.to_lowercase();
-    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") || lower.contains('=')
+    {
         return false;
     }
     lower.starts_with("duckdb:")
         || [".duckdb", ".ddb", ".db", ".sqlite"]
             .iter()
             .any(|e| lower.ends_with(e))
-        || (!database.contains('=') && std::path::Path::new(database).is_file())
+        || std::path::Path::new(database).is_file()
 }
 
+/// A usage error: said as clap says its own, with exit code 2.
 fn usage(message: &str) -> ! {
     use clap::CommandFactory;
     Cli::command()

@@ -1179,5 +1179,20 @@ fn omop_given_a_file_says_the_cli_reads_postgresql_and_where_duckdb_is_read() {
             "{database}: {stderr}"
         );
     }
+    // Settings are settings, whatever the host is called: tried as PostgreSQL.
+    let run = kobalt()
+        .args([
+            "screen",
+            "--omop",
+            "connect_timeout=1 dbname=cdm host=omop.db",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot connect"), "{stderr}");
     assert!(!out.exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -220,11 +220,14 @@ impl Limits {
         if value.is_nan() {
             return self.bands.len() - 1;
         }
-        self.bands
+        let past: usize = self
+            .bands
             .iter()
             .filter_map(|b| b.to.map(|to| (to, b.to_inclusive)))
             .map(|(to, inclusive)| usize::from((value > to) | (!inclusive & (value == to))))
-            .sum()
+            .sum();
+        // Never past the last band, even for limits not checked at load.
+        past.min(self.bands.len() - 1)
     }
 
     /// The bands a result reported only as a bound ("<150 pg/mL") can lie in,
@@ -981,7 +984,10 @@ mod tests {
             pick in any::<prop::sample::Index>(),
             at_limit in any::<bool>(),
             offset in prop_oneof![Just(0.0), Just(0.004), Just(-0.004), Just(0.5), Just(-0.5), -1000.0..1000.0f64],
-            anywhere in 0.0..5000.0f64,
+            anywhere in prop_oneof![
+                4 => 0.0..5000.0f64,
+                1 => prop::sample::select(vec![f64::NAN, -f64::NAN, -0.0, -1.0, f64::INFINITY, f64::NEG_INFINITY, f64::MAX]),
+            ],
         ) {
             let all: Vec<&super::Limits> = KB
                 .profiles

@@ -102,7 +102,8 @@ fn pairs(list: &[(String, Vec<String>)]) -> String {
 
 /// Three counts: the analytes' LOINC codes and the medications' RxNorm
 /// ingredient codes in the CDM's CONCEPT table, and the CONCEPT_ANCESTOR rows
-/// that lead to those ingredients (drugs are found through them). Read by
+/// that lead a drug to those ingredients (drugs are found through them; the
+/// rows that link an ingredient to itself lead nowhere). Read by
 /// `vocabulary_verdict`.
 pub fn vocabulary_query(kb: &Knowledge) -> String {
     let codes = Codes::of(kb);
@@ -117,7 +118,8 @@ pub fn vocabulary_query(kb: &Knowledge) -> String {
         "SELECT (SELECT count(*) FROM concept WHERE vocabulary_id = 'LOINC' AND concept_code IN ({loinc})), \
          (SELECT count(*) FROM concept WHERE vocabulary_id = 'RxNorm' AND concept_code IN ({rxnorm})), \
          (SELECT count(*) FROM concept_ancestor ca JOIN concept ic ON ic.concept_id = ca.ancestor_concept_id \
-          WHERE ic.vocabulary_id = 'RxNorm' AND ic.concept_code IN ({rxnorm}))"
+          WHERE ic.vocabulary_id = 'RxNorm' AND ic.concept_code IN ({rxnorm}) \
+            AND ca.descendant_concept_id <> ca.ancestor_concept_id)"
     )
 }
 
@@ -419,6 +421,16 @@ mod tests {
 
     fn kb() -> Knowledge {
         kobalt_kb::bundled().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// No LOINC code refuses the CDM; no RxNorm ingredient, or no drug led
+    /// to one, is said once, the missing vocabulary first.
+    #[test]
+    fn the_vocabulary_verdict_refuses_without_loinc_and_warns_without_drugs() {
+        assert_eq!(vocabulary_verdict(0, 5, 9), Err(NO_VOCABULARY));
+        assert_eq!(vocabulary_verdict(3, 0, 0), Ok(Some(NO_RXNORM)));
+        assert_eq!(vocabulary_verdict(3, 5, 0), Ok(Some(NO_ANCESTRY)));
+        assert_eq!(vocabulary_verdict(3, 5, 9), Ok(None));
     }
 
     /// The analytes with LOINC codes in analytes.toml are read by them, and

@@ -51,9 +51,6 @@ pub struct BatchScreen<'k> {
     dictionaries: [ArrayRef; 5],
 }
 
-/// Rows decoded at a time (the Parquet reader's batch size, too).
-const SLICE_ROWS: usize = 4096;
-
 /// Why a row is not in the screened columns; duplicates are found in order.
 const DUPLICATE: &str = "duplicate patient_id: an earlier row has the same patient";
 
@@ -97,7 +94,7 @@ impl<'k> BatchScreen<'k> {
         threads: usize,
     ) -> Result<Vec<RecordBatch>, ScreenError> {
         let threads = threads.clamp(1, batches.len().max(1));
-        let screened = parallel(batches, threads, |b| self.screen_rows(b))?;
+        let screened = parallel(batches, threads, |b| self.screen_in_slices(b))?;
         let mut marked = Vec::with_capacity(screened.len());
         for (batch, result) in batches.iter().zip(screened) {
             let duplicates = self.duplicates(&result);
@@ -123,7 +120,7 @@ impl<'k> BatchScreen<'k> {
             .id
             .and_then(|i| self.indices.get(i))
             .map(|i| batch.column(*i));
-        let Some(column) = column else {
+        let Some(column) = column.filter(|_| !result.rejects.is_empty()) else {
             return vec![None; result.rejects.len()];
         };
         let ids = Col::of(column);
@@ -137,18 +134,16 @@ impl<'k> BatchScreen<'k> {
             .collect()
     }
 
-    fn screen_rows(&self, batch: &RecordBatch) -> Result<BlockResult, ScreenError> {
+    fn screen_in_slices(&self, batch: &RecordBatch) -> Result<BlockResult, ScreenError> {
         let projected = batch
             .project(&self.indices)
             .map_err(|e| ScreenError::Mapping(e.to_string()))?;
         let mut result =
             BlockResult::new(0, 0, RowBytes::IdOnly, Buffers::default(), batch.num_rows());
-        // In slices: a column's numbers are decoded per slice into buffers
-        // the allocator reuses (a whole batch of 100,000 rows or more would
-        // be fresh memory, a page fault per 4 KB, for every column).
+        // In slices of `BATCH_ROWS`, as the Parquet reader gives them.
         let mut start = 0;
         while start < batch.num_rows() {
-            let len = SLICE_ROWS.min(batch.num_rows() - start);
+            let len = crate::parquet::BATCH_ROWS.min(batch.num_rows() - start);
             screen_batch(
                 &self.plan,
                 &self.screener,

@@ -464,6 +464,10 @@ impl RowPlan {
         result.summary.rows_out += 1;
     }
 
+    /// Checks and converts the mapped fields of one row into `data`; gives
+    /// the patient id, or why the row is rejected. Every check here has a
+    /// twin in `check_columns` (`row/columns.rs`), the fast path of record
+    /// batches: change both (the property test holds them equal).
     pub(crate) fn row<'r, F: Fields<'r> + ?Sized>(
         &self,
         rec: &F,

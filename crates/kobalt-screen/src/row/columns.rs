@@ -4,15 +4,17 @@
 //! the checked columns. Any other row (a field that is not a number, out of
 //! range, an unknown code) goes through the row path, which says why: the
 //! row path stays the one place that decides what a reject is, and this path
-//! only accepts what the row path accepts, with the same data (the property
-//! test `the_column_path_equals_the_row_path` holds them equal).
+//! only accepts what the row path accepts, with the same data. Each check
+//! here is the twin of one in `RowPlan::row`: a check added there must be
+//! added here (the property test `the_column_path_equals_the_row_path`, in
+//! `parquet/tests.rs`, holds the two equal on random batches).
 
 use std::borrow::Cow;
 
 use kobalt_contract::Sex;
 use kobalt_engine::screen::PatientData;
 
-use super::{RowPlan, UnitSource, pregnant_code, sex_code, unit_factor};
+use super::{LabPlan, RowPlan, UnitSource, pregnant_code, sex_code, unit_factor};
 use crate::parquet::Col;
 
 /// The mapped fields of a batch, checked a column at a time; numbers are
@@ -30,7 +32,7 @@ pub(crate) struct Checked<'c> {
 }
 
 impl Checked<'_> {
-    /// Row `r` of a clean row, as the row path reads it.
+    /// The data of row `r`, a clean row, as the row path reads it.
     #[inline]
     pub(crate) fn patient(&self, r: usize) -> PatientData {
         let at = |v: &[Option<f64>]| v.get(r).copied().flatten();
@@ -57,7 +59,7 @@ impl RowPlan {
     pub(crate) fn check_columns<'c>(&self, columns: &'c [Col<'_>], n: usize) -> Checked<'c> {
         let mut clean = vec![columns.len() == self.columns; n];
         check_ids(columns.get(self.id), &mut clean);
-        let age = self.numbers(columns, self.age, &mut clean);
+        let age = Self::numbers(columns, self.age, &mut clean);
         let ages = self.plausible.age_years;
         for (a, c) in age.iter().zip(clean.iter_mut()) {
             *c &= a.is_none_or(|a| ages.contains(a));
@@ -74,7 +76,7 @@ impl RowPlan {
         });
         let mut labs: [Vec<Option<f64>>; 6] = Default::default();
         for lab in &self.labs {
-            let values = self.numbers(columns, Some(lab.value), &mut clean);
+            let values = Self::numbers(columns, Some(lab.value), &mut clean);
             let slot = &mut labs[lab.slot as usize];
             if slot.is_empty() {
                 *slot = vec![None; n];
@@ -104,7 +106,6 @@ impl RowPlan {
 
     /// A numeric field; a row whose field is not a number is not clean.
     fn numbers<'c>(
-        &self,
         columns: &'c [Col<'_>],
         at: Option<usize>,
         clean: &mut [bool],
@@ -147,7 +148,7 @@ impl RowPlan {
         age: &[Option<f64>],
         clean: &mut [bool],
     ) -> Cow<'c, [Option<f64>]> {
-        let years = self.numbers(columns, at, clean);
+        let years = Self::numbers(columns, at, clean);
         let durations = self.plausible.years;
         for (r, (y, c)) in years.iter().zip(clean.iter_mut()).enumerate() {
             if let Some(y) = *y {
@@ -212,13 +213,13 @@ fn codes<T: Copy + Default>(
 /// A lab's unit factor per row: fixed, or from its unit column (the same
 /// spelling as the row before is not looked up again).
 struct Units<'p, 'c, 'a> {
-    lab: &'p super::LabPlan,
+    lab: &'p LabPlan,
     column: Option<&'c Col<'a>>,
     last: Option<(&'c [u8], Option<f64>)>,
 }
 
 impl<'p, 'c, 'a> Units<'p, 'c, 'a> {
-    fn new(lab: &'p super::LabPlan, columns: &'c [Col<'a>]) -> Self {
+    fn new(lab: &'p LabPlan, columns: &'c [Col<'a>]) -> Self {
         let column = match lab.unit {
             UnitSource::Fixed(_) => None,
             UnitSource::Column(i) => columns.get(i),
