@@ -428,36 +428,30 @@ def test_a_cdm_without_its_vocabulary_is_refused(postgres, tmp_path):
         kobalt.omop.screen(postgres)
 
 
-def test_a_cdm_without_rxnorm_is_screened_with_a_warning(postgres, tmp_path):
-    """Without RxNorm every person's years of use were silently unknown: now said, by the CLI and by Python."""
+@pytest.mark.parametrize("emptied, said", [
+    ("DELETE FROM concept WHERE vocabulary_id = 'RxNorm'",
+     "the CDM's CONCEPT table has none of the RxNorm ingredient codes"),
+    ("DELETE FROM concept_ancestor",
+     "the CDM's CONCEPT_ANCESTOR table links no drug to the RxNorm ingredients"),
+])
+def test_a_cdm_without_the_drugs_vocabulary_is_screened_with_a_warning(postgres, tmp_path, emptied, said):
+    """Without RxNorm, or without the CONCEPT_ANCESTOR rows that lead drugs to its ingredients, every person's years
+    of use were silently unknown: now said, by the CLI and by Python."""
     with postgres.cursor() as cur:
         cur.execute(CDM)
-        cur.execute("DELETE FROM concept WHERE vocabulary_id = 'RxNorm'")
+        cur.execute(emptied)
     postgres.commit()
     out = tmp_path / "flags.csv"
     run = subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--as-of", "2026-12-01", "--out", str(out)],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "warning: the CDM's CONCEPT table has none of the RxNorm ingredient codes" in run.stdout
+    assert f"warning: {said}" in run.stdout
     with pytest.warns(UserWarning, match="years of use are unknown"):
         kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1))
 
 
-def test_a_cdm_without_concept_ancestor_is_screened_with_a_warning(postgres, tmp_path):
-    """Drugs are found through CONCEPT_ANCESTOR: with it empty, every person's years of use were silently
-    unknown (RxNorm itself loaded, so no warning). Now said, by the CLI and by Python, on PostgreSQL and DuckDB."""
+def test_a_duckdb_cdm_whose_concept_ancestor_leads_no_drug_is_screened_with_a_warning():
     duckdb = pytest.importorskip("duckdb")
-    with postgres.cursor() as cur:
-        cur.execute(CDM)
-        cur.execute("DELETE FROM concept_ancestor")
-    postgres.commit()
-    out = tmp_path / "flags.csv"
-    run = subprocess.run([KOBALT, "screen", "--omop", dsn(postgres), "--as-of", "2026-12-01", "--out", str(out)],
-                         capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    assert "warning: the CDM's CONCEPT_ANCESTOR table links no drug to the RxNorm ingredients" in run.stdout
-    with pytest.warns(UserWarning, match="CONCEPT_ANCESTOR .* years of use are unknown"):
-        kobalt.omop.screen(postgres, as_of=datetime.date(2026, 12, 1))
     # OHDSI's CONCEPT_ANCESTOR links every concept to itself as well: those rows alone lead no drug anywhere.
     for emptied in ("DELETE FROM concept_ancestor",
                     "DELETE FROM concept_ancestor WHERE ancestor_concept_id <> descendant_concept_id"):
