@@ -215,6 +215,7 @@ impl Limits {
     /// so the band is the number of upper limits the value is past: counted
     /// without a branch per band, since values in a lab export fall on either
     /// side of a limit at random (a mispredicted branch each time).
+    #[inline]
     pub fn band_index(&self, value: f64) -> usize {
         let value = self.rounded(value);
         if value.is_nan() {
