@@ -90,8 +90,8 @@ pub struct Mapping {
 
 impl Mapping {
     pub fn parse(text: &str) -> Result<Mapping, ScreenError> {
-        let m: Mapping =
-            toml::from_str(text).map_err(|e| ScreenError::Mapping(e.message().to_owned()))?;
+        // The whole message: where the mistake is (line, column, the line itself), then what.
+        let m: Mapping = toml::from_str(text).map_err(|e| ScreenError::Mapping(e.to_string()))?;
         m.checked()
     }
 
@@ -102,11 +102,19 @@ impl Mapping {
         m.checked()
     }
 
-    /// What TOML's types cannot say: one unit source per lab, a known sex
+    /// What TOML's types cannot say: each analyte once, one unit source per lab, a known sex
     /// code, a long table for the long format, one-byte delimiters.
     fn checked(self) -> Result<Mapping, ScreenError> {
         let m = self;
-        for lab in &m.lab {
+        for (i, lab) in m.lab.iter().enumerate() {
+            // Two columns for one analyte: which one holds it? The later one
+            // would silently win in every row that has both.
+            if let Some(first) = m.lab[..i].iter().find(|l| l.analyte == lab.analyte) {
+                return Err(ScreenError::Mapping(format!(
+                    "lab {} is mapped twice (columns '{}' and '{}'): map each analyte once",
+                    lab.analyte, first.value, lab.value
+                )));
+            }
             if lab.unit.is_none() == lab.unit_column.is_none() {
                 return Err(ScreenError::Mapping(format!(
                     "lab {}: give either unit or unit_column",

@@ -594,7 +594,8 @@ pub(crate) fn project(
                     header: crate::shown_header(fields),
                 })?;
         let kind = schema.field(i).data_type();
-        if !readable(kind) {
+        let yes_no = mapping.pregnant.as_ref() == Some(&name);
+        if !readable(kind, yes_no) {
             return Err(ScreenError::Mapping(format!(
                 "column '{name}' of {source} is of type {kind}: Kobalt reads numbers or text there"
             )));
@@ -617,10 +618,12 @@ pub(crate) fn project(
 }
 
 /// Whether a column of this type gives numbers or text (`Col::of`): not a
-/// date, time, list or struct, which would reject every row.
-fn readable(kind: &DataType) -> bool {
+/// date, time, list or struct, which would reject every row; a yes/no column
+/// only where a yes or no is read (`yes_no`: pregnant).
+fn readable(kind: &DataType, yes_no: bool) -> bool {
     match kind {
-        DataType::Dictionary(_, values) => readable(values),
+        DataType::Dictionary(_, values) => readable(values, yes_no),
+        DataType::Boolean => yes_no,
         k => {
             k.is_numeric()
                 || matches!(
@@ -631,7 +634,6 @@ fn readable(kind: &DataType) -> bool {
                         | DataType::Binary
                         | DataType::LargeBinary
                         | DataType::BinaryView
-                        | DataType::Boolean
                         | DataType::Null
                 )
         }

@@ -127,6 +127,23 @@ fn a_mapped_column_of_an_unusable_type_is_refused_up_front() {
     .map(|e| e.to_string())
     .unwrap_or_default();
     assert!(err.contains("'age'") && err.contains("Date32"), "{err}");
+    // A yes/no column holds no number: a boolean lab value rejected every row
+    // ("'a Boolean column' is not a number"); it is refused up front too.
+    let mut booleans = text_fields();
+    booleans[5] = Field::new("b12_value", DataType::Boolean, true);
+    let err = BatchScreen::new(
+        &KB,
+        &Mapping::builtin(),
+        Guideline::Nhg,
+        &Schema::new(booleans),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        err.contains("'b12_value'") && err.contains("Boolean"),
+        "{err}"
+    );
     // Numbers of any width, decimals, text, dictionaries and null columns are fine.
     fields[1] = Field::new(
         "age",

@@ -458,6 +458,43 @@ fn the_builtin_mapping_parses() {
     assert!(Mapping::parse(kobalt_screen::mapping::BUILTIN).is_ok());
 }
 
+/// An analyte mapped twice was accepted and the later column silently won
+/// (a user mapped hcy_umol as a second "mma": homocysteine read as MMA, six
+/// patients deficient instead of indeterminate). Refused, naming both columns.
+#[test]
+fn an_analyte_mapped_twice_is_refused_naming_both_columns() {
+    let text = format!(
+        "{}\n[[lab]]\nanalyte = \"mma\"\nvalue = \"hcy_umol\"\nunit = \"µmol/L\"\n",
+        kobalt_screen::mapping::BUILTIN
+    );
+    let err = Mapping::parse(&text)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("mma") && err.contains("mma_umol") && err.contains("hcy_umol"),
+        "{err}"
+    );
+    let json = serde_json::json!({
+        "patient_id": "id",
+        "lab": [
+            {"analyte": "b12_total", "value": "a", "unit": "pmol/L"},
+            {"analyte": "b12_total", "value": "b", "unit": "pg/mL"}
+        ]
+    });
+    assert!(Mapping::from_json(&json.to_string()).is_err());
+}
+
+/// A TOML mistake says where it is (line and column), not only what.
+#[test]
+fn a_mapping_syntax_error_names_its_line() {
+    let err = Mapping::parse("patient_id = \"id\"\nage = \n")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("line 2"), "{err}");
+}
+
 #[test]
 fn parquet_input_gives_the_same_rows_as_csv() {
     use std::sync::Arc;

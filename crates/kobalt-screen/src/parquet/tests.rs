@@ -304,20 +304,26 @@ fn mapping(variant: usize) -> Mapping {
             m.sex = None;
             m.pregnant = None;
         }
-        // Two labs in the b12 slot: one with a unit column, one with a fixed unit.
-        2 => m.lab.push(LabColumn {
-            analyte: "b12_total".into(),
-            value: "b12_b".into(),
-            unit_column: None,
-            unit: Some("pg/mL".into()),
-        }),
-        // Two labs in the b12 slot, the second also from a unit column (shared).
-        3 => m.lab.push(LabColumn {
-            analyte: "b12_total".into(),
-            value: "b12_b".into(),
-            unit_column: Some("b12_unit".into()),
-            unit: None,
-        }),
+        // B12 in a fixed unit (no unit column), from a column of its own.
+        2 => {
+            m.lab[0] = LabColumn {
+                analyte: "b12_total".into(),
+                value: "b12_b".into(),
+                unit_column: None,
+                unit: Some("pg/mL".into()),
+            };
+        }
+        // Holotranscobalamin in the place of MMA, its unit from the B12 unit
+        // column (shared: a unit that is not the analyte's is refused).
+        3 => {
+            m.lab.retain(|l| l.analyte != "mma");
+            m.lab[1] = LabColumn {
+                analyte: "holotranscobalamin".into(),
+                value: "b12_b".into(),
+                unit_column: Some("b12_unit".into()),
+                unit: None,
+            };
+        }
         _ => {}
     }
     m
@@ -377,8 +383,13 @@ proptest! {
         let batch = RecordBatch::try_from_iter(all.iter().zip(&enc).map(|((name, cells), e)| (*name, encode(*e, cells))))
             .unwrap_or_else(|e| panic!("{e}"));
         let batch = batch.slice(offset, rows.len());
-        let Projected { indices, plan, projection } =
-            project(kb, &mapping, &batch.schema(), "test").unwrap_or_else(|e| panic!("{e}"));
+        let projected = project(kb, &mapping, &batch.schema(), "test");
+        // A yes/no column is refused up front anywhere but as pregnant.
+        let Ok(Projected { indices, plan, projection }) = projected else {
+            let err = projected.err().map(|e| e.to_string()).unwrap_or_default();
+            prop_assert!(err.contains("of type Boolean"), "{}", err);
+            return Ok(());
+        };
         let batch = batch.project(&indices).unwrap_or_else(|e| panic!("{e}"));
         let screener = Screener::new(kb, guideline);
         let columns: Vec<Col<'_>> = batch.columns().iter().map(Col::of).collect();
