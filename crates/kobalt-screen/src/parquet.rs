@@ -198,7 +198,7 @@ fn numbers(c: &ArrayRef) -> Option<Vec<Option<f64>>> {
     match c.data_type() {
         DataType::Float64 => widen::<Float64Type>(c, |v| v),
         DataType::Float32 => printed::<Float32Type>(c),
-        DataType::Float16 => printed::<Float16Type>(c),
+        DataType::Float16 => float16s(c),
         DataType::Int8 => widen::<Int8Type>(c, f64::from),
         DataType::Int16 => widen::<Int16Type>(c, f64::from),
         DataType::Int32 => widen::<Int32Type>(c, f64::from),
@@ -231,9 +231,32 @@ fn widen<T: ArrowPrimitiveType>(
     Some(a.iter().map(|v| v.map(&f)).collect())
 }
 
-/// A `float32` or `float16` as the decimal it prints as (0.45, not
-/// 0.449999988): what a CSV export of the same column holds, so a value at a
-/// limit reads the same.
+/// A `float16` as the shortest decimal that is the same `float16` (as numpy
+/// prints it, and a CSV of the column holds it): 0.275, not 0.27490234, so a
+/// value at a limit reads as it was written.
+fn float16s(c: &ArrayRef) -> Option<Vec<Option<f64>>> {
+    type F16 = <Float16Type as ArrowPrimitiveType>::Native;
+    let shortest = |v: F16| {
+        let exact = f64::from(v);
+        // Five significant digits always read back as the same float16.
+        (1..=5)
+            .filter(|_| exact.is_finite())
+            .find_map(|digits| {
+                let x: f64 = format!("{exact:.*e}", digits - 1).parse().ok()?;
+                (F16::from_f64(x) == v).then_some(x)
+            })
+            .unwrap_or(exact)
+    };
+    Some(
+        c.as_primitive_opt::<Float16Type>()?
+            .iter()
+            .map(|v| v.map(shortest))
+            .collect(),
+    )
+}
+
+/// A `float32` as the decimal it prints as (0.45, not 0.449999988): what a
+/// CSV export of the same column holds, so a value at a limit reads the same.
 fn printed<T: ArrowPrimitiveType>(c: &ArrayRef) -> Option<Vec<Option<f64>>>
 where
     T::Native: std::fmt::Display + Into<f64>,

@@ -537,3 +537,17 @@ fn a_float16_column_reads_as_the_numbers_it_prints() {
         );
     }
 }
+
+/// A float16 is read as the shortest decimal that is the same float16, as
+/// numpy prints it and a CSV of the column holds it: 0.275, not 0.2749 (its
+/// value as a float32 prints so), and -0.1, not -0.099975586.
+#[test]
+fn a_float16_is_read_as_the_shortest_decimal_it_stands_for() {
+    let half = |v: f64| <Float16Type as ArrowPrimitiveType>::Native::from_f64(v);
+    let values = [0.275, -0.1, 0.28, 148.0, 7.5, 0.0];
+    let array: ArrayRef = Arc::new(Float16Array::from(
+        values.iter().map(|v| half(*v)).collect::<Vec<_>>(),
+    ));
+    let read = super::numbers(&array).unwrap_or_default();
+    assert_eq!(read, values.iter().map(|v| Some(*v)).collect::<Vec<_>>());
+}
