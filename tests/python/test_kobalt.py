@@ -157,6 +157,10 @@ def test_requests_from_dataframe_rows_and_a_mistyped_mapping_path(tmp_path):
     assert e.value.error["error"]["path"] == "/labs/0/value"
     with pytest.raises(kobalt.KobaltError, match="no such file"):
         kobalt.screen(pa.table({"patient_id": ["1"]}), mapping=str(tmp_path / "nope" / "mapping.toml"))
+    # An int was opened as a file descriptor ("mapping 5: bad file descriptor").
+    for wrong in (5, 2.5, ["patient_id"]):
+        with pytest.raises(TypeError, match="mapping is a dict, a path or TOML text"):
+            kobalt.screen(pa.table({"patient_id": ["1"]}), mapping=wrong)
 
 
 def test_inputs_as_notebooks_give_them():

@@ -551,13 +551,17 @@ impl RowPlan {
                 UnitSource::Fixed(f) => f,
                 UnitSource::Column(i) => {
                     let raw = field(i);
-                    unit_factor(&lab.units, raw).ok_or_else(|| {
-                        format!(
+                    unit_factor(&lab.units, raw).ok_or_else(|| match raw {
+                        b"" => format!(
+                            "{}: empty, and {}'s value {v} needs its unit",
+                            lab.unit_name, lab.analyte
+                        ),
+                        _ => format!(
                             "{}: unknown unit '{}' for {}",
                             lab.unit_name,
                             String::from_utf8_lossy(raw),
                             lab.analyte
-                        )
+                        ),
                     })?
                 }
             };

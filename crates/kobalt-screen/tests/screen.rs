@@ -146,13 +146,14 @@ fn every_kind_of_bad_row_is_rejected_with_its_reason() {
         "8,70,F,6.0,,,,,,,,,,,",                          // line 11: at risk, untested
         "9,45,F,,,250,pg/mL,2025-01-01,,,,,,,",           // line 12: 184.5 pmol/L, grey
         "10,200,F,,,250,pmol/L,2025-01-01,,,,,,,",        // line 13: age out of range
+        "11,60,F,,,300,,2025-01-01,,,,,,,",               // line 14: a value without its unit
     ];
     std::fs::write(&input, rows.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
     for threads in [1, 3] {
         let r = screen(&d, &input, Mapping::builtin(), threads);
         assert!(r.summary.conserved(), "{}", r.summary.text());
-        assert_eq!(r.summary.rows_in, 12);
-        assert_eq!(r.summary.rows_rejected, 8, "{:?}", r.rejects);
+        assert_eq!(r.summary.rows_in, 13);
+        assert_eq!(r.summary.rows_rejected, 9, "{:?}", r.rejects);
         let status = |id: &str| r.patient(id).get(1).cloned().unwrap_or_default();
         assert_eq!(status("1"), "deficient");
         assert_eq!(status("2"), "indeterminate");
@@ -179,6 +180,11 @@ fn every_kind_of_bad_row_is_rejected_with_its_reason() {
         };
         assert!(reason("4").contains("'abc' is not a number"));
         assert!(reason("5").contains("unknown unit 'mmol/dag'"));
+        // Not "unknown unit ''": the unit is missing, and the message says so.
+        assert_eq!(
+            reason("14"),
+            "b12_unit: empty, and b12_total's value 300 needs its unit"
+        );
         assert!(reason("6").contains("negative value"));
         assert!(reason("7").contains("expected 15 fields, found 7"));
         assert!(reason("8").contains("duplicate patient_id"));

@@ -98,6 +98,8 @@ def _mapping(mapping: Union[None, str, "os.PathLike[str]", Mapping[str, Any]]):
         return None, None
     if isinstance(mapping, Mapping):
         return None, json.dumps(mapping)
+    if not isinstance(mapping, (str, os.PathLike)):
+        raise TypeError(f"mapping is a dict, a path or TOML text, not {type(mapping).__name__}")
     text = str(mapping)
     looks_like_a_path = isinstance(mapping, os.PathLike) or ("\n" not in text and "=" not in text)
     if looks_like_a_path:
