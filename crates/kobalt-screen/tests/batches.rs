@@ -115,36 +115,31 @@ fn batches_screen_as_the_cli_does() {
 /// column and its type; it was rejected row by row ("'19723' is not a number").
 #[test]
 fn a_mapped_column_of_an_unusable_type_is_refused_up_front() {
-    let mut fields = text_fields();
-    fields[1] = Field::new("age", DataType::Date32, true);
-    let err = BatchScreen::new(
-        &KB,
-        &Mapping::builtin(),
-        Guideline::Nhg,
-        &Schema::new(fields.clone()),
-    )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    // Why BatchScreen refuses a table whose field `at` (by position) is of `kind`.
+    let refusal = |at: usize, name: &str, kind: DataType| {
+        let mut fields = text_fields();
+        fields[at] = Field::new(name, kind, true);
+        BatchScreen::new(
+            &KB,
+            &Mapping::builtin(),
+            Guideline::Nhg,
+            &Schema::new(fields),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+    };
+    let err = refusal(1, "age", DataType::Date32);
     assert!(err.contains("'age'") && err.contains("Date32"), "{err}");
     // A yes/no column holds no number: a boolean lab value rejected every row
     // ("'a Boolean column' is not a number"); it is refused up front too.
-    let mut booleans = text_fields();
-    booleans[5] = Field::new("b12_value", DataType::Boolean, true);
-    let err = BatchScreen::new(
-        &KB,
-        &Mapping::builtin(),
-        Guideline::Nhg,
-        &Schema::new(booleans),
-    )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    let err = refusal(5, "b12_value", DataType::Boolean);
     assert!(
         err.contains("'b12_value'") && err.contains("Boolean"),
         "{err}"
     );
     // Numbers of any width, decimals, text, dictionaries and null columns are fine.
+    let mut fields = text_fields();
     fields[1] = Field::new(
         "age",
         DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8)),
@@ -152,15 +147,8 @@ fn a_mapped_column_of_an_unusable_type_is_refused_up_front() {
     );
     fields[5] = Field::new("b12_value", DataType::Decimal128(10, 2), true);
     fields[9] = Field::new("mma_umol", DataType::Null, true);
-    assert!(
-        BatchScreen::new(
-            &KB,
-            &Mapping::builtin(),
-            Guideline::Nhg,
-            &Schema::new(fields)
-        )
-        .is_ok()
-    );
+    let schema = Schema::new(fields);
+    assert!(BatchScreen::new(&KB, &Mapping::builtin(), Guideline::Nhg, &schema).is_ok());
 }
 
 /// Null means "rejected" and nothing else: a screened row without flags,
