@@ -197,7 +197,7 @@ const POW10: [f64; 23] = [
 fn numbers(c: &ArrayRef) -> Option<Vec<Option<f64>>> {
     match c.data_type() {
         DataType::Float64 => widen::<Float64Type>(c, |v| v),
-        DataType::Float32 => printed::<Float32Type>(c),
+        DataType::Float32 => float32s(c),
         DataType::Float16 => float16s(c),
         DataType::Int8 => widen::<Int8Type>(c, f64::from),
         DataType::Int16 => widen::<Int16Type>(c, f64::from),
@@ -257,16 +257,13 @@ fn float16s(c: &ArrayRef) -> Option<Vec<Option<f64>>> {
 
 /// A `float32` as the decimal it prints as (0.45, not 0.449999988): what a
 /// CSV export of the same column holds, so a value at a limit reads the same.
-fn printed<T: ArrowPrimitiveType>(c: &ArrayRef) -> Option<Vec<Option<f64>>>
-where
-    T::Native: std::fmt::Display + Into<f64>,
-{
+fn float32s(c: &ArrayRef) -> Option<Vec<Option<f64>>> {
     let mut text = String::with_capacity(32);
-    let values = c.as_primitive_opt::<T>()?.iter().map(|v| {
+    let values = c.as_primitive_opt::<Float32Type>()?.iter().map(|v| {
         v.map(|v| {
             text.clear();
             let _ = write!(text, "{v}");
-            text.parse().unwrap_or(v.into())
+            text.parse().unwrap_or(f64::from(v))
         })
     });
     Some(values.collect())

@@ -74,12 +74,27 @@ impl RowPlan {
         let pregnant = self.pregnant.map_or_else(Vec::new, |i| {
             codes(columns.get(i), &mut clean, pregnant_code)
         });
+        let labs = self.labs(columns, &mut clean);
+        Checked {
+            clean,
+            age,
+            sex,
+            pregnant,
+            metformin,
+            acid,
+            labs,
+        }
+    }
+
+    /// The labs in their canonical units, by slot: a value that is negative,
+    /// without a known unit or implausible makes its row not clean.
+    fn labs(&self, columns: &[Col<'_>], clean: &mut [bool]) -> [Vec<Option<f64>>; 6] {
         let mut labs: [Vec<Option<f64>>; 6] = Default::default();
         for lab in &self.labs {
-            let values = Self::numbers(columns, Some(lab.value), &mut clean);
+            let values = Self::numbers(columns, Some(lab.value), clean);
             let slot = &mut labs[lab.slot as usize];
             if slot.is_empty() {
-                *slot = vec![None; n];
+                *slot = vec![None; clean.len()];
             }
             let mut units = Units::new(lab, columns);
             for (r, v) in values.iter().enumerate() {
@@ -93,15 +108,7 @@ impl RowPlan {
                 }
             }
         }
-        Checked {
-            clean,
-            age,
-            sex,
-            pregnant,
-            metformin,
-            acid,
-            labs,
-        }
+        labs
     }
 
     /// A numeric field; a row whose field is not a number is not clean.
