@@ -94,7 +94,7 @@ impl<'k> BatchScreen<'k> {
         threads: usize,
     ) -> Result<Vec<RecordBatch>, ScreenError> {
         let threads = threads.clamp(1, batches.len().max(1));
-        let screened = parallel(batches, threads, |b| self.screen_in_slices(b))?;
+        let screened = parallel(batches, threads, |b| self.screen_rows(b))?;
         let mut marked = Vec::with_capacity(screened.len());
         for (batch, result) in batches.iter().zip(screened) {
             let duplicates = self.duplicates(&result);
@@ -134,26 +134,20 @@ impl<'k> BatchScreen<'k> {
             .collect()
     }
 
-    fn screen_in_slices(&self, batch: &RecordBatch) -> Result<BlockResult, ScreenError> {
+    fn screen_rows(&self, batch: &RecordBatch) -> Result<BlockResult, ScreenError> {
         let projected = batch
             .project(&self.indices)
             .map_err(|e| ScreenError::Mapping(e.to_string()))?;
         let mut result =
             BlockResult::new(0, 0, RowBytes::IdOnly, Buffers::default(), batch.num_rows());
-        // In slices of `BATCH_ROWS`, as the Parquet reader gives them.
-        let mut start = 0;
-        while start < batch.num_rows() {
-            let len = crate::parquet::BATCH_ROWS.min(batch.num_rows() - start);
-            screen_batch(
-                &self.plan,
-                &self.screener,
-                &mut result,
-                &projected.slice(start, len),
-                &self.projection,
-                start as u64,
-            );
-            start += len;
-        }
+        screen_batch(
+            &self.plan,
+            &self.screener,
+            &mut result,
+            &projected,
+            &self.projection,
+            0,
+        );
         Ok(result)
     }
 

@@ -509,9 +509,9 @@ pub(crate) struct Projection {
     pub(crate) id: Option<usize>,
 }
 
-/// Screens the rows of one record batch, numbered from `line`: the fields
-/// are checked a column at a time, and only a row that fails a check goes
-/// through the row path, which says why.
+/// Screens the rows of one record batch, numbered from `line`, in slices of
+/// `BATCH_ROWS`: the fields are checked a column at a time, and only a row
+/// that fails a check goes through the row path, which says why.
 pub(crate) fn screen_batch(
     plan: &RowPlan,
     screener: &Screener<'_>,
@@ -520,18 +520,24 @@ pub(crate) fn screen_batch(
     projection: &Projection,
     line: u64,
 ) {
-    let columns: Vec<Col<'_>> = batch.columns().iter().map(Col::of).collect();
-    let checked = plan.check_columns(&columns, batch.num_rows());
-    let lines = line..line + batch.num_rows() as u64;
-    screen_rows(
-        plan,
-        screener,
-        result,
-        &columns,
-        projection,
-        lines,
-        Some(&checked),
-    );
+    let mut start = 0;
+    while start < batch.num_rows() {
+        let slice = batch.slice(start, BATCH_ROWS.min(batch.num_rows() - start));
+        let columns: Vec<Col<'_>> = slice.columns().iter().map(Col::of).collect();
+        let checked = plan.check_columns(&columns, slice.num_rows());
+        let first = line + start as u64;
+        let lines = first..first + slice.num_rows() as u64;
+        screen_rows(
+            plan,
+            screener,
+            result,
+            &columns,
+            projection,
+            lines,
+            Some(&checked),
+        );
+        start += slice.num_rows();
+    }
 }
 
 /// The rows of `columns`, numbered `lines` (one line per row): a clean row of `checked`
